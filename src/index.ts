@@ -1,0 +1,9 @@
+/**
+ * rmsprop: the RMSprop optimizer of tf.keras (TensorFlow 2.4) for TensorFlow.js.
+ */
+export { RMSprop } from './optimizer/rmsprop.js';
+export type { RMSpropOptions, LearningRate, NumberOrFn } from './optimizer/rmsprop.js';
+export type { GradientsInput } from './optimizer/keras_optimizer.js';
+export type { SlotName } from './optimizer/slots.js';
+export type { KernelChoice } from './kernels/select.js';
+export * as schedules from './schedules/index.js';

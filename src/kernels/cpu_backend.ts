@@ -1,0 +1,42 @@
+/**
+ * Access to the `cpu` backend's storage (tfjs-backend-cpu 4.22): each tensor's
+ * values live in `backend.data.get(dataId).values`, a Float32Array for float32,
+ * and writing to it changes the tensor. Only buffers with refCount 1 are written:
+ * `Variable.assign`, `tf.variable(init)` and `reshape` share buffers.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+interface CpuTensorData {
+  values?: unknown;
+  dtype: string;
+  refCount: number;
+}
+
+interface CpuBackendInternals {
+  data: { has(dataId: object): boolean; get(dataId: object): CpuTensorData };
+}
+
+function cpuBackend(): CpuBackendInternals | null {
+  if (tf.getBackend() !== 'cpu') return null;
+  const b = tf.backend() as unknown as Partial<CpuBackendInternals>;
+  return b.data && typeof b.data.has === 'function' ? (b as CpuBackendInternals) : null;
+}
+
+function entry(t: tf.Tensor): CpuTensorData | null {
+  const b = cpuBackend();
+  const id = t.dataId as object;
+  if (b === null || !b.data.has(id)) return null;
+  const d = b.data.get(id);
+  return d.dtype === 'float32' && d.values instanceof Float32Array ? d : null;
+}
+
+/** The live values of a float32 tensor held by the active cpu backend, or null. */
+export function cpuValues(t: tf.Tensor): Float32Array | null {
+  return (entry(t)?.values as Float32Array | undefined) ?? null;
+}
+
+/** The live values of `t` when it may be written in place (its buffer is its own), or null. */
+export function cpuWritableValues(t: tf.Tensor): Float32Array | null {
+  const d = entry(t);
+  return d !== null && d.refCount === 1 ? (d.values as Float32Array) : null;
+}

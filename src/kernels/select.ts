@@ -1,0 +1,48 @@
+/**
+ * The one place that decides which implementation applies each variable's
+ * update: the fastest kernel of the active backend that accepts it, else the
+ * op chain. Each choice is recorded with the reason for any fallback.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { cpuKernel } from './cpu.js';
+import { tfopsKernel } from './tfops.js';
+import type { DenseKernel, DenseUpdate } from './types.js';
+
+/** Fast kernels per backend name, tried in order. */
+const FAST_KERNELS: Record<string, DenseKernel[]> = {
+  cpu: [cpuKernel],
+};
+
+export interface KernelChoice {
+  readonly variable: string;
+  readonly kernel: string;
+  /** Why the faster kernels were not used, when they were not. */
+  readonly fallbackReason?: string;
+}
+
+export interface DensePlan {
+  readonly groups: ReadonlyArray<{ kernel: DenseKernel; updates: DenseUpdate[] }>;
+  readonly choices: readonly KernelChoice[];
+}
+
+export function planDense(updates: readonly DenseUpdate[]): DensePlan {
+  const candidates = FAST_KERNELS[tf.getBackend()] ?? [];
+  const groups = new Map<DenseKernel, DenseUpdate[]>();
+  const choices: KernelChoice[] = [];
+  for (const u of updates) {
+    let chosen: DenseKernel = tfopsKernel;
+    const reasons: string[] = [];
+    for (const k of candidates) {
+      const why = k.unsupportedReason(u);
+      if (why === null) { chosen = k; break; }
+      reasons.push(`${k.name}: ${why}`);
+    }
+    if (!groups.has(chosen)) groups.set(chosen, []);
+    groups.get(chosen)!.push(u);
+    choices.push({
+      variable: u.variable.name, kernel: chosen.name,
+      ...(reasons.length ? { fallbackReason: reasons.join('; ') } : {}),
+    });
+  }
+  return { groups: [...groups].map(([kernel, us]) => ({ kernel, updates: us })), choices };
+}

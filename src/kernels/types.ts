@@ -1,0 +1,24 @@
+/**
+ * The contract between the optimizer and its update implementations. Every
+ * implementation applies the same rule (src/rules) to a batch of variables and
+ * writes the variable and its slots; which one runs is decided in select.ts.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { SlotSet } from '../optimizer/slots.js';
+import type { StepScalars, UpdateForm } from '../rules/types.js';
+
+/** One variable's share of a dense step: its (already clipped) gradient and its slots. */
+export interface DenseUpdate {
+  readonly variable: tf.Variable;
+  readonly grad: tf.Tensor;
+  readonly slots: SlotSet;
+}
+
+export interface DenseKernel {
+  /** A short name, reported by `RMSprop.lastStepKernels()`. */
+  readonly name: string;
+  /** `null` when this kernel can apply the update, else why it cannot. */
+  unsupportedReason(u: DenseUpdate): string | null;
+  /** Applies the step to every update. Called inside a tidy. */
+  run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars): void;
+}

@@ -1,0 +1,56 @@
+/**
+ * Resolves the per-step scalars as TF 2.4's `_prepare_local` and `_decayed_lr` do:
+ * hyperparameters are float32 variables, functions are called every step, a
+ * schedule is read at the iteration count before the increment, and the legacy
+ * `decay` divides by `1 + decay·step` in float32. Values a function or schedule
+ * returns are checked here, before any state changes.
+ */
+import { f32 } from '../f32.js';
+import { show } from '../config_keys.js';
+import { isLearningRateSchedule } from '../schedules/learning_rate_schedule.js';
+import type { StepScalars } from '../rules/types.js';
+import type { LearningRate, NumberOrFn } from './options.js';
+
+export interface HyperSource {
+  readonly learningRate: LearningRate;
+  readonly rho: NumberOrFn;
+  readonly momentum: NumberOrFn;
+  readonly epsilon: number;
+  readonly decay: number;
+}
+
+function read(name: string, value: NumberOrFn, lo: number, hi: number): number {
+  if (typeof value === 'number') return value;
+  const v = value();
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
+    const range = hi === Infinity ? `a finite number >= ${lo}` : `a number in [${lo}, ${hi}]`;
+    throw new RangeError(`RMSprop: the \`${name}\` function must return ${range}, got ${show(v)}`);
+  }
+  return v;
+}
+
+/** The learning rate at `step` before float32 rounding of the decay. */
+export function learningRateAt(lr: LearningRate, step: number): number {
+  if (typeof lr === 'number') return lr;
+  if (isLearningRateSchedule(lr)) {
+    const v = lr.valueAt(step);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new RangeError(
+        `RMSprop: the learning-rate schedule ${lr.getClassName()} gave ${show(v)} at step ${step}; ` +
+        'expected a finite number >= 0',
+      );
+    }
+    return v;
+  }
+  return read('learningRate', lr, 0, Infinity);
+}
+
+export function resolveStepScalars(h: HyperSource, step: number): StepScalars {
+  let lr = f32(learningRateAt(h.learningRate, step));
+  if (h.decay > 0) {
+    lr = f32(lr / f32(1 + f32(f32(h.decay) * f32(step))));
+  }
+  const rho = f32(read('rho', h.rho, 0, 1));
+  const momentum = f32(read('momentum', h.momentum, 0, 1));
+  return { lr, rho, oneMinusRho: f32(1 - rho), momentum, epsilon: f32(h.epsilon) };
+}

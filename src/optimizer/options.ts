@@ -1,0 +1,183 @@
+/**
+ * The options of `RMSprop`: their types, Keras defaults, and validation. Every
+ * check runs at construction and names the option and the value; nothing here
+ * touches TF.js.
+ */
+import { BACKEND_EPSILON } from '../f32.js';
+import { camelCaseKeys, show } from '../config_keys.js';
+import {
+  deserialize as deserializeSchedule, isLearningRateSchedule, isSerializedSchedule, LearningRateSchedule,
+} from '../schedules/learning_rate_schedule.js';
+
+/** A hyperparameter that may be re-read every step, as Keras allows. */
+export type NumberOrFn = number | (() => number);
+export type LearningRate = number | LearningRateSchedule | (() => number);
+
+export interface RMSpropOptions {
+  /** Default 0.001. A number, a `LearningRateSchedule` (evaluated at the step before the increment), or a function called every step. */
+  learningRate?: LearningRate;
+  /** Keras's deprecated alias of `learningRate`; wins over it when both are given, as in Keras. */
+  lr?: LearningRate;
+  /** Discounting factor of the squared-gradient average. Default 0.9. In [0, 1]. */
+  rho?: NumberOrFn;
+  /** Default 0. In [0, 1]. A value > 0, or any function (even one returning 0), selects TF 2.4's momentum path. */
+  momentum?: NumberOrFn;
+  /** Default 1e-7; 0 or null also mean 1e-7, as in Keras. */
+  epsilon?: number | null;
+  /** Normalize by the estimated variance of the gradient. Default false. */
+  centered?: boolean;
+  /** Default 'RMSprop'. */
+  name?: string;
+  /** Clip each gradient to this L2 norm. */
+  clipnorm?: number | null;
+  /** Clip each gradient element to [-clipvalue, clipvalue]. */
+  clipvalue?: number | null;
+  /** Clip all gradients together to this global L2 norm. Not together with `clipnorm`. */
+  globalClipnorm?: number | null;
+  /** Legacy inverse-time decay: lr / (1 + decay * step). Default 0. */
+  decay?: number;
+}
+
+/** Options after defaults and validation. */
+export interface ResolvedOptions {
+  readonly learningRate: LearningRate;
+  readonly rho: NumberOrFn;
+  readonly momentum: NumberOrFn;
+  readonly epsilon: number;
+  readonly centered: boolean;
+  readonly name: string;
+  readonly clipnorm: number | null;
+  readonly clipvalue: number | null;
+  readonly globalClipnorm: number | null;
+  readonly decay: number;
+}
+
+export const DEFAULTS = {
+  learningRate: 0.001,
+  rho: 0.9,
+  momentum: 0,
+  epsilon: 1e-7,
+  centered: false,
+  name: 'RMSprop',
+  decay: 0,
+} as const;
+
+const KNOWN = new Set([
+  'learningRate', 'lr', 'rho', 'momentum', 'epsilon', 'centered', 'name',
+  'clipnorm', 'clipvalue', 'globalClipnorm', 'decay',
+]);
+
+const where = 'RMSprop';
+
+function checkNumber(name: string, value: unknown, lo: number, hi: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(`${where}: \`${name}\` must be a finite number, got ${show(value)}`);
+  }
+  if (value < lo || value > hi) {
+    const range = hi === Infinity ? `>= ${lo}` : `in [${lo}, ${hi}]`;
+    throw new RangeError(`${where}: \`${name}\` must be ${range}, got ${value}`);
+  }
+  return value;
+}
+
+function checkNumberOrFn(name: string, value: unknown, lo: number, hi: number): NumberOrFn {
+  if (typeof value === 'function') return value as () => number;
+  return checkNumber(name, value, lo, hi);
+}
+
+function checkOptionalNonNegative(name: string, value: unknown): number | null {
+  return value == null ? null : checkNumber(name, value, 0, Infinity);
+}
+
+export function checkLearningRate(name: string, value: unknown): LearningRate {
+  if (typeof value === 'function') return value as () => number;
+  if (isLearningRateSchedule(value)) return value;
+  if (typeof value === 'number') return checkNumber(name, value, 0, Infinity);
+  throw new TypeError(
+    `${where}: \`${name}\` must be a number, a LearningRateSchedule or a function, got ${show(value)}`,
+  );
+}
+
+/** Applies the Keras defaults and checks every option; throws before anything is built. */
+export function resolveOptions(options: RMSpropOptions | undefined): ResolvedOptions {
+  if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
+    throw new TypeError(`${where}: options must be an object, got ${show(options)}`);
+  }
+  const o = (options ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) {
+      throw new TypeError(
+        `${where}: unknown option ${show(key)} (value ${show(o[key])}); ` +
+        `known options: ${[...KNOWN].join(', ')}`,
+      );
+    }
+  }
+  const lrGiven = o.lr !== undefined ? o.lr : o.learningRate;
+  const lrName = o.lr !== undefined ? 'lr' : 'learningRate';
+  const learningRate = lrGiven === undefined ? DEFAULTS.learningRate : checkLearningRate(lrName, lrGiven);
+  const rho = o.rho === undefined ? DEFAULTS.rho : checkNumberOrFn('rho', o.rho, 0, 1);
+  const momentum = o.momentum === undefined ? DEFAULTS.momentum : checkNumberOrFn('momentum', o.momentum, 0, 1);
+  // Keras: `epsilon or backend.epsilon()`.
+  const epsilon = o.epsilon == null || o.epsilon === 0 ? BACKEND_EPSILON : checkNumber('epsilon', o.epsilon, 0, Infinity);
+  if (o.centered !== undefined && typeof o.centered !== 'boolean') {
+    throw new TypeError(`${where}: \`centered\` must be a boolean, got ${show(o.centered)}`);
+  }
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) {
+    throw new TypeError(`${where}: \`name\` must be a non-empty string, got ${show(o.name)}`);
+  }
+  const clipnorm = checkOptionalNonNegative('clipnorm', o.clipnorm);
+  const clipvalue = checkOptionalNonNegative('clipvalue', o.clipvalue);
+  const globalClipnorm = checkOptionalNonNegative('globalClipnorm', o.globalClipnorm);
+  if (clipnorm !== null && globalClipnorm !== null) {
+    throw new TypeError(
+      `${where}: cannot accept both \`clipnorm\` (${clipnorm}) and \`globalClipnorm\` (${globalClipnorm}); ` +
+      'pass one of them',
+    );
+  }
+  const decay = o.decay == null ? DEFAULTS.decay : checkNumber('decay', o.decay, 0, Infinity);
+  return {
+    learningRate, rho, momentum, epsilon,
+    centered: (o.centered as boolean | undefined) ?? DEFAULTS.centered,
+    name: (o.name as string | undefined) ?? DEFAULTS.name,
+    clipnorm, clipvalue, globalClipnorm, decay,
+  };
+}
+
+/**
+ * Keys that Keras 3 (and Keras 2.11+) write into an optimizer config. They are
+ * accepted by `fromConfig` while they hold their inert default, so a config
+ * written by a newer Keras loads; an active value is an error, never ignored.
+ */
+const INERT_KERAS_KEYS: Readonly<Record<string, (v: unknown) => boolean>> = {
+  weightDecay: (v) => v == null || v === 0,
+  useEma: (v) => v == null || v === false,
+  emaMomentum: () => true,
+  emaOverwriteFrequency: (v) => v == null,
+  lossScaleFactor: (v) => v == null || v === 1,
+  gradientAccumulationSteps: (v) => v == null || v === 1,
+  jitCompile: () => true,
+  isLegacyOptimizer: () => true,
+};
+
+/**
+ * Turns a config (camelCase from `getConfig`, or snake_case from Python Keras,
+ * possibly with TF.js's injected `customObjects`) into constructor options.
+ */
+export function optionsFromConfig(config: Readonly<Record<string, unknown>>): RMSpropOptions {
+  const c = camelCaseKeys(config, 'RMSprop.fromConfig');
+  delete c.customObjects;
+  for (const [key, isInert] of Object.entries(INERT_KERAS_KEYS)) {
+    if (!(key in c)) continue;
+    if (!isInert(c[key])) {
+      throw new TypeError(`RMSprop.fromConfig: \`${key}\` = ${show(c[key])} is not supported by this optimizer`);
+    }
+    delete c[key];
+  }
+  for (const key of ['clipnorm', 'clipvalue', 'globalClipnorm'] as const) {
+    if (c[key] === null) delete c[key];
+  }
+  for (const key of ['learningRate', 'lr'] as const) {
+    if (isSerializedSchedule(c[key])) c[key] = deserializeSchedule(c[key]);
+  }
+  return c as RMSpropOptions;
+}

@@ -1,0 +1,130 @@
+/**
+ * `RMSprop`: the optimizer of `tf.keras.optimizers.RMSprop` (TensorFlow 2.4).
+ * Like Keras's rmsprop.py, this file only declares the slots and defines one
+ * update step; the Keras contract lives in keras_optimizer.ts, the arithmetic in
+ * src/rules, and the implementations in src/kernels.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { planDense, type KernelChoice } from '../kernels/select.js';
+import type { StepScalars, UpdateForm } from '../rules/types.js';
+import { serialize as serializeSchedule, isLearningRateSchedule } from '../schedules/learning_rate_schedule.js';
+import type { ClipOptions } from './clipping.js';
+import { resolveStepScalars } from './hyper.js';
+import { KerasOptimizer, type PreparedUpdate } from './keras_optimizer.js';
+import {
+  checkLearningRate, optionsFromConfig, resolveOptions,
+  type LearningRate, type NumberOrFn, type ResolvedOptions, type RMSpropOptions,
+} from './options.js';
+import type { SlotName } from './slots.js';
+
+export type { RMSpropOptions, LearningRate, NumberOrFn } from './options.js';
+
+interface StepContext {
+  readonly scalars: StepScalars;
+}
+
+export class RMSprop extends KerasOptimizer<StepContext> {
+  /** The name this class is registered under with `tf.serialization` (TF.js's own is 'RMSProp'). */
+  static get className(): string {
+    return 'RMSprop';
+  }
+
+  private lr: LearningRate;
+  readonly rho: NumberOrFn;
+  readonly momentum: NumberOrFn;
+  readonly epsilon: number;
+  readonly centered: boolean;
+  readonly name: string;
+  readonly clipnorm: number | null;
+  readonly clipvalue: number | null;
+  readonly globalClipnorm: number | null;
+  readonly decay: number;
+  /** TF 2.4's path choice, fixed at construction: momentum > 0 or a function. */
+  readonly form: UpdateForm;
+  private lastChoices: readonly KernelChoice[] = [];
+
+  constructor(options: RMSpropOptions = {}) {
+    const o: ResolvedOptions = resolveOptions(options);
+    const momentumPath = typeof o.momentum === 'function' || o.momentum > 0;
+    const slotNames: SlotName[] = ['rms'];
+    if (momentumPath) slotNames.push('momentum');
+    if (o.centered) slotNames.push('mg');
+    super(slotNames);
+    this.lr = o.learningRate;
+    this.rho = o.rho;
+    this.momentum = o.momentum;
+    this.epsilon = o.epsilon;
+    this.centered = o.centered;
+    this.name = o.name;
+    this.clipnorm = o.clipnorm;
+    this.clipvalue = o.clipvalue;
+    this.globalClipnorm = o.globalClipnorm;
+    this.decay = o.decay;
+    this.form = { path: momentumPath ? 'momentum' : 'plain', centered: o.centered };
+  }
+
+  /** The learning rate as given: a number, a schedule or a function. Assigning checks it. */
+  get learningRate(): LearningRate {
+    return this.lr;
+  }
+
+  set learningRate(value: LearningRate) {
+    this.lr = checkLearningRate('learningRate', value);
+  }
+
+  /** The learning rate the next step will use (schedule and legacy decay applied, float32). */
+  currentLearningRate(): number {
+    return resolveStepScalars(this, this.iterations).lr;
+  }
+
+  protected get displayName(): string {
+    return this.name;
+  }
+
+  protected clipOptions(): ClipOptions {
+    return this;
+  }
+
+  protected prepareStep(step: number): StepContext {
+    return { scalars: resolveStepScalars(this, step) };
+  }
+
+  protected updateStep(updates: readonly PreparedUpdate[], ctx: StepContext): void {
+    const plan = planDense(updates);
+    for (const { kernel, updates: group } of plan.groups) kernel.run(group, this.form, ctx.scalars);
+    this.lastChoices = plan.choices;
+  }
+
+  /** Which implementation updated each variable in the last step, and why a faster one was not used. */
+  lastStepKernels(): readonly KernelChoice[] {
+    return this.lastChoices;
+  }
+
+  /** Keras's `get_config` keys, camelCase; a schedule as `{className, config}`, a function as its current value. */
+  override getConfig(): tf.serialization.ConfigDict {
+    const value = (v: NumberOrFn): number => (typeof v === 'function' ? v() : v);
+    const lr = this.lr;
+    const config: tf.serialization.ConfigDict = { name: this.name };
+    if (this.clipnorm !== null) config.clipnorm = this.clipnorm;
+    if (this.clipvalue !== null) config.clipvalue = this.clipvalue;
+    if (this.globalClipnorm !== null) config.globalClipnorm = this.globalClipnorm;
+    config.learningRate = isLearningRateSchedule(lr)
+      ? (serializeSchedule(lr) as unknown as tf.serialization.ConfigDict)
+      : typeof lr === 'function' ? lr() : lr;
+    config.decay = this.decay;
+    config.rho = value(this.rho);
+    config.momentum = value(this.momentum);
+    config.epsilon = this.epsilon;
+    config.centered = this.centered;
+    return config;
+  }
+
+  /** Builds an optimizer from `getConfig()` output or a Python Keras config (snake_case keys). */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict,
+  ): T {
+    return new cls(optionsFromConfig(config as Record<string, unknown>));
+  }
+}
+
+tf.serialization.registerClass(RMSprop);

@@ -1,0 +1,152 @@
+/**
+ * Optimizer state per variable, keyed by the variable object itself (never by
+ * its position in a gradient list, which is what breaks TF.js's own optimizers
+ * when the list changes order). Slots are created on a variable's first
+ * gradient, as zeros; the Keras weight order is kept as batches: each step that
+ * creates slots appends [all rms, all momentum, all mg] for its new variables.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export type SlotName = 'rms' | 'momentum' | 'mg';
+
+export type SlotSet = { readonly [K in SlotName]?: tf.Variable } & { readonly rms: tf.Variable };
+
+/** State given to `setWeights` before the variables it belongs to have been seen. */
+export interface PendingSlots {
+  /** The variable name the state was saved under (`<name>/rms` → `<name>`). */
+  readonly variableName: string;
+  readonly shape: readonly number[];
+  readonly values: ReadonlyMap<SlotName, tf.Tensor>;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function newSlot(shape: readonly number[], init?: tf.Tensor): tf.Variable {
+  // tf.variable shares its initial value's buffer; dispose the initial tensor so
+  // the slot's buffer is exclusively its own (the in-place kernels rely on it).
+  const initial = init ? tf.clone(init) : tf.zeros(shape as number[], 'float32');
+  const slot = tf.variable(initial, false);
+  initial.dispose();
+  return slot;
+}
+
+export class SlotRegistry {
+  private readonly byVariable = new Map<tf.Variable, SlotSet>();
+  private readonly batches: tf.Variable[][] = [];
+  private pending: PendingSlots[] = [];
+
+  constructor(readonly names: readonly SlotName[]) {}
+
+  get(variable: tf.Variable): SlotSet | undefined {
+    return this.byVariable.get(variable);
+  }
+
+  has(variable: tf.Variable): boolean {
+    return this.byVariable.has(variable);
+  }
+
+  /** Variables with slots, in creation order. */
+  variables(): tf.Variable[] {
+    return this.batches.flat();
+  }
+
+  get size(): number {
+    return this.byVariable.size;
+  }
+
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /**
+   * Pairs variables without slots with pending state from `setWeights`: first by
+   * the saved variable name, then in order. Throws, before anything is created,
+   * when a paired state has another shape.
+   */
+  private matchPending(vars: readonly tf.Variable[]): Map<tf.Variable, PendingSlots> {
+    const matched = new Map<tf.Variable, PendingSlots>();
+    if (this.pending.length === 0) return matched;
+    const free = new Set(this.pending);
+    for (const v of vars) {
+      const byName = [...free].find((p) => p.variableName === v.name);
+      if (byName) { matched.set(v, byName); free.delete(byName); }
+    }
+    for (const v of vars) {
+      if (matched.has(v)) continue;
+      const next = [...free][0];
+      if (!next) break;
+      matched.set(v, next);
+      free.delete(next);
+    }
+    for (const [v, p] of matched) {
+      if (!sameShape(v.shape, p.shape)) {
+        throw new Error(
+          `RMSprop: the optimizer state given to setWeights for '${p.variableName}' has shape ` +
+          `[${p.shape}], but it pairs with variable '${v.name}' of shape [${v.shape}]`,
+        );
+      }
+    }
+    return matched;
+  }
+
+  /** Creates the slots of the variables that have none, as one Keras batch. */
+  create(vars: readonly tf.Variable[]): void {
+    const fresh = vars.filter((v, i) => !this.byVariable.has(v) && vars.indexOf(v) === i);
+    if (fresh.length === 0) return;
+    const matched = this.matchPending(fresh);
+    for (const v of fresh) {
+      const p = matched.get(v);
+      const set: Partial<Record<SlotName, tf.Variable>> = {};
+      for (const name of this.names) set[name] = newSlot(v.shape, p?.values.get(name));
+      this.byVariable.set(v, set as SlotSet);
+    }
+    this.batches.push(fresh);
+    if (matched.size > 0) {
+      const used = new Set(matched.values());
+      for (const p of used) for (const t of p.values.values()) t.dispose();
+      this.pending = this.pending.filter((p) => !used.has(p));
+    }
+  }
+
+  /** `[name, slot variable]` in Keras weight order. */
+  ordered(): Array<{ name: string; tensor: tf.Variable }> {
+    const out: Array<{ name: string; tensor: tf.Variable }> = [];
+    for (const batch of this.batches) {
+      for (const slot of this.names) {
+        for (const v of batch) out.push({ name: `${v.name}/${slot}`, tensor: this.byVariable.get(v)![slot]! });
+      }
+    }
+    return out;
+  }
+
+  /** Pending state in the same order, for `getWeights` before the first step. */
+  orderedPending(): Array<{ name: string; tensor: tf.Tensor }> {
+    const out: Array<{ name: string; tensor: tf.Tensor }> = [];
+    for (const slot of this.names) {
+      for (const p of this.pending) out.push({ name: `${p.variableName}/${slot}`, tensor: p.values.get(slot)! });
+    }
+    return out;
+  }
+
+  /** Replaces any pending state (takes ownership of the tensors). */
+  setPending(pending: PendingSlots[]): void {
+    this.clearPending();
+    this.pending = pending;
+  }
+
+  private clearPending(): void {
+    for (const p of this.pending) for (const t of p.values.values()) t.dispose();
+    this.pending = [];
+  }
+
+  dispose(): void {
+    for (const set of this.byVariable.values()) {
+      for (const name of this.names) set[name]?.dispose();
+    }
+    this.byVariable.clear();
+    this.batches.length = 0;
+    this.clearPending();
+  }
+}
