@@ -1,0 +1,48 @@
+/**
+ * The built package: importable as ESM and CommonJS through package.json
+ * `exports`, with type declarations, using the caller's copy of tfjs-core.
+ * Runs against dist/, which `npm test` builds first.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+
+function node(args: string[], input?: string): string {
+  return execFileSync(process.execPath, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+const docstring = `
+  const w = tf.variable(tf.scalar(10));
+  const opt = new RMSprop({ learningRate: 0.1 });
+  const n = opt.minimize(() => tf.div(tf.square(w), 2), [w]);
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap.RMSprop[0] === RMSprop;
+  console.log(JSON.stringify({ n, w: w.dataSync()[0].toFixed(6), registered, schedules: typeof schedules.deserialize }));
+`;
+
+describe('the built package', { skip: !existsSync('dist/cjs/index.js') && 'dist/ not built (npm run build)' }, () => {
+  test('require("rmsprop") works from CommonJS', () => {
+    const out = node(['-e', `
+      const tf = require('@tensorflow/tfjs');
+      const { RMSprop, schedules } = require('rmsprop');
+      ${docstring}`]);
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { n: 1, w: '9.683772', registered: true, schedules: 'function' });
+  });
+
+  test('import "rmsprop" works from ESM', () => {
+    const out = node(['--input-type=module', '-e', `
+      import * as tf from '@tensorflow/tfjs';
+      import { RMSprop, schedules } from 'rmsprop';
+      ${docstring}`]);
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { n: 1, w: '9.683772', registered: true, schedules: 'function' });
+  });
+
+  test('type declarations are declared and present', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { types: string; exports: { '.': { types: string } } };
+    assert.ok(existsSync(pkg.types), pkg.types);
+    assert.equal(pkg.exports['.'].types, pkg.types);
+    const dts = readFileSync(pkg.types, 'utf8');
+    assert.match(dts, /export \{ RMSprop \}/);
+    assert.match(readFileSync('dist/types/optimizer/rmsprop.d.ts', 'utf8'), /class RMSprop extends KerasOptimizer/);
+  });
+});
