@@ -32,30 +32,74 @@ export abstract class LearningRateSchedule {
   /** The constructor options, camelCase, enough to rebuild the schedule. */
   abstract getConfig(): ScheduleConfig;
 
-  /** The registered name of the class; subclasses define `static get className()`. */
+  /**
+   * The registered name of the class; subclasses define `static get className()`.
+   * A subclass must define its own: inheriting its parent's name would make a
+   * config rebuild the parent class, silently dropping the subclass's behaviour.
+   */
   getClassName(): string {
     const ctor = this.constructor as unknown as { className?: unknown; name: string };
     if (typeof ctor.className !== 'string' || ctor.className === '') {
       throw new TypeError(`${ctor.name} extends LearningRateSchedule but has no static className`);
     }
+    if (!Object.prototype.hasOwnProperty.call(ctor, 'className')) {
+      throw new TypeError(
+        `${ctor.name} inherits the static className ${show(ctor.className)} from its parent; ` +
+        'give it its own (and register it) so that its config rebuilds this class',
+      );
+    }
     return ctor.className;
+  }
+
+  /**
+   * Keras's default `from_config`, `cls(**config)`: the constructor gets the config
+   * as its options and validates it. Classes whose options differ from their
+   * config override this.
+   */
+  static fromConfig<T extends LearningRateSchedule>(
+    this: new (options: never) => T, config: ScheduleConfig,
+  ): T {
+    return new this(config as never);
   }
 }
 
 const registry = new Map<string, ScheduleClass>();
+const builtins = new Set<string>();
+
+function checkClass(cls: ScheduleClass, where: string): void {
+  if (typeof cls?.className !== 'string' || cls.className === '') {
+    throw new TypeError(`${where}: the class needs a static, non-empty className; got ${show(cls?.className)}`);
+  }
+  if (typeof cls.fromConfig !== 'function') {
+    throw new TypeError(`${where}: ${cls.className} needs a static fromConfig(config)`);
+  }
+}
 
 /**
  * Adds a schedule class to the allow-list that `deserialize` (and the optimizer's
- * `fromConfig`) may instantiate.
+ * `fromConfig`) may instantiate. Registering the same class twice is harmless;
+ * a second class under a name already taken is an error, as in Keras, so that a
+ * config always means the class its author meant.
  */
 export function registerSchedule(cls: ScheduleClass): void {
-  if (typeof cls?.className !== 'string' || cls.className === '') {
-    throw new TypeError(`registerSchedule: the class needs a static, non-empty className; got ${show(cls?.className)}`);
+  checkClass(cls, 'registerSchedule');
+  const name = cls.className;
+  const existing = registry.get(name);
+  if (existing !== undefined && existing !== cls) {
+    throw new TypeError(
+      builtins.has(name)
+        ? `registerSchedule: ${show(name)} is a built-in schedule; give your class another className`
+        : `registerSchedule: another class is already registered as ${show(name)}`,
+    );
   }
-  if (typeof cls.fromConfig !== 'function') {
-    throw new TypeError(`registerSchedule: ${cls.className} needs a static fromConfig(config)`);
-  }
+  registry.set(name, cls);
+}
+
+/** For the built-in schedule modules: registers at load and protects the name. */
+export function registerBuiltinSchedule(cls: ScheduleClass): void {
+  checkClass(cls, 'registerBuiltinSchedule');
   registry.set(cls.className, cls);
+  builtins.add(cls.className);
 }
 
 /** The names `deserialize` accepts. */
@@ -78,11 +122,17 @@ export function serialize(schedule: LearningRateSchedule): SerializedSchedule {
   return { className: schedule.getClassName(), config: schedule.getConfig() };
 }
 
-/** True for `{className, config}` or Python's `{class_name, config}`. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * True for `{className, config}` or Python's `{class_name, config}` (newer Keras
+ * adds `module` and `registered_name`, which are ignored).
+ */
 export function isSerializedSchedule(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const o = value as Record<string, unknown>;
-  return (typeof o.className === 'string' || typeof o.class_name === 'string') && typeof o.config === 'object';
+  if (!isPlainObject(value)) return false;
+  return (typeof value.className === 'string' || typeof value.class_name === 'string') && isPlainObject(value.config);
 }
 
 export function deserialize(serialized: unknown): LearningRateSchedule {
@@ -99,6 +149,6 @@ export function deserialize(serialized: unknown): LearningRateSchedule {
       `known: ${known.length ? known.join(', ') : '(none)'}. Register your own with registerSchedule().`,
     );
   }
-  const config = camelCaseKeys(o.config ?? {}, `schedules.deserialize(${name})`) as ScheduleConfig;
+  const config = camelCaseKeys(o.config, `schedules.deserialize(${name})`) as ScheduleConfig;
   return cls.fromConfig(config);
 }
