@@ -1,0 +1,143 @@
+// Fused TF 2.4 RMSprop steps, f32x4 SIMD, compiled with AssemblyScript by
+// scripts/build.mjs. The module is a leaf: it imports its memory (the wasm
+// backend's heap, or the cpu kernel's private memory), has no data segments,
+// no globals, no stack and no allocator, so instantiating it writes nothing.
+//
+// Every function walks a table of `count` entries of six u32 each,
+//   [w, g, ms, mom, mg, n]   (byte offsets of float32 arrays, n elements),
+// so all the variables of a step go through one call. `mom` / `mg` are read
+// only by the forms that have those slots.
+//
+// The arithmetic is src/rules/keras2.ts operation for operation. f32x4 lanes
+// are IEEE float32 (add, sub, mul, div, sqrt all correctly rounded), so the
+// results equal the rules to the bit, NaN payloads aside. Offsets may be only
+// 8-byte aligned (tfjs-wasm's allocator), so the v128 loads and stores are
+// declared with alignment 4, which wasm allows at no cost on x86/ARM.
+
+const ENTRY: usize = 24;
+
+@inline function w_(e: usize): usize { return <usize>load<u32>(e, 0); }
+@inline function g_(e: usize): usize { return <usize>load<u32>(e, 4); }
+@inline function ms_(e: usize): usize { return <usize>load<u32>(e, 8); }
+@inline function mom_(e: usize): usize { return <usize>load<u32>(e, 12); }
+@inline function mg_(e: usize): usize { return <usize>load<u32>(e, 16); }
+@inline function n_(e: usize): usize { return <usize>load<u32>(e, 20); }
+
+// Momentum path, ApplyRMSProp:
+//   ms += (g² − ms)·(1 − ρ);  mom = mom·μ + (g·lr)/√(ms + ε);  w −= mom
+export function momentum(table: usize, count: i32, lr: f32, omr: f32, mu: f32, eps: f32): void {
+  const vlr = f32x4.splat(lr), vomr = f32x4.splat(omr), vmu = f32x4.splat(mu), veps = f32x4.splat(eps);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const w = w_(e), g = g_(e), ms = ms_(e), mom = mom_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) {
+      const gi = v128.load(g + i, 0, 4);
+      const m = f32x4.add(v128.load(ms + i, 0, 4), f32x4.mul(f32x4.sub(f32x4.mul(gi, gi), v128.load(ms + i, 0, 4)), vomr));
+      v128.store(ms + i, m, 0, 4);
+      const d = f32x4.add(m, veps);
+      const mo = f32x4.add(f32x4.mul(v128.load(mom + i, 0, 4), vmu), f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d)));
+      v128.store(mom + i, mo, 0, 4);
+      v128.store(w + i, f32x4.sub(v128.load(w + i, 0, 4), mo), 0, 4);
+    }
+    for (; i < n; i += 4) {
+      const gi = load<f32>(g + i);
+      const m = load<f32>(ms + i) + (gi * gi - load<f32>(ms + i)) * omr;
+      store<f32>(ms + i, m);
+      const mo = load<f32>(mom + i) * mu + (gi * lr) / Mathf.sqrt(m + eps);
+      store<f32>(mom + i, mo);
+      store<f32>(w + i, load<f32>(w + i) - mo);
+    }
+  }
+}
+
+// Momentum path, ApplyCenteredRMSProp:
+//   ms += (g² − ms)·(1 − ρ);  mg += (g − mg)·(1 − ρ)
+//   mom = mom·μ + (g·lr)/√((ms − mg²) + ε);  w −= mom
+export function momentumCentered(table: usize, count: i32, lr: f32, omr: f32, mu: f32, eps: f32): void {
+  const vlr = f32x4.splat(lr), vomr = f32x4.splat(omr), vmu = f32x4.splat(mu), veps = f32x4.splat(eps);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const w = w_(e), g = g_(e), ms = ms_(e), mom = mom_(e), mg = mg_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) {
+      const gi = v128.load(g + i, 0, 4);
+      const ms0 = v128.load(ms + i, 0, 4);
+      const m = f32x4.add(ms0, f32x4.mul(f32x4.sub(f32x4.mul(gi, gi), ms0), vomr));
+      v128.store(ms + i, m, 0, 4);
+      const mg0 = v128.load(mg + i, 0, 4);
+      const a = f32x4.add(mg0, f32x4.mul(f32x4.sub(gi, mg0), vomr));
+      v128.store(mg + i, a, 0, 4);
+      const d = f32x4.add(f32x4.sub(m, f32x4.mul(a, a)), veps);
+      const mo = f32x4.add(f32x4.mul(v128.load(mom + i, 0, 4), vmu), f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d)));
+      v128.store(mom + i, mo, 0, 4);
+      v128.store(w + i, f32x4.sub(v128.load(w + i, 0, 4), mo), 0, 4);
+    }
+    for (; i < n; i += 4) {
+      const gi = load<f32>(g + i);
+      const m = load<f32>(ms + i) + (gi * gi - load<f32>(ms + i)) * omr;
+      store<f32>(ms + i, m);
+      const a = load<f32>(mg + i) + (gi - load<f32>(mg + i)) * omr;
+      store<f32>(mg + i, a);
+      const mo = load<f32>(mom + i) * mu + (gi * lr) / Mathf.sqrt((m - a * a) + eps);
+      store<f32>(mom + i, mo);
+      store<f32>(w + i, load<f32>(w + i) - mo);
+    }
+  }
+}
+
+// Plain path (momentum == 0, Python ops of _resource_apply_dense):
+//   ms = ρ·ms + (1 − ρ)·g²;  w −= (lr·g)/(√ms + ε)
+export function plain(table: usize, count: i32, lr: f32, rho: f32, omr: f32, eps: f32): void {
+  const vlr = f32x4.splat(lr), vrho = f32x4.splat(rho), vomr = f32x4.splat(omr), veps = f32x4.splat(eps);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const w = w_(e), g = g_(e), ms = ms_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) {
+      const gi = v128.load(g + i, 0, 4);
+      const m = f32x4.add(f32x4.mul(vrho, v128.load(ms + i, 0, 4)), f32x4.mul(vomr, f32x4.mul(gi, gi)));
+      v128.store(ms + i, m, 0, 4);
+      const upd = f32x4.div(f32x4.mul(vlr, gi), f32x4.add(f32x4.sqrt(m), veps));
+      v128.store(w + i, f32x4.sub(v128.load(w + i, 0, 4), upd), 0, 4);
+    }
+    for (; i < n; i += 4) {
+      const gi = load<f32>(g + i);
+      const m = rho * load<f32>(ms + i) + omr * (gi * gi);
+      store<f32>(ms + i, m);
+      store<f32>(w + i, load<f32>(w + i) - (lr * gi) / (Mathf.sqrt(m) + eps));
+    }
+  }
+}
+
+// Plain path, centered:
+//   ms = ρ·ms + (1 − ρ)·g²;  mg = ρ·mg + (1 − ρ)·g;  w −= (lr·g)/(√(ms − mg²) + ε)
+export function plainCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, eps: f32): void {
+  const vlr = f32x4.splat(lr), vrho = f32x4.splat(rho), vomr = f32x4.splat(omr), veps = f32x4.splat(eps);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const w = w_(e), g = g_(e), ms = ms_(e), mg = mg_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) {
+      const gi = v128.load(g + i, 0, 4);
+      const m = f32x4.add(f32x4.mul(vrho, v128.load(ms + i, 0, 4)), f32x4.mul(vomr, f32x4.mul(gi, gi)));
+      v128.store(ms + i, m, 0, 4);
+      const a = f32x4.add(f32x4.mul(vrho, v128.load(mg + i, 0, 4)), f32x4.mul(vomr, gi));
+      v128.store(mg + i, a, 0, 4);
+      const upd = f32x4.div(f32x4.mul(vlr, gi), f32x4.add(f32x4.sqrt(f32x4.sub(m, f32x4.mul(a, a))), veps));
+      v128.store(w + i, f32x4.sub(v128.load(w + i, 0, 4), upd), 0, 4);
+    }
+    for (; i < n; i += 4) {
+      const gi = load<f32>(g + i);
+      const m = rho * load<f32>(ms + i) + omr * (gi * gi);
+      store<f32>(ms + i, m);
+      const a = rho * load<f32>(mg + i) + omr * gi;
+      store<f32>(mg + i, a);
+      store<f32>(w + i, load<f32>(w + i) - (lr * gi) / (Mathf.sqrt(m - a * a) + eps));
+    }
+  }
+}
