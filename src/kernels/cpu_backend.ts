@@ -6,23 +6,24 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-interface CpuTensorData {
+export interface CpuTensorData {
   values?: unknown;
   dtype: string;
   refCount: number;
 }
 
-interface CpuBackendInternals {
+export interface CpuBackendInternals {
   data: { has(dataId: object): boolean; get(dataId: object): CpuTensorData };
 }
 
-function cpuBackend(): CpuBackendInternals | null {
+export function cpuBackend(): CpuBackendInternals | null {
   if (tf.getBackend() !== 'cpu') return null;
   const b = tf.backend() as unknown as Partial<CpuBackendInternals>;
   return b.data && typeof b.data.has === 'function' ? (b as CpuBackendInternals) : null;
 }
 
-function entry(t: tf.Tensor): CpuTensorData | null {
+/** The storage entry of a float32 tensor held by the active cpu backend, or null. */
+export function cpuEntry(t: tf.Tensor): CpuTensorData | null {
   const b = cpuBackend();
   const id = t.dataId as object;
   if (b === null || !b.data.has(id)) return null;
@@ -32,11 +33,19 @@ function entry(t: tf.Tensor): CpuTensorData | null {
 
 /** The live values of a float32 tensor held by the active cpu backend, or null. */
 export function cpuValues(t: tf.Tensor): Float32Array | null {
-  return (entry(t)?.values as Float32Array | undefined) ?? null;
+  return (cpuEntry(t)?.values as Float32Array | undefined) ?? null;
 }
 
 /** The live values of `t` when it may be written in place (its buffer is its own), or null. */
 export function cpuWritableValues(t: tf.Tensor): Float32Array | null {
-  const d = entry(t);
+  const d = cpuEntry(t);
   return d !== null && d.refCount === 1 ? (d.values as Float32Array) : null;
+}
+
+/**
+ * Whether `dataId` is alive on the cpu backend with `view` as its values. `has`
+ * comes first because `get` would move the data over from another backend.
+ */
+export function holdsView(b: CpuBackendInternals, dataId: object, view: Float32Array): boolean {
+  return b.data.has(dataId) && b.data.get(dataId).values === view;
 }

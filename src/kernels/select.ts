@@ -5,12 +5,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpuKernel } from './cpu.js';
+import { cpuSimdKernel } from './cpu_simd.js';
 import { tfopsKernel } from './tfops.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
+import { wasmHeapJsKernel, wasmSimdKernel } from './wasm.js';
 
-/** Fast kernels per backend name, tried in order. */
+/**
+ * Fast kernels per backend name, tried in order: the fused SIMD pass first, then
+ * the reference loops in place (engines without wasm SIMD). Every other backend
+ * (webgl, webgpu, ...) uses the op chain.
+ */
 const FAST_KERNELS: Record<string, DenseKernel[]> = {
-  cpu: [cpuKernel],
+  cpu: [cpuSimdKernel, cpuKernel],
+  wasm: [wasmSimdKernel, wasmHeapJsKernel],
 };
 
 export interface KernelChoice {

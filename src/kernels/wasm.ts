@@ -1,0 +1,110 @@
+/**
+ * The `wasm` backend implementations. `wasm-simd` runs the fused SIMD module on
+ * the backend's own heap: the module imports tfjs-wasm's `WebAssembly.Memory`,
+ * so variables, slots and gradients are read and written where they live, with
+ * no copy and no tensor created. All updates of a step go through one call: a
+ * table of `[w, g, ms, mom, mg, n]` offsets, kept in a buffer from the backend's
+ * allocator that is reused while it is large enough. `wasm-heap-js` is the same
+ * in-place update with the reference loops, for engines without wasm SIMD.
+ */
+import { denseStep } from '../rules/keras2.js';
+import type { DenseState } from '../rules/types.js';
+import type { DenseKernel, DenseUpdate } from './types.js';
+import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason } from './wasm/simd_module.js';
+import {
+  wasmBackend, wasmMemory, wasmOffset, wasmWritableOffset, type WasmBackendInternals,
+} from './wasm_backend.js';
+
+/** Why `u` cannot be updated in place on the wasm heap, or null. */
+function heapReason(u: DenseUpdate): string | null {
+  const b = wasmBackend();
+  if (b === null) return 'the wasm backend internals are not reachable';
+  if (wasmMemory(b) === null) return 'the wasm heap is not reachable in this tfjs-backend-wasm build';
+  if (u.variable.dtype !== 'float32') return `dtype ${u.variable.dtype}`;
+  if (wasmOffset(b, u.grad) === null) return 'the gradient is not a float32 tensor held by the wasm backend';
+  if (u.grad.size !== u.variable.size) return 'the gradient and the variable differ in size';
+  if (wasmWritableOffset(b, u.variable) === null) return 'the variable shares its buffer with another tensor';
+  const { rms, momentum, mg } = u.slots;
+  if (wasmWritableOffset(b, rms) === null || (momentum && wasmWritableOffset(b, momentum) === null) ||
+      (mg && wasmWritableOffset(b, mg) === null)) {
+    return 'a slot shares its buffer with another tensor';
+  }
+  return null;
+}
+
+/** The step table, in the backend's heap, reused across steps. */
+interface Table {
+  ptr: number;
+  capacity: number;
+  words: Uint32Array | null;
+}
+
+const tables = new WeakMap<WasmBackendInternals, Table>();
+
+/**
+ * A table with room for `count` entries, and a u32 view of the heap made after
+ * any allocation (an allocation may grow the heap, which detaches older views).
+ */
+function tableFor(b: WasmBackendInternals, memory: WebAssembly.Memory, count: number): { ptr: number; words: Uint32Array } {
+  let t = tables.get(b);
+  if (t === undefined) {
+    t = { ptr: 0, capacity: 0, words: null };
+    tables.set(b, t);
+  }
+  if (t.capacity < count) {
+    if (t.capacity > 0) b.wasm._free(t.ptr);
+    const capacity = Math.max(count, 2 * t.capacity, 16);
+    t.ptr = b.wasm._malloc(capacity * ENTRY_BYTES) >>> 0;
+    t.capacity = capacity;
+  }
+  if (t.words === null || t.words.buffer !== memory.buffer) t.words = new Uint32Array(memory.buffer);
+  return { ptr: t.ptr, words: t.words };
+}
+
+export const wasmSimdKernel: DenseKernel = {
+  name: 'wasm-simd',
+  unsupportedReason(u) {
+    return simdUnavailableReason() ?? heapReason(u);
+  },
+  run(updates, form, s) {
+    const b = wasmBackend() as WasmBackendInternals;
+    const memory = wasmMemory(b) as WebAssembly.Memory;
+    const kernels = simdKernels(memory);
+    if (kernels === null) throw new Error('RMSprop: wasm-simd selected but SIMD is unavailable');
+    const { ptr, words } = tableFor(b, memory, updates.length);
+    let at = ptr >>> 2;
+    for (const u of updates) {
+      words[at] = wasmOffset(b, u.variable) as number;
+      words[at + 1] = wasmOffset(b, u.grad) as number;
+      words[at + 2] = wasmOffset(b, u.slots.rms) as number;
+      words[at + 3] = u.slots.momentum ? (wasmOffset(b, u.slots.momentum) as number) : 0;
+      words[at + 4] = u.slots.mg ? (wasmOffset(b, u.slots.mg) as number) : 0;
+      words[at + 5] = u.variable.size;
+      at += ENTRY_WORDS;
+    }
+    kernels.step(form, s, ptr, updates.length);
+  },
+};
+
+function heapView(memory: WebAssembly.Memory, offset: number, n: number): Float32Array {
+  return new Float32Array(memory.buffer, offset, n);
+}
+
+export const wasmHeapJsKernel: DenseKernel = {
+  name: 'wasm-heap-js',
+  unsupportedReason: heapReason,
+  run(updates, form, s) {
+    const b = wasmBackend() as WasmBackendInternals;
+    const memory = wasmMemory(b) as WebAssembly.Memory;
+    for (const u of updates) {
+      const n = u.variable.size;
+      const view = (t: typeof u.grad) => heapView(memory, wasmOffset(b, t) as number, n);
+      const st: DenseState = {
+        w: view(u.variable), ms: view(u.slots.rms),
+        mom: u.slots.momentum ? view(u.slots.momentum) : undefined,
+        mg: u.slots.mg ? view(u.slots.mg) : undefined,
+      };
+      denseStep(form, s, view(u.grad), st);
+    }
+  },
+};
