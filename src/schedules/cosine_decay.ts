@@ -81,6 +81,11 @@ export class CosineDecay extends LearningRateSchedule {
     return mul(from, decayed);
   }
 
+  /** Keras's `cls(**config)`: the constructor validates the config. */
+  static override fromConfig(config: ScheduleConfig): CosineDecay {
+    return new CosineDecay(config as unknown as CosineDecayOptions);
+  }
+
   getConfig(): ScheduleConfig {
     const config: ScheduleConfig = {
       initialLearningRate: this.initialLearningRate,

@@ -80,6 +80,11 @@ export class CosineDecayRestarts extends LearningRateSchedule {
     return mul(f32(this.initialLearningRate), decayed);
   }
 
+  /** Keras's `cls(**config)`: the constructor validates the config. */
+  static override fromConfig(config: ScheduleConfig): CosineDecayRestarts {
+    return new CosineDecayRestarts(config as unknown as CosineDecayRestartsOptions);
+  }
+
   getConfig(): ScheduleConfig {
     return {
       initialLearningRate: this.initialLearningRate,

@@ -45,6 +45,11 @@ export class ExponentialDecay extends LearningRateSchedule {
     return mul(f32(this.initialLearningRate), pow(f32(this.decayRate), p));
   }
 
+  /** Keras's `cls(**config)`: the constructor validates the config. */
+  static override fromConfig(config: ScheduleConfig): ExponentialDecay {
+    return new ExponentialDecay(config as unknown as ExponentialDecayOptions);
+  }
+
   getConfig(): ScheduleConfig {
     return {
       initialLearningRate: this.initialLearningRate,

@@ -45,6 +45,11 @@ export class InverseTimeDecay extends LearningRateSchedule {
     return div(f32(this.initialLearningRate), add(1, mul(f32(this.decayRate), p)));
   }
 
+  /** Keras's `cls(**config)`: the constructor validates the config. */
+  static override fromConfig(config: ScheduleConfig): InverseTimeDecay {
+    return new InverseTimeDecay(config as unknown as InverseTimeDecayOptions);
+  }
+
   getConfig(): ScheduleConfig {
     return {
       initialLearningRate: this.initialLearningRate,

@@ -54,11 +54,9 @@ export abstract class LearningRateSchedule {
   /**
    * Keras's default `from_config`, `cls(**config)`: the constructor gets the config
    * as its options and validates it. Classes whose options differ from their
-   * config override this.
+   * config override this (not generic, so that an override may return its own type).
    */
-  static fromConfig<T extends LearningRateSchedule>(
-    this: new (options: never) => T, config: ScheduleConfig,
-  ): T {
+  static fromConfig(this: new (options: never) => LearningRateSchedule, config: ScheduleConfig): LearningRateSchedule {
     return new this(config as never);
   }
 }

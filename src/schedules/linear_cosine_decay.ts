@@ -64,6 +64,11 @@ export class LinearCosineDecay extends LearningRateSchedule {
     );
   }
 
+  /** Keras's `cls(**config)`: the constructor validates the config. */
+  static override fromConfig(config: ScheduleConfig): LinearCosineDecay {
+    return new LinearCosineDecay(config as unknown as LinearCosineDecayOptions);
+  }
+
   getConfig(): ScheduleConfig {
     return {
       initialLearningRate: this.initialLearningRate,

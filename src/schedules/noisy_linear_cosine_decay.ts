@@ -90,6 +90,11 @@ export class NoisyLinearCosineDecay extends LearningRateSchedule {
     );
   }
 
+  /** Keras's `cls(**config)`: the constructor validates the config. */
+  static override fromConfig(config: ScheduleConfig): NoisyLinearCosineDecay {
+    return new NoisyLinearCosineDecay(config as unknown as NoisyLinearCosineDecayOptions);
+  }
+
   getConfig(): ScheduleConfig {
     const config: ScheduleConfig = {
       initialLearningRate: this.initialLearningRate,

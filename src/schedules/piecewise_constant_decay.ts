@@ -67,6 +67,11 @@ export class PiecewiseConstantDecay extends LearningRateSchedule {
     return f32(this.values[i]);
   }
 
+  /** Keras's `cls(**config)`: the constructor validates the config. */
+  static override fromConfig(config: ScheduleConfig): PiecewiseConstantDecay {
+    return new PiecewiseConstantDecay(config as unknown as PiecewiseConstantDecayOptions);
+  }
+
   getConfig(): ScheduleConfig {
     return { boundaries: [...this.boundaries], values: [...this.values], name: this.name };
   }

@@ -60,6 +60,11 @@ export class PolynomialDecay extends LearningRateSchedule {
     return add(mul(sub(lr0, end), pow(sub(1, p), f32(this.power))), end);
   }
 
+  /** Keras's `cls(**config)`: the constructor validates the config. */
+  static override fromConfig(config: ScheduleConfig): PolynomialDecay {
+    return new PolynomialDecay(config as unknown as PolynomialDecayOptions);
+  }
+
   getConfig(): ScheduleConfig {
     return {
       initialLearningRate: this.initialLearningRate,
