@@ -3,7 +3,9 @@
  */
 export { RMSprop } from './optimizer/rmsprop.js';
 export type { RMSpropOptions, LearningRate, NumberOrFn } from './optimizer/rmsprop.js';
-export type { GradientsInput } from './optimizer/keras_optimizer.js';
+export type { GradientsInput, NamedTensor } from './optimizer/keras_optimizer.js';
 export type { SlotName } from './optimizer/slots.js';
 export type { KernelChoice } from './kernels/select.js';
+export { IndexedSlices } from './sparse/indexed_slices.js';
+export type { SparseMode } from './sparse/sparse_update.js';
 export * as schedules from './schedules/index.js';

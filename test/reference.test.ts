@@ -1,15 +1,17 @@
 /**
- * Every dense case of ../shared/reference/keras2.json, through applyGradients,
- * on the cpu and the wasm backend, checking variables and slots after each step.
+ * Every case of ../shared/reference/keras2.json, through applyGradients, on the
+ * cpu and the wasm backend, checking variables and slots after each step: the
+ * dense cases, and the sparse (IndexedSlices) cases in the default 'keras2' mode.
  */
 import { describe, test, before } from 'node:test';
-import { isSparseCase, loadReferenceCases, optionsOf, replayDenseCase } from './support/reference.js';
+import { isSparseCase, loadReferenceCases, optionsOf, replayCase } from './support/reference.js';
 import { BACKENDS, useBackend } from './support/tf.js';
 
-const cases = loadReferenceCases().filter((c) => !isSparseCase(c));
+const all = loadReferenceCases();
 
+for (const [kind, cases] of [['dense', all.filter((c) => !isSparseCase(c))], ['sparse', all.filter(isSparseCase)]] as const)
 for (const backend of BACKENDS) {
-  describe(`keras2 reference trajectories, dense (${backend})`, () => {
+  describe(`keras2 reference trajectories, ${kind} (${backend})`, () => {
     before(() => useBackend(backend));
     for (const c of cases) {
       test(c.id, (t) => {
@@ -22,7 +24,7 @@ for (const backend of BACKENDS) {
           }
           throw e;
         }
-        replayDenseCase(c);
+        replayCase(c);
       });
     }
   });

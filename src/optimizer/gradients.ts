@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../config_keys.js';
+import { IndexedSlices } from '../sparse/indexed_slices.js';
 
 /** `{name, tensor}`, as TF.js's optimizers exchange weights and gradients. */
 export interface NamedTensor {
@@ -12,8 +13,11 @@ export interface NamedTensor {
   tensor: tf.Tensor;
 }
 
-/** What a Keras-form gradient may be: a tensor, or nested numbers / a typed array of the variable's shape. */
-export type GradientValue = tf.Tensor | tf.TensorLike;
+/**
+ * What a Keras-form gradient may be: a tensor, nested numbers / a typed array of
+ * the variable's shape, or `IndexedSlices` for rows of the variable's first axis.
+ */
+export type GradientValue = tf.Tensor | IndexedSlices | tf.TensorLike;
 
 /** Keras form: `[gradient, variable]` pairs. */
 export type GradientVariablePairs = ReadonlyArray<readonly [GradientValue | null | undefined, tf.Variable]>;
@@ -23,7 +27,7 @@ export type GradientsInput = GradientVariablePairs | tf.NamedTensorMap | NamedTe
 
 export interface GradientPair {
   readonly variable: tf.Variable;
-  readonly grad: tf.Tensor;
+  readonly grad: tf.Tensor | IndexedSlices;
 }
 
 const where = 'RMSprop.applyGradients';
@@ -116,8 +120,12 @@ export function normalizeGradients(input: GradientsInput, warn: (msg: string) =>
   }
 }
 
-function toTensor(p: RawPair, converted: tf.Tensor[]): tf.Tensor {
+function toTensor(p: RawPair, converted: tf.Tensor[]): tf.Tensor | IndexedSlices {
   const v = p.variable as tf.Variable;
+  if (p.grad instanceof IndexedSlices) {
+    p.grad.validateFor(v, `${where}: entry ${p.index}`);
+    return p.grad;
+  }
   let g: tf.Tensor;
   if (p.grad instanceof tf.Tensor) {
     g = p.grad;

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../config_keys.js';
 import { clipGradients, type ClipOptions } from './clipping.js';
 import { normalizeGradients, type GradientPair, type GradientsInput, type NamedTensor } from './gradients.js';
+import { IndexedSlices } from '../sparse/indexed_slices.js';
 import { SlotRegistry, type PendingSlots, type SlotName, type SlotSet } from './slots.js';
 
 export type { GradientsInput, NamedTensor } from './gradients.js';
@@ -45,6 +46,22 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
   protected abstract updateStep(updates: readonly PreparedUpdate[], ctx: StepContext): void;
 
   protected abstract clipOptions(): ClipOptions;
+
+  /**
+   * Brings state that a sparse mode deferred fully up to date: of one variable,
+   * or of all. Called before anything reads or replaces the state.
+   */
+  protected finalizeDeferred(_variable?: tf.Variable): void {}
+
+  /**
+   * Brings every variable and slot fully up to date where a sparse mode deferred
+   * work (Keras 3's name); a no-op otherwise. Needed before reading a variable
+   * directly (e.g. `model.predict` on a table trained in 'dense-equivalent' mode
+   * with momentum) — `getSlot`, `getWeights`, `dispose` and `embeddingLookup` do it themselves.
+   */
+  finalizeVariableValues(): void {
+    this.finalizeDeferred();
+  }
 
   /** The optimizer's display name, used in messages. */
   protected abstract get displayName(): string;
@@ -143,9 +160,13 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
       const ctx = this.prepareStep(this.iterations);
       this.slots.create(pairs.map((p) => p.variable));
       tf.tidy(() => {
-        const clipped = clipGradients(pairs.map((p) => p.grad), this.clipOptions());
+        // Clipping sees the raw values of IndexedSlices, before duplicate rows are summed, as in TF.
+        const raw = pairs.map((p) => (p.grad instanceof IndexedSlices ? p.grad.values : p.grad));
+        const clipped = clipGradients(raw, this.clipOptions());
         this.updateStep(pairs.map((p, i) => ({
-          variable: p.variable, grad: clipped[i], slots: this.slots.get(p.variable) as SlotSet,
+          variable: p.variable,
+          grad: p.grad instanceof IndexedSlices ? p.grad.withValues(clipped[i]) : clipped[i],
+          slots: this.slots.get(p.variable) as SlotSet,
         })), ctx);
       });
     } finally {
@@ -177,6 +198,7 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
         '(slots are created on its first gradient)',
       );
     }
+    this.finalizeDeferred(variable);
     return set[slot as SlotName] as tf.Variable;
   }
 
@@ -184,6 +206,7 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
 
   /** `[iter, all rms, all momentum, all mg]` as Keras orders them; slot tensors are live. */
   override async getWeights(): Promise<NamedTensor[]> {
+    this.finalizeDeferred();
     this.iterTensor?.dispose();
     // One cached scalar, so repeated saves do not leak (tfjs#8238).
     this.iterTensor = tf.scalar(this.iterations, 'int32');
@@ -267,6 +290,7 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
       }
     }
     // Every check passed: copy the values into buffers the optimizer owns.
+    this.finalizeDeferred();
     const values = await Promise.all(slotWeights.map(async (w) => tf.tensor(await w.tensor.data(), w.tensor.shape, 'float32')));
     if (this.slots.size > 0) {
       this.slots.ordered().forEach((target, i) => {
@@ -294,6 +318,7 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
 
   /** Frees every tensor the optimizer owns (slots, pending state, the cached iteration scalar). */
   override dispose(): void {
+    this.finalizeDeferred();
     this.slots.dispose();
     this.iterTensor?.dispose();
     this.iterTensor = null;

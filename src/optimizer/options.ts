@@ -5,6 +5,7 @@
  */
 import { BACKEND_EPSILON } from '../f32.js';
 import { camelCaseKeys, show } from '../config_keys.js';
+import { SPARSE_MODES, type SparseMode } from '../sparse/sparse_update.js';
 import {
   deserialize as deserializeSchedule, isLearningRateSchedule, isSerializedSchedule, LearningRateSchedule,
 } from '../schedules/learning_rate_schedule.js';
@@ -36,6 +37,12 @@ export interface RMSpropOptions {
   globalClipnorm?: number | null;
   /** Legacy inverse-time decay: lr / (1 + decay * step). Default 0. */
   decay?: number;
+  /**
+   * What an `IndexedSlices` gradient does to rows it does not index. Default
+   * 'keras2' (TF 2.4 per path); 'lazy' (only indexed rows, every path);
+   * 'dense-equivalent' (as applying the densified gradient).
+   */
+  sparseMode?: SparseMode;
 }
 
 /** Options after defaults and validation. */
@@ -50,6 +57,7 @@ export interface ResolvedOptions {
   readonly clipvalue: number | null;
   readonly globalClipnorm: number | null;
   readonly decay: number;
+  readonly sparseMode: SparseMode;
 }
 
 export const DEFAULTS = {
@@ -60,11 +68,12 @@ export const DEFAULTS = {
   centered: false,
   name: 'RMSprop',
   decay: 0,
+  sparseMode: 'keras2',
 } as const;
 
 const KNOWN = new Set([
   'learningRate', 'lr', 'rho', 'momentum', 'epsilon', 'centered', 'name',
-  'clipnorm', 'clipvalue', 'globalClipnorm', 'decay',
+  'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'sparseMode',
 ]);
 
 const where = 'RMSprop';
@@ -135,11 +144,15 @@ export function resolveOptions(options: RMSpropOptions | undefined): ResolvedOpt
     );
   }
   const decay = o.decay == null ? DEFAULTS.decay : checkNumber('decay', o.decay, 0, Infinity);
+  if (o.sparseMode !== undefined && !(SPARSE_MODES as readonly unknown[]).includes(o.sparseMode)) {
+    throw new TypeError(`${where}: \`sparseMode\` must be one of ${SPARSE_MODES.map((m) => `'${m}'`).join(', ')}, got ${show(o.sparseMode)}`);
+  }
   return {
     learningRate, rho, momentum, epsilon,
     centered: (o.centered as boolean | undefined) ?? DEFAULTS.centered,
     name: (o.name as string | undefined) ?? DEFAULTS.name,
     clipnorm, clipvalue, globalClipnorm, decay,
+    sparseMode: (o.sparseMode as SparseMode | undefined) ?? DEFAULTS.sparseMode,
   };
 }
 

@@ -6,6 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { planDense, type KernelChoice } from '../kernels/select.js';
+import type { DenseUpdate } from '../kernels/types.js';
+import { registerDeferred, unregisterDeferred, type RowCatcher } from '../sparse/deferred_rows.js';
+import { IndexedSlices } from '../sparse/indexed_slices.js';
+import { RowClock } from '../sparse/row_clock.js';
+import { applySparse, catchUpRows, decayFactor, deferralOf, type SparseMode } from '../sparse/sparse_update.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 import { serialize as serializeSchedule, isLearningRateSchedule } from '../schedules/learning_rate_schedule.js';
 import type { ClipOptions } from './clipping.js';
@@ -23,7 +28,7 @@ interface StepContext {
   readonly scalars: StepScalars;
 }
 
-export class RMSprop extends KerasOptimizer<StepContext> {
+export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
   /** The name this class is registered under with `tf.serialization` (TF.js's own is 'RMSProp'). */
   static get className(): string {
     return 'RMSprop';
@@ -39,9 +44,12 @@ export class RMSprop extends KerasOptimizer<StepContext> {
   readonly clipvalue: number | null;
   readonly globalClipnorm: number | null;
   readonly decay: number;
+  readonly sparseMode: SparseMode;
   /** TF 2.4's path choice, fixed at construction: momentum > 0 or a function. */
   readonly form: UpdateForm;
   private lastChoices: readonly KernelChoice[] = [];
+  /** Per-row step counts of variables whose untouched rows a sparse mode defers. */
+  private readonly clocks = new Map<tf.Variable, RowClock>();
 
   constructor(options: RMSpropOptions = {}) {
     const o: ResolvedOptions = resolveOptions(options);
@@ -60,6 +68,7 @@ export class RMSprop extends KerasOptimizer<StepContext> {
     this.clipvalue = o.clipvalue;
     this.globalClipnorm = o.globalClipnorm;
     this.decay = o.decay;
+    this.sparseMode = o.sparseMode;
     this.form = { path: momentumPath ? 'momentum' : 'plain', centered: o.centered };
   }
 
@@ -90,9 +99,65 @@ export class RMSprop extends KerasOptimizer<StepContext> {
   }
 
   protected updateStep(updates: readonly PreparedUpdate[], ctx: StepContext): void {
-    const plan = planDense(updates);
+    const dense: DenseUpdate[] = [];
+    const sparse: Array<PreparedUpdate & { grad: IndexedSlices }> = [];
+    for (const u of updates) {
+      if (u.grad instanceof IndexedSlices) sparse.push(u as PreparedUpdate & { grad: IndexedSlices });
+      else dense.push(u as DenseUpdate);
+    }
+    // A dense step on a variable with deferred rows: catch up first, then every row is current.
+    const clocked = dense.filter((u) => this.clocks.has(u.variable));
+    for (const u of clocked) this.finalizeDeferred(u.variable);
+    const plan = planDense(dense);
     for (const { kernel, updates: group } of plan.groups) kernel.run(group, this.form, ctx.scalars);
-    this.lastChoices = plan.choices;
+    for (const u of clocked) {
+      const clock = this.clocks.get(u.variable) as RowClock;
+      clock.advance(decayFactor(this.form, ctx.scalars), ctx.scalars.momentum);
+      clock.markAllCurrent();
+    }
+    const deferral = deferralOf(this.sparseMode, this.form);
+    for (const u of sparse) {
+      const clock = deferral === 'none' ? null : this.clockOf(u.variable);
+      applySparse({ variable: u.variable, slices: u.grad, slots: u.slots }, this.form, ctx.scalars, this.sparseMode, clock);
+    }
+    this.lastChoices = [
+      ...plan.choices,
+      ...sparse.map((u) => ({ variable: u.variable.name, kernel: `sparse-${this.sparseMode}` })),
+    ];
+  }
+
+  private clockOf(variable: tf.Variable): RowClock {
+    let clock = this.clocks.get(variable);
+    if (clock === undefined) {
+      clock = new RowClock(variable.shape[0]);
+      this.clocks.set(variable, clock);
+      if (deferralOf(this.sparseMode, this.form) === 'all') registerDeferred(variable, this);
+    }
+    return clock;
+  }
+
+  protected override finalizeDeferred(variable?: tf.Variable): void {
+    const targets = variable === undefined ? [...this.clocks.keys()] : this.clocks.has(variable) ? [variable] : [];
+    for (const v of targets) this.catchUpVariableRows(v);
+  }
+
+  /** Brings `rows` (all when omitted) of a variable this optimizer defers up to date. */
+  catchUpVariableRows(variable: tf.Variable, rows?: ArrayLike<number>): void {
+    const clock = this.clocks.get(variable);
+    const slots = this.slots.get(variable);
+    if (clock === undefined || slots === undefined || variable.isDisposed) return;
+    tf.tidy(() => catchUpRows(variable, slots, clock, this.form, this.sparseMode, rows));
+  }
+
+  override async setWeights(weights: Parameters<KerasOptimizer<StepContext>['setWeights']>[0]): Promise<void> {
+    await super.setWeights(weights);
+    for (const clock of this.clocks.values()) clock.markAllCurrent();
+  }
+
+  override dispose(): void {
+    super.dispose();
+    for (const v of this.clocks.keys()) unregisterDeferred(v, this);
+    this.clocks.clear();
   }
 
   /** Which implementation updated each variable in the last step, and why a faster one was not used. */
@@ -116,6 +181,7 @@ export class RMSprop extends KerasOptimizer<StepContext> {
     config.momentum = value(this.momentum);
     config.epsilon = this.epsilon;
     config.centered = this.centered;
+    if (this.sparseMode !== 'keras2') config.sparseMode = this.sparseMode;
     return config;
   }
 

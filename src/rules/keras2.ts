@@ -16,14 +16,14 @@ import type { DenseState, StepScalars, UpdateForm } from './types.js';
  *   w   −= mom
  */
 export function denseMomentum(
-  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length,
+  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
 ): void {
   const { w, ms } = st;
   const mom = st.mom as Float32Array;
   const mg = st.mg as Float32Array;
   const { lr, oneMinusRho, momentum, epsilon } = s;
   for (let i = start; i < end; i++) {
-    const gi = g[i];
+    const gi = g[i + gShift];
     const m = f32(ms[i] + f32(f32(f32(gi * gi) - ms[i]) * oneMinusRho));
     ms[i] = m;
     let d: number;
@@ -48,13 +48,13 @@ export function denseMomentum(
  *   w  −= (lr·g) / (√d + ε)
  */
 export function densePlain(
-  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length,
+  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
 ): void {
   const { w, ms } = st;
   const mg = st.mg as Float32Array;
   const { lr, rho, oneMinusRho, epsilon } = s;
   for (let i = start; i < end; i++) {
-    const gi = g[i];
+    const gi = g[i + gShift];
     const m = f32(f32(rho * ms[i]) + f32(oneMinusRho * f32(gi * gi)));
     ms[i] = m;
     let d = m;
@@ -67,10 +67,14 @@ export function densePlain(
   }
 }
 
-/** One dense step of the given form over `[start, end)`. */
+/**
+ * One dense step of the given form over `[start, end)` of the state. The
+ * gradient of element `i` is `g[i + gShift]`, so one row of a table can be
+ * updated from a gradient that holds only that row.
+ */
 export function denseStep(
-  form: UpdateForm, s: StepScalars, g: Float32Array, st: DenseState, start = 0, end = g.length,
+  form: UpdateForm, s: StepScalars, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
 ): void {
-  if (form.path === 'momentum') denseMomentum(s, form.centered, g, st, start, end);
-  else densePlain(s, form.centered, g, st, start, end);
+  if (form.path === 'momentum') denseMomentum(s, form.centered, g, st, start, end, gShift);
+  else densePlain(s, form.centered, g, st, start, end, gShift);
 }

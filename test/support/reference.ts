@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RMSprop, schedules, type RMSpropOptions } from '../../src/index.js';
+import { IndexedSlices, RMSprop, schedules, type RMSpropOptions } from '../../src/index.js';
 import { assertClose, tf } from './tf.js';
 
 export interface DenseGrad { dense: number[] }
@@ -48,19 +48,20 @@ export function optionsOf(c: ReferenceCase): RMSpropOptions {
   return o as RMSpropOptions;
 }
 
-/** Replays a dense case; throws on the first value outside tolerance. */
-export function replayDenseCase(c: ReferenceCase): void {
-  const opt = new RMSprop(optionsOf(c));
+/** Replays a case (dense or sparse gradients); throws on the first value outside tolerance. */
+export function replayCase(c: ReferenceCase, extra: RMSpropOptions = {}): void {
+  const opt = new RMSprop({ ...optionsOf(c), ...extra });
   const vars = c.variables.map((v) => tf.variable(tf.tensor(v.init, v.shape, 'float32'), true));
   try {
     c.steps.forEach((step, s) => {
       const pairs = step.grads.map((g, i) => {
         if (g === null) return [null, vars[i]] as const;
-        if (!('dense' in g)) throw new Error(`${c.id}: not a dense case`);
-        return [tf.tensor(g.dense, c.variables[i].shape, 'float32'), vars[i]] as const;
+        if ('dense' in g) return [tf.tensor(g.dense, c.variables[i].shape, 'float32'), vars[i]] as const;
+        const values = tf.tensor(g.values, [g.indices.length, ...c.variables[i].shape.slice(1)], 'float32');
+        return [new IndexedSlices(values, g.indices, g.denseShape), vars[i]] as const;
       });
       const it = opt.applyGradients(pairs);
-      tf.dispose(pairs.map((p) => p[0]).filter((g): g is tf.Tensor => g !== null));
+      tf.dispose(pairs.map((p) => (p[0] instanceof IndexedSlices ? p[0].values : p[0])).filter((g): g is tf.Tensor => g !== null));
       const exp = c.expected[s];
       if (it !== exp.iterations) throw new Error(`${c.id} step ${s + 1}: iterations ${it}, expected ${exp.iterations}`);
       const { rtol, atol } = c.tolerance;

@@ -1,0 +1,133 @@
+/**
+ * `IndexedSlices`: a gradient that holds rows of a variable, as TF's
+ * `tf.IndexedSlices` (what `tf.gather` and embedding lookups produce in TF).
+ * `values` has shape `[indices.length, ...variable.shape.slice(1)]`; indices may
+ * repeat, and repeated rows are summed before the update, as TF 2.4 does.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { show } from '../config_keys.js';
+
+export class IndexedSlices {
+  readonly values: tf.Tensor;
+  /** The row of each slice of `values`, in order; a host copy. */
+  readonly indices: Int32Array;
+  readonly denseShape?: readonly number[];
+
+  constructor(values: tf.Tensor, indices: tf.Tensor | Int32Array | readonly number[], denseShape?: readonly number[]) {
+    if (!(values instanceof tf.Tensor)) {
+      throw new TypeError(`IndexedSlices: \`values\` must be a tf.Tensor, got ${show(values)}`);
+    }
+    if (values.rank < 1) {
+      throw new Error(`IndexedSlices: \`values\` must have at least one dimension (one slice per index), got shape [${values.shape}]`);
+    }
+    this.values = values;
+    this.indices = toIndexArray(indices);
+    if (this.indices.length !== values.shape[0]) {
+      throw new Error(
+        `IndexedSlices: ${this.indices.length} indices but \`values\` has ${values.shape[0]} slices (shape [${values.shape}])`,
+      );
+    }
+    if (denseShape !== undefined) {
+      if (!Array.isArray(denseShape) || denseShape.some((d) => !Number.isInteger(d) || d < 0)) {
+        throw new TypeError(`IndexedSlices: \`denseShape\` must be an array of non-negative integers, got ${show(denseShape)}`);
+      }
+      this.denseShape = [...denseShape];
+    }
+  }
+
+  /**
+   * Checks these slices against the variable they update: a variable of rank
+   * >= 1, slices of the variable's row shape, indices in [0, rows).
+   */
+  validateFor(variable: tf.Variable, what: string): void {
+    if (variable.rank === 0) {
+      throw new Error(`${what}: a sparse gradient cannot update the 0-d variable ${show(variable.name)}`);
+    }
+    const rowShape = variable.shape.slice(1);
+    const expected = [this.indices.length, ...rowShape];
+    if (this.values.shape.length !== expected.length || this.values.shape.some((d, i) => d !== expected[i])) {
+      throw new Error(
+        `${what}: the IndexedSlices values for ${show(variable.name)} have shape [${this.values.shape}], ` +
+        `expected [${expected}] ([indices.length, ...variable.shape.slice(1)])`,
+      );
+    }
+    if (this.values.dtype !== 'float32') {
+      throw new TypeError(`${what}: the IndexedSlices values for ${show(variable.name)} have dtype ${this.values.dtype}, expected float32`);
+    }
+    if (this.values.isDisposed) {
+      throw new Error(`${what}: the IndexedSlices values for ${show(variable.name)} have been disposed`);
+    }
+    if (this.denseShape !== undefined &&
+        (this.denseShape.length !== variable.rank || this.denseShape.some((d, i) => d !== variable.shape[i]))) {
+      throw new Error(
+        `${what}: the IndexedSlices denseShape [${this.denseShape}] does not match variable ${show(variable.name)} of shape [${variable.shape}]`,
+      );
+    }
+    const rows = variable.shape[0];
+    for (let i = 0; i < this.indices.length; i++) {
+      const r = this.indices[i];
+      if (r < 0 || r >= rows) {
+        throw new RangeError(
+          `${what}: index ${r} at offset ${i} is out of range for variable ${show(variable.name)} with ${rows} rows`,
+        );
+      }
+    }
+  }
+
+  /** The same indices with other values (used by clipping). */
+  withValues(values: tf.Tensor): IndexedSlices {
+    return new IndexedSlices(values, this.indices, this.denseShape);
+  }
+}
+
+function toIndexArray(indices: tf.Tensor | Int32Array | readonly number[]): Int32Array {
+  let raw: ArrayLike<number>;
+  if (indices instanceof tf.Tensor) {
+    if (indices.rank !== 1) throw new Error(`IndexedSlices: \`indices\` must be a vector, got shape [${indices.shape}]`);
+    if (indices.dtype !== 'int32' && indices.dtype !== 'float32') {
+      throw new TypeError(`IndexedSlices: \`indices\` must be int32, got ${indices.dtype}`);
+    }
+    raw = indices.dataSync() as ArrayLike<number>;
+  } else if (indices instanceof Int32Array) {
+    return new Int32Array(indices);
+  } else if (Array.isArray(indices)) {
+    if (indices.some((x) => Array.isArray(x))) throw new Error(`IndexedSlices: \`indices\` must be a vector, got a nested array`);
+    raw = indices;
+  } else {
+    throw new TypeError(`IndexedSlices: \`indices\` must be a tf.Tensor1D, an Int32Array or a number[], got ${show(indices)}`);
+  }
+  const out = new Int32Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const x = raw[i];
+    if (!Number.isInteger(x)) throw new TypeError(`IndexedSlices: index ${show(x)} at offset ${i} is not an integer`);
+    if (x < 0) throw new RangeError(`IndexedSlices: index ${x} at offset ${i} is negative`);
+    if (x > 0x7fffffff) throw new RangeError(`IndexedSlices: index ${x} at offset ${i} is too large`);
+    out[i] = x;
+  }
+  return out;
+}
+
+/**
+ * Sums the slices of repeated indices, as TF 2.4's `_deduplicate_indexed_slices`:
+ * unique indices in order of first appearance, each row the float32 sum of its
+ * slices in order (`unsorted_segment_sum`).
+ */
+export function sumDuplicates(indices: Int32Array, values: Float32Array, rowSize: number): { rows: Int32Array; values: Float32Array } {
+  const slot = new Map<number, number>();
+  const rows: number[] = [];
+  const pos = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i];
+    let p = slot.get(r);
+    if (p === undefined) { p = rows.length; slot.set(r, p); rows.push(r); }
+    pos[i] = p;
+  }
+  if (rows.length === indices.length) return { rows: Int32Array.from(rows), values };
+  const out = new Float32Array(rows.length * rowSize);
+  for (let i = 0; i < indices.length; i++) {
+    const o = pos[i] * rowSize;
+    const s = i * rowSize;
+    for (let j = 0; j < rowSize; j++) out[o + j] += values[s + j];
+  }
+  return { rows: Int32Array.from(rows), values: out };
+}

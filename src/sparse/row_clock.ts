@@ -1,0 +1,68 @@
+/**
+ * Per-row step counts of one variable, for sparse modes that defer work on rows
+ * a step did not index. Row r's state reflects the variable's steps before
+ * `last[r]`; the steps from `last[r]` to `step` are applied in closed form when
+ * the row is next touched or read. Each step's decay and momentum factors are
+ * recorded, so functions for rho or momentum are caught up exactly too.
+ */
+export interface CatchUp {
+  /** Product of the accumulators' decay factors over the missed steps. */
+  readonly decay: number;
+  /** Product of the momentum factors. */
+  readonly muPow: number;
+  /** Σ_j Π_{i≤j} μ_i: how far the momentum moves the variable over the missed steps. */
+  readonly muSum: number;
+}
+
+export class RowClock {
+  /** Steps this variable has taken. */
+  step = 0;
+  readonly last: Int32Array;
+  private first: { decay: number; mu: number } | null = null;
+  /** Per-step factors, kept only once they stop being all equal (rho or momentum given as functions). */
+  private history: { decays: number[]; mus: number[] } | null = null;
+
+  constructor(readonly rows: number) {
+    this.last = new Int32Array(rows);
+  }
+
+  /** Records the factors of the step being taken, then advances the count. */
+  advance(decay: number, mu: number): void {
+    if (this.first === null) this.first = { decay, mu };
+    if (this.history === null && (decay !== this.first.decay || mu !== this.first.mu)) {
+      this.history = { decays: new Array<number>(this.step).fill(this.first.decay), mus: new Array<number>(this.step).fill(this.first.mu) };
+    }
+    if (this.history !== null) {
+      this.history.decays.push(decay);
+      this.history.mus.push(mu);
+    }
+    this.step++;
+  }
+
+  /** The combined factors of steps [from, to). */
+  factors(from: number, to: number): CatchUp {
+    const k = to - from;
+    if (k <= 0) return { decay: 1, muPow: 1, muSum: 0 };
+    if (this.history === null) {
+      const { decay: d, mu } = this.first as { decay: number; mu: number };
+      const muPow = mu ** k;
+      const muSum = mu === 1 ? k : (mu * (1 - muPow)) / (1 - mu);
+      return { decay: d ** k, muPow, muSum };
+    }
+    let decay = 1;
+    let muPow = 1;
+    let muSum = 0;
+    const { decays, mus } = this.history;
+    for (let t = from; t < to; t++) {
+      decay *= decays[t];
+      muPow *= mus[t];
+      muSum += muPow;
+    }
+    return { decay, muPow, muSum };
+  }
+
+  /** Marks every row current as of now (after a dense step or a full catch-up). */
+  markAllCurrent(): void {
+    this.last.fill(this.step);
+  }
+}

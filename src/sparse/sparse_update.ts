@@ -1,0 +1,120 @@
+/**
+ * One sparse step of one variable, in each sparse mode. The work is in
+ * proportion to the indexed rows: rows a step does not index are brought up to
+ * date in closed form when they are next touched or read (row_clock.ts).
+ *
+ * | mode               | momentum path (TF's C++ kernel)             | plain path (momentum == 0)                |
+ * | ------------------ | ------------------------------------------- | ----------------------------------------- |
+ * | 'keras2' (TF 2.4)  | sparse kernel on indexed rows; others frozen | indexed rows; every row's ms, mg decay    |
+ * | 'lazy'             | sparse kernel on indexed rows; others frozen | indexed rows only; others frozen          |
+ * | 'dense-equivalent' | dense kernel; untouched rows keep decaying  | as 'keras2' (already dense-equivalent)    |
+ * |                    | and their momentum keeps moving the variable |                                           |
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { denseMomentum, densePlain } from '../rules/keras2.js';
+import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
+import type { SlotSet } from '../optimizer/slots.js';
+import { hostState, hostValues } from './host_state.js';
+import { sumDuplicates, type IndexedSlices } from './indexed_slices.js';
+import { RowClock } from './row_clock.js';
+import { catchUpRow, sparseKernelRow } from './row_rules.js';
+
+export const SPARSE_MODES = ['keras2', 'lazy', 'dense-equivalent'] as const;
+export type SparseMode = (typeof SPARSE_MODES)[number];
+
+/** What a mode leaves for later on rows a step does not index. */
+export type Deferral = 'none' | 'accumulators' | 'all';
+
+export function deferralOf(mode: SparseMode, form: UpdateForm): Deferral {
+  if (mode === 'lazy') return 'none';
+  if (form.path === 'plain') return 'accumulators';
+  return mode === 'dense-equivalent' ? 'all' : 'none';
+}
+
+/**
+ * The per-step decay of a zero-gradient row's accumulators: ρ on the plain path
+ * (`ρ·ms`); on the momentum path the dense kernel computes `ms + (0 − ms)(1 − ρ)`,
+ * i.e. a factor `1 − (1 − ρ)` with `1 − ρ` rounded to float32.
+ */
+export function decayFactor(form: UpdateForm, s: StepScalars): number {
+  return form.path === 'plain' ? s.rho : 1 - s.oneMinusRho;
+}
+
+function stateOf(arrays: Float32Array[], slots: SlotSet): DenseState {
+  let i = 1;
+  const ms = arrays[i++];
+  const mom = slots.momentum ? arrays[i++] : undefined;
+  const mg = slots.mg ? arrays[i++] : undefined;
+  return { w: arrays[0], ms, mom, mg };
+}
+
+function tensorsOf(variable: tf.Variable, slots: SlotSet): tf.Variable[] {
+  return [variable, slots.rms, ...(slots.momentum ? [slots.momentum] : []), ...(slots.mg ? [slots.mg] : [])];
+}
+
+function catchUp(clock: RowClock, st: DenseState, row: number, rowSize: number, momentumPath: boolean): void {
+  const from = clock.last[row];
+  if (from >= clock.step) return;
+  const k = clock.factors(from, clock.step);
+  catchUpRow(st, row * rowSize, rowSize, k.decay, momentumPath, k.muPow, k.muSum);
+  clock.last[row] = clock.step;
+}
+
+export interface SparseUpdate {
+  readonly variable: tf.Variable;
+  readonly slices: IndexedSlices;
+  readonly slots: SlotSet;
+}
+
+/**
+ * Applies one sparse step. `clock` is required when the mode defers work
+ * (`deferralOf(...) !== 'none'`). Call inside a tidy.
+ */
+export function applySparse(
+  u: SparseUpdate, form: UpdateForm, s: StepScalars, mode: SparseMode, clock: RowClock | null,
+): void {
+  const rowSize = u.variable.size / u.variable.shape[0];
+  const deferral = deferralOf(mode, form);
+  const { rows, values } = sumDuplicates(u.slices.indices, hostValues(u.slices.values), rowSize);
+  const host = hostState(tensorsOf(u.variable, u.slots));
+  const st = stateOf(host.arrays, u.slots);
+  const moving = deferral === 'all';
+  for (let p = 0; p < rows.length; p++) {
+    const off = rows[p] * rowSize;
+    const gShift = p * rowSize - off;
+    if (deferral !== 'none') catchUp(clock as RowClock, st, rows[p], rowSize, moving);
+    if (form.path === 'plain') densePlain(s, form.centered, values, st, off, off + rowSize, gShift);
+    else if (mode === 'dense-equivalent') denseMomentum(s, form.centered, values, st, off, off + rowSize, gShift);
+    else sparseKernelRow(s, form.centered, st, off, values, p * rowSize, rowSize);
+  }
+  if (deferral !== 'none') {
+    const c = clock as RowClock;
+    c.advance(decayFactor(form, s), s.momentum);
+    for (let p = 0; p < rows.length; p++) c.last[rows[p]] = c.step;
+  }
+  host.commit();
+}
+
+/**
+ * Brings the given rows (or all rows) of a deferred variable up to date.
+ * Call inside a tidy.
+ */
+export function catchUpRows(
+  variable: tf.Variable, slots: SlotSet, clock: RowClock, form: UpdateForm, mode: SparseMode, rows?: ArrayLike<number>,
+): void {
+  const rowSize = variable.size / variable.shape[0];
+  const moving = deferralOf(mode, form) === 'all';
+  if (rows === undefined) {
+    let pending = false;
+    for (let r = 0; r < clock.rows; r++) if (clock.last[r] < clock.step) { pending = true; break; }
+    if (!pending) return;
+  }
+  const host = hostState(tensorsOf(variable, slots));
+  const st = stateOf(host.arrays, slots);
+  if (rows === undefined) {
+    for (let r = 0; r < clock.rows; r++) catchUp(clock, st, r, rowSize, moving);
+  } else {
+    for (let i = 0; i < rows.length; i++) catchUp(clock, st, rows[i], rowSize, moving);
+  }
+  host.commit();
+}
