@@ -20,6 +20,18 @@ const FAST_KERNELS: Record<string, DenseKernel[]> = {
   wasm: [wasmSimdKernel, wasmHeapJsKernel],
 };
 
+let fastKernelsEnabled = true;
+
+/**
+ * Turns the fast kernels off (every update takes the op chain) or back on. For
+ * tests and for bisecting a suspected kernel problem; returns the previous setting.
+ */
+export function setFastKernelsEnabled(enabled: boolean): boolean {
+  const previous = fastKernelsEnabled;
+  fastKernelsEnabled = enabled;
+  return previous;
+}
+
 export interface KernelChoice {
   readonly variable: string;
   readonly kernel: string;
@@ -33,7 +45,7 @@ export interface DensePlan {
 }
 
 export function planDense(updates: readonly DenseUpdate[]): DensePlan {
-  const candidates = FAST_KERNELS[tf.getBackend()] ?? [];
+  const candidates = fastKernelsEnabled ? FAST_KERNELS[tf.getBackend()] ?? [] : [];
   const groups = new Map<DenseKernel, DenseUpdate[]>();
   const choices: KernelChoice[] = [];
   for (const u of updates) {

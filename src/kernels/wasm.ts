@@ -12,8 +12,18 @@ import type { DenseState } from '../rules/types.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
 import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason } from './wasm/simd_module.js';
 import {
-  wasmBackend, wasmMemory, wasmOffset, wasmWritableOffset, type WasmBackendInternals,
+  markWritten, wasmBackend, wasmMemory, wasmOffset, wasmWritableOffset, type WasmBackendInternals,
 } from './wasm_backend.js';
+
+/** Drops whatever tfjs-wasm cached from the old contents of every tensor the step wrote. */
+function markAllWritten(b: WasmBackendInternals, updates: readonly DenseUpdate[]): void {
+  for (const u of updates) {
+    markWritten(b, u.variable);
+    markWritten(b, u.slots.rms);
+    if (u.slots.momentum) markWritten(b, u.slots.momentum);
+    if (u.slots.mg) markWritten(b, u.slots.mg);
+  }
+}
 
 /** Why `u` cannot be updated in place on the wasm heap, or null. */
 function heapReason(u: DenseUpdate): string | null {
@@ -83,6 +93,7 @@ export const wasmSimdKernel: DenseKernel = {
       at += ENTRY_WORDS;
     }
     kernels.step(form, s, ptr, updates.length);
+    markAllWritten(b, updates);
   },
 };
 
@@ -106,5 +117,6 @@ export const wasmHeapJsKernel: DenseKernel = {
       };
       denseStep(form, s, view(u.grad), st);
     }
+    markAllWritten(b, updates);
   },
 };

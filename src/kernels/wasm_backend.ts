@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 interface WasmTensorData {
+  /** The id the C++ side knows the tensor by. */
+  id: number;
   memoryOffset: number | null;
   dtype: string;
   refCount: number;
@@ -20,6 +22,10 @@ interface EmscriptenModule {
   wasmMemory?: WebAssembly.Memory;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
+  tfjs?: {
+    registerTensor(id: number, size: number, memoryOffset: number): void;
+    disposeData(id: number): void;
+  };
 }
 
 export interface WasmBackendInternals {
@@ -31,7 +37,8 @@ export interface WasmBackendInternals {
 export function wasmBackend(): WasmBackendInternals | null {
   if (tf.getBackend() !== 'wasm') return null;
   const b = tf.backend() as unknown as Partial<WasmBackendInternals>;
-  if (!b.wasm || typeof b.wasm._malloc !== 'function' || !b.dataIdMap || typeof b.dataIdMap.get !== 'function') {
+  if (!b.wasm || typeof b.wasm._malloc !== 'function' || !b.dataIdMap || typeof b.dataIdMap.get !== 'function' ||
+      typeof b.wasm.tfjs?.registerTensor !== 'function' || typeof b.wasm.tfjs?.disposeData !== 'function') {
     return null;
   }
   return b as WasmBackendInternals;
@@ -58,4 +65,20 @@ export function wasmOffset(b: WasmBackendInternals, t: tf.Tensor): number | null
 export function wasmWritableOffset(b: WasmBackendInternals, t: tf.Tensor): number | null {
   const d = wasmEntry(b, t);
   return d !== null && d.refCount === 1 ? d.memoryOffset : null;
+}
+
+/**
+ * Tells tfjs-wasm's C++ side that a tensor's contents changed in place. Its
+ * kernels cache work keyed by tensor id: MatMul and Conv2D keep XNNPACK operators
+ * holding weights *packed at creation*, dropped only when the id is disposed. A
+ * variable updated in place keeps its id, so without this the next forward pass
+ * would use the weights of the first step. Unregistering the id runs its disposal
+ * callbacks (which delete those operators); registering it again at the same
+ * offset leaves the tensor as it was. Two hash-map operations per tensor.
+ */
+export function markWritten(b: WasmBackendInternals, t: tf.Tensor): void {
+  const d = b.dataIdMap.get(t.dataId as object) as WasmTensorData;
+  const api = b.wasm.tfjs as NonNullable<EmscriptenModule['tfjs']>;
+  api.disposeData(d.id);
+  api.registerTensor(d.id, t.size, d.memoryOffset as number);
 }

@@ -1,0 +1,78 @@
+/**
+ * The SIMD module on its own, in a private memory: built and embedded, a leaf
+ * module, and equal to the reference rules to the bit for every form, every
+ * length (the 4-lane body and the scalar tail) and offsets aligned only to 4
+ * bytes (tfjs-wasm's buffers are 8-byte aligned; the module must not assume 16).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { denseStep } from '../../src/rules/keras2.js';
+import type { DenseState } from '../../src/rules/types.js';
+import { FORMS, assertSameFloats, formName, randomGrad, randomValues, rng, scalarsAt } from './support.js';
+
+const generated = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'kernels', 'wasm', 'simd_bytes.generated.ts');
+
+describe('SIMD module', () => {
+  test('the generated kernel bytes exist', () => {
+    assert.ok(existsSync(generated), `${generated} is missing: run \`npm run build\` (it compiles wasm-src/ before tsc)`);
+  });
+
+  test('each variant is a leaf module importing only env.memory, with the four entry points', async () => {
+    const bytes = await import('../../src/kernels/wasm/simd_bytes.generated.js');
+    for (const b64 of [bytes.RMSPROP_SIMD_WASM, bytes.RMSPROP_SIMD_SHARED_WASM]) {
+      const m = new WebAssembly.Module(Buffer.from(b64, 'base64'));
+      assert.deepEqual(WebAssembly.Module.imports(m).map((i) => `${i.module}.${i.name}:${i.kind}`), ['env.memory:memory']);
+      assert.deepEqual(WebAssembly.Module.exports(m).map((e) => e.name).sort(),
+        ['momentum', 'momentumCentered', 'plain', 'plainCentered']);
+    }
+  });
+
+  for (const form of FORMS) {
+    test(`${formName(form)}: one call over many entries equals the rules bit for bit`, async () => {
+      const { simdKernels } = await import('../../src/kernels/wasm/simd_module.js');
+      const r = rng(17);
+      const memory = new WebAssembly.Memory({ initial: 4 });
+      const k = simdKernels(memory);
+      assert.ok(k, 'SIMD unavailable in this Node');
+      // Lengths 0..37 cover empty entries, tails of 1-3 and several vector bodies.
+      const lengths = Array.from({ length: 38 }, (_, i) => i);
+      const entries: Array<{ off: Record<string, number>; ref: DenseState; g: Float32Array }> = [];
+      let at = 4 * 6 * lengths.length + 4; // after the table, deliberately 4 mod 16
+      const heap = new Float32Array(memory.buffer);
+      for (const n of lengths) {
+        const off: Record<string, number> = {};
+        const ref: Record<string, Float32Array> = {};
+        for (const name of ['w', 'g', 'ms', 'mom', 'mg']) {
+          off[name] = at;
+          const init = name === 'w' ? randomValues(n, r) : name === 'ms' ? randomValues(n, r, 0.5).map(Math.abs) : randomValues(n, r, 0.1);
+          heap.set(init, at / 4);
+          ref[name] = init.slice();
+          at += 4 * n + 4 * (1 + (n % 3)); // varying misalignment
+        }
+        entries.push({ off, ref: { w: ref.w, ms: ref.ms, mom: ref.mom, mg: ref.mg }, g: ref.g });
+      }
+      const words = new Uint32Array(memory.buffer);
+      entries.forEach((e, i) => words.set([e.off.w, e.off.g, e.off.ms, e.off.mom, e.off.mg, lengths[i]], i * 6));
+      for (let step = 0; step < 12; step++) {
+        const s = scalarsAt(step, r);
+        entries.forEach((e, i) => {
+          e.g.set(randomGrad(lengths[i], r));
+          heap.set(e.g, e.off.g / 4);
+          denseStep(form, s, e.g, e.ref);
+        });
+        k!.step(form, s, 0, entries.length);
+        entries.forEach((e, i) => {
+          const n = lengths[i];
+          const view = (name: string) => new Float32Array(memory.buffer, e.off[name], n);
+          assertSameFloats(view('w'), e.ref.w, `step ${step} n=${n} w`);
+          assertSameFloats(view('ms'), e.ref.ms, `step ${step} n=${n} ms`);
+          if (form.path === 'momentum') assertSameFloats(view('mom'), e.ref.mom!, `step ${step} n=${n} mom`);
+          if (form.centered) assertSameFloats(view('mg'), e.ref.mg!, `step ${step} n=${n} mg`);
+        });
+      }
+    });
+  }
+});

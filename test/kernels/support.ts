@@ -1,0 +1,74 @@
+/**
+ * Shared pieces of the kernel tests: the four dense forms, seeded random data,
+ * per-step scalars, and bitwise comparison. f32x4 lanes are IEEE float32, so
+ * every kernel must equal the reference rules (src/rules/keras2.ts) to the bit;
+ * only NaN payloads may differ (wasm leaves them unspecified), so any NaN
+ * matches any NaN.
+ */
+import { f32 } from '../../src/f32.js';
+import type { StepScalars, UpdateForm } from '../../src/rules/types.js';
+
+export const FORMS: readonly UpdateForm[] = [
+  { path: 'plain', centered: false },
+  { path: 'plain', centered: true },
+  { path: 'momentum', centered: false },
+  { path: 'momentum', centered: true },
+];
+
+export const formName = (f: UpdateForm): string => `${f.path}${f.centered ? '+centered' : ''}`;
+
+/** Mulberry32: a small deterministic generator, so a failure can be replayed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A gradient with the values that stress float32: zeros (centered d = ε, NaN
+ * neighbours in TF.js's own formula), magnitudes from 1e-20 to 1e6, both signs.
+ */
+export function randomGrad(n: number, r: () => number): Float32Array {
+  const g = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = r();
+    g[i] = u < 0.1 ? 0 : (r() < 0.5 ? -1 : 1) * 10 ** (r() * 26 - 20);
+  }
+  return g;
+}
+
+export function randomValues(n: number, r: () => number, scale = 1): Float32Array {
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = (r() * 2 - 1) * scale;
+  return v;
+}
+
+/** Step scalars as the optimizer resolves them (float32), with a learning rate that changes per step. */
+export function scalarsAt(step: number, r: () => number): StepScalars {
+  const rho = f32(r() < 0.5 ? 0.9 : 0.95);
+  return {
+    lr: f32(0.001 * (1 + 9 * r()) / (1 + step * 0.1)),
+    rho,
+    oneMinusRho: f32(1 - rho),
+    momentum: f32(r() < 0.5 ? 0.9 : 0.5),
+    epsilon: f32(r() < 0.5 ? 1e-7 : 1e-3),
+  };
+}
+
+/** Bitwise equality of float32 data, except that any NaN matches any NaN. */
+export function assertSameFloats(actual: ArrayLike<number>, expected: Float32Array, what: string): void {
+  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
+  const a = Float32Array.from(actual);
+  const ab = new Uint32Array(a.buffer);
+  const eb = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (ab[i] !== eb[i] && !(Number.isNaN(a[i]) && Number.isNaN(expected[i]))) {
+      throw new Error(`${what}[${i}]: got ${a[i]}, expected ${expected[i]} (bits 0x${ab[i].toString(16)} vs 0x${eb[i].toString(16)})`);
+    }
+  }
+}
