@@ -7,5 +7,6 @@ export type { GradientsInput, NamedTensor } from './optimizer/keras_optimizer.js
 export type { SlotName } from './optimizer/slots.js';
 export type { KernelChoice } from './kernels/select.js';
 export { IndexedSlices } from './sparse/indexed_slices.js';
+export { embeddingLookup } from './sparse/embedding_lookup.js';
 export type { SparseMode } from './sparse/sparse_update.js';
 export * as schedules from './schedules/index.js';

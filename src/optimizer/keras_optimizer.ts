@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../config_keys.js';
 import { clipGradients, type ClipOptions } from './clipping.js';
 import { normalizeGradients, type GradientPair, type GradientsInput, type NamedTensor } from './gradients.js';
+import { withLookupCapture, type CapturedLookup } from '../sparse/embedding_lookup.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
 import { SlotRegistry, type PendingSlots, type SlotName, type SlotSet } from './slots.js';
 
@@ -80,58 +81,104 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
     if (typeof f !== 'function') {
       throw new TypeError(`${this.displayName}.minimize: the loss must be a function returning a scalar, got ${show(f)}`);
     }
-    if (Array.isArray(second) || typeof second === 'function') return this.minimizeKeras(f, second);
+    if (Array.isArray(second) || typeof second === 'function') {
+      if (Array.isArray(second) && second.length === 0) {
+        tf.tidy(() => { f(); });
+        return this.iterations;
+      }
+      this.differentiateAndApply(f, second, false);
+      return this.iterations;
+    }
     if (second !== undefined && typeof second !== 'boolean') {
       throw new TypeError(
         `${this.displayName}.minimize: the second argument must be a variable list (Keras form) or ` +
         `returnCost (TF.js form), got ${show(second)}`,
       );
     }
-    return this.withGradientHint(() => super.minimize(f, second, varList));
+    // TF.js form: all trainable variables by default, and only trainable ones.
+    const all = varList ?? Object.values(tf.engine().registeredVariables);
+    const trainable = all.filter((v) => v.trainable);
+    if (trainable.length === 0) {
+      throw new Error(`${this.displayName}.minimize: there are no trainable variables to minimize over`);
+    }
+    return this.differentiateAndApply(f, trainable, second === true);
   }
 
-  private minimizeKeras(loss: () => tf.Scalar, varList: tf.Variable[] | (() => tf.Variable[])): number {
-    if (Array.isArray(varList) && varList.length === 0) {
-      tf.tidy(() => { loss(); });
-      return this.iterations;
-    }
-    // Keras calls a callable var list after the loss, so lazily built variables exist.
-    // The engine reads `xs` only after running the loss, so it can be filled in there.
-    const placeholder = Array.isArray(varList) ? null : tf.scalar(0) as unknown as tf.Variable;
-    const xs: tf.Variable[] = Array.isArray(varList) ? [...varList] : [placeholder as tf.Variable];
-    const wrapped = (): tf.Scalar => {
-      const value = loss();
-      if (placeholder !== null) {
-        const vars = (varList as () => tf.Variable[])();
-        if (!Array.isArray(vars)) {
-          throw new TypeError(`${this.displayName}.minimize: the varList function must return an array, got ${show(vars)}`);
-        }
-        xs.length = 0;
-        xs.push(...vars);
-      }
-      return value;
-    };
-    try {
-      if (placeholder === null) xs.forEach((v, i) => {
-        if (!(v instanceof tf.Variable)) {
-          throw new TypeError(`${this.displayName}.minimize: varList[${i}] is not a tf.Variable: ${show(v)}`);
-        }
+  /**
+   * Differentiates `loss` with respect to the variables, Keras-style (a var-list
+   * function is called after the loss, so lazily built variables exist), and
+   * applies the gradients. Rows gathered with `embeddingLookup` come back as
+   * `IndexedSlices` for their table.
+   */
+  private differentiateAndApply(
+    loss: () => tf.Scalar, varList: tf.Variable[] | (() => tf.Variable[]), keepCost: boolean,
+  ): tf.Scalar | null {
+    const where = `${this.displayName}.minimize`;
+    const checkVars = (vars: unknown): tf.Variable[] => {
+      if (!Array.isArray(vars)) throw new TypeError(`${where}: the varList function must return an array, got ${show(vars)}`);
+      vars.forEach((v, i) => {
+        if (!(v instanceof tf.Variable)) throw new TypeError(`${where}: varList[${i}] is not a tf.Variable: ${show(v)}`);
       });
-      const { value, grads } = this.withGradientHint(() =>
-        tf.engine().gradients(wrapped, xs, undefined, true));
-      value.dispose();
-      if (xs.length === 0) {
-        tf.dispose(grads);
-        return this.iterations;
-      }
+      return vars as tf.Variable[];
+    };
+    let vars: tf.Variable[] = Array.isArray(varList) ? checkVars(varList) : [];
+    // The engine checks `xs` is non-empty before running the loss and reads it
+    // only afterwards, so the list is completed (var-list function, gathered
+    // rows) once the loss has run.
+    const placeholder = tf.scalar(0);
+    const xs: tf.Tensor[] = [placeholder];
+    let lookups: CapturedLookup[] = [];
+    try {
+      const { value, grads } = withLookupCapture((captured) => this.withGradientHint(() =>
+        tf.engine().gradients(() => {
+          const cost = loss();
+          if (!Array.isArray(varList)) vars = checkVars(varList());
+          const wanted = new Set(vars);
+          lookups = captured.filter((c) => wanted.has(c.table));
+          xs.length = 0;
+          xs.push(...vars, ...lookups.map((c) => c.rows));
+          return cost;
+        }, xs as tf.Variable[], undefined, true)));
+      const owned: tf.Tensor[] = grads.filter((g) => g != null);
       try {
-        return this.applyGradients(xs.map((v, i) => [grads[i] ?? null, v] as const));
+        if (vars.length > 0) {
+          const pairs = vars.map((v, i) => [this.combineGradients(v, grads[i] ?? null, lookups, grads.slice(vars.length), owned), v] as const);
+          this.applyGradients(pairs);
+        }
       } finally {
-        tf.dispose(grads.filter((g) => g != null));
+        tf.dispose(owned);
       }
+      if (keepCost) return value;
+      value.dispose();
+      return null;
     } finally {
-      placeholder?.dispose();
+      placeholder.dispose();
     }
+  }
+
+  /**
+   * The gradient of one variable: its dense gradient, the `IndexedSlices` of the
+   * rows gathered from it, or (both present) their dense sum.
+   */
+  private combineGradients(
+    v: tf.Variable, dense: tf.Tensor | null, lookups: readonly CapturedLookup[], rowGrads: ReadonlyArray<tf.Tensor | undefined>, owned: tf.Tensor[],
+  ): tf.Tensor | IndexedSlices | null {
+    const mine = lookups.map((c, j) => ({ c, g: rowGrads[j] })).filter((e) => e.c.table === v && e.g != null);
+    if (mine.length === 0) return dense;
+    const rowShape = v.shape.slice(1);
+    const values = tf.tidy(() => {
+      const parts = mine.map((e) => tf.reshape(e.g as tf.Tensor, [e.c.ids.length, ...rowShape]));
+      return parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+    });
+    owned.push(values);
+    const indices = new Int32Array(mine.reduce((n, e) => n + e.c.ids.length, 0));
+    let at = 0;
+    for (const e of mine) { indices.set(e.c.ids, at); at += e.c.ids.length; }
+    const slices = new IndexedSlices(values, indices, v.shape);
+    if (dense === null) return slices;
+    const sum = tf.tidy(() => tf.add(dense, tf.unsortedSegmentSum(values, tf.tensor1d(indices, 'int32'), v.shape[0])));
+    owned.push(sum);
+    return sum;
   }
 
   private withGradientHint<T>(fn: () => T): T {

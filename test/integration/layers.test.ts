@@ -33,22 +33,22 @@ for (const backend of BACKENDS) {
   describe(`tfjs-layers integration (${backend})`, () => {
     before(() => useBackend(backend));
 
-    test('compile + fit + trainOnBatch + fitDataset lower the loss; applyGradients gets the TF.js array form', async () => {
+    test('compile + fit + trainOnBatch + fitDataset lower the loss; tfjs-layers calls the TF.js minimize form', async () => {
       const { x, y } = data();
       const model = buildModel();
       const opt = new RMSprop({ learningRate: 0.01, momentum: 0.9 });
       const forms: string[] = [];
-      const original = opt.applyGradients.bind(opt);
-      opt.applyGradients = (g) => {
-        forms.push(Array.isArray(g) && g.length > 0 && !Array.isArray(g[0]) ? 'named-array' : 'other');
-        return original(g);
+      const original = opt.minimize.bind(opt) as (...args: unknown[]) => unknown;
+      (opt as { minimize: unknown }).minimize = (...args: unknown[]) => {
+        forms.push(typeof args[1] === 'boolean' && Array.isArray(args[2]) ? 'tfjs' : 'other');
+        return original(...args);
       };
       model.compile({ optimizer: opt, loss: 'meanSquaredError' });
       const h = await model.fit(x, y, { ...fitArgs, epochs: 5 });
       const losses = h.history.loss as number[];
       assert.ok(losses[4] < losses[0] * 0.8, `loss fell: ${losses.join(', ')}`);
       assert.equal(opt.iterations, 20);
-      assert.ok(forms.every((f) => f === 'named-array'));
+      assert.ok(forms.length === 20 && forms.every((f) => f === 'tfjs'), forms.join());
       const batchLoss = await model.trainOnBatch(tf.slice(x, [0, 0], [16, 4]), tf.slice(y, [0, 0], [16, 2]));
       assert.ok(Number.isFinite(batchLoss as number));
       assert.equal(opt.iterations, 21);
