@@ -3,7 +3,7 @@
 // (dist/esm), CommonJS (dist/cjs) and type declarations (dist/types) from src/,
 // with the TypeScript compiler installed by `npm ci`.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +78,12 @@ async function buildKernels() {
   }
   const out = join(root, 'src', 'kernels', 'wasm', 'simd_bytes.generated.ts');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, lines.join('\n') + '\n');
+  // Atomic and only on change: tests running meanwhile never import a half-written file.
+  const text = lines.join('\n') + '\n';
+  if (!existsSync(out) || readFileSync(out, 'utf8') !== text) {
+    writeFileSync(`${out}.${process.pid}.tmp`, text);
+    renameSync(`${out}.${process.pid}.tmp`, out);
+  }
   console.log('built src/kernels/wasm/simd_bytes.generated.ts');
 }
 

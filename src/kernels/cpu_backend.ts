@@ -49,3 +49,32 @@ export function cpuWritableValues(t: tf.Tensor): Float32Array | null {
 export function holdsView(b: CpuBackendInternals, dataId: object, view: Float32Array): boolean {
   return b.data.has(dataId) && b.data.get(dataId).values === view;
 }
+
+/** Arrays the kernels made (private copies, or views into their own memory). */
+const owned = new WeakSet<Float32Array>();
+
+/** Records an array the kernels created as the values of a tensor. */
+export function markOwned(values: Float32Array): void {
+  owned.add(values);
+}
+
+/**
+ * The live values of `t`, made private before anything is written to them, or
+ * null when its buffer is shared. On cpu, `tf.tensor(array)` keeps the caller's
+ * array as the tensor's values without copying (and `await t.data()` returns the
+ * live array, so `tf.tensor(await t.data())` aliases `t`), so refCount 1 does not
+ * prove nobody else sees the array. The first in-place write to an array the
+ * kernels did not make therefore swaps in a copy: one copy per buffer, none in
+ * steady state, and the old array keeps the old values, as with the op chain.
+ */
+export function cpuOwnedValues(t: tf.Tensor): Float32Array | null {
+  const d = cpuEntry(t);
+  if (d === null || d.refCount !== 1) return null;
+  let values = d.values as Float32Array;
+  if (!owned.has(values)) {
+    values = values.slice();
+    d.values = values;
+    owned.add(values);
+  }
+  return values;
+}

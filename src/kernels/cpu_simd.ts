@@ -13,13 +13,16 @@
  * step table. A chunk is freed by the garbage collector once no slot view and no
  * placement refers to it. A slot region is reused when its slot gets a new buffer
  * (`setWeights` assigns one) as long as no live tensor still shows the region.
- * User variables are never re-pointed, only slots, which the optimizer creates
- * with buffers of their own and nobody else holds.
+ * User variables are never re-pointed to wasm memory, only slots, which the
+ * optimizer creates with buffers of their own. (A slot restored by setWeights may
+ * hold an array the caller also holds, see cpuOwnedValues: binding copies it.)
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { SlotName } from '../optimizer/slots.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
-import { cpuBackend, cpuValues, cpuWritableValues, holdsView, type CpuBackendInternals } from './cpu_backend.js';
+import {
+  cpuBackend, cpuOwnedValues, cpuValues, cpuWritableValues, holdsView, markOwned, type CpuBackendInternals,
+} from './cpu_backend.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
 import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, type SimdKernels } from './wasm/simd_module.js';
 
@@ -112,6 +115,7 @@ function place(b: CpuBackendInternals, fresh: readonly DenseUpdate[]): void {
       const slots: { [K in SlotName]?: SlotRegion } = {};
       for (const [name, slot] of slotsOf(u)) {
         slots[name] = { ...region(n), owner: null };
+        markOwned((slots[name] as SlotRegion).view);
         bind(b, slots[name] as SlotRegion, slot);
       }
       placements.set(u.slots.rms, { chunk, n, w: w.view, wOffset: w.offset, g: g.view, gOffset: g.offset, slots, round: -1 });
@@ -153,7 +157,8 @@ function runRound(batch: ReadonlyArray<{ u: DenseUpdate; p: Placement }>, form: 
       p.g.set(cpuValues(u.grad) as Float32Array);
     }
     chunk.kernels.step(form, s, chunk.table, count);
-    for (const { u, p } of batch) if (p.chunk === chunk) (cpuValues(u.variable) as Float32Array).set(p.w);
+    // Written through cpuOwnedValues: the variable's array may be one the caller still holds.
+    for (const { u, p } of batch) if (p.chunk === chunk) (cpuOwnedValues(u.variable) as Float32Array).set(p.w);
   }
 }
 
