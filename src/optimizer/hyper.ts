@@ -33,11 +33,13 @@ function read(name: string, value: NumberOrFn, lo: number, hi: number): number {
 export function learningRateAt(lr: LearningRate, step: number): number {
   if (typeof lr === 'number') return lr;
   if (isLearningRateSchedule(lr)) {
+    // Any finite value, negative included: TF applies what a schedule gives
+    // (NoisyLinearCosineDecay with Keras's defaults dips below 0 now and then).
     const v = lr.valueAt(step);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new RangeError(
         `RMSprop: the learning-rate schedule ${lr.getClassName()} gave ${show(v)} at step ${step}; ` +
-        'expected a finite number >= 0',
+        'expected a finite number',
       );
     }
     return v;

@@ -186,6 +186,10 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
   }
 
   /** Builds an optimizer from `getConfig()` output or a Python Keras config (snake_case keys). */
+  static override fromConfig(cls: typeof RMSprop, config: tf.serialization.ConfigDict): RMSprop;
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict,
+  ): T;
   static override fromConfig<T extends tf.serialization.Serializable>(
     cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict,
   ): T {
