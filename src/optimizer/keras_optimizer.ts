@@ -176,7 +176,8 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
     for (const e of mine) { indices.set(e.c.ids, at); at += e.c.ids.length; }
     const slices = new IndexedSlices(values, indices, v.shape);
     if (dense === null) return slices;
-    const sum = tf.tidy(() => tf.add(dense, tf.unsortedSegmentSum(values, tf.tensor1d(indices, 'int32'), v.shape[0])));
+    // scatterND sums duplicate rows and, unlike unsortedSegmentSum, exists on the wasm backend.
+    const sum = tf.tidy(() => tf.add(dense, tf.scatterND(tf.tensor2d(indices, [indices.length, 1], 'int32'), values, v.shape)));
     owned.push(sum);
     return sum;
   }

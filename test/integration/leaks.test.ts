@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { RMSprop, type RMSpropOptions } from '../../src/index.js';
+import { embeddingLookup, IndexedSlices, RMSprop, type RMSpropOptions } from '../../src/index.js';
 import { BACKENDS, tf, useBackend } from '../support/tf.js';
 
 const MODES: Record<string, RMSpropOptions> = {
@@ -59,6 +59,34 @@ for (const backend of BACKENDS) {
           assert.equal(opt.iterations, 1000);
           opt.dispose();
           tf.dispose([a, b]);
+          assert.equal(tf.memory().numTensors, start, 'tensors after dispose()');
+        });
+      }
+    }
+  });
+}
+
+for (const backend of BACKENDS) {
+  describe(`no tensor leaks with sparse gradients (${backend})`, () => {
+    before(() => useBackend(backend));
+    for (const sparseMode of ['keras2', 'lazy', 'dense-equivalent'] as const) {
+      for (const momentum of [0, 0.9]) {
+        test(`${sparseMode}, momentum ${momentum}: IndexedSlices and embeddingLookup under minimize`, () => {
+          const start = tf.memory().numTensors;
+          const table = ownVariable(tf.randomNormal([50, 4], 0, 1, 'float32', 3));
+          const w = ownVariable(tf.randomNormal([4, 1], 0, 1, 'float32', 4));
+          const opt = new RMSprop({ learningRate: 0.01, momentum, centered: true, clipnorm: 1, sparseMode });
+          const step = (i: number) => {
+            const ids = [i % 50, (i * 7) % 50, i % 50];
+            opt.minimize(() => tf.sum(tf.matMul(embeddingLookup(table, ids), w)) as tf.Scalar, [table, w]);
+            tf.tidy(() => { opt.applyGradients([[new IndexedSlices(tf.ones([2, 4]), [i % 50, 3]), table]]); });
+          };
+          for (let i = 0; i < 10; i++) step(i);
+          const after10 = tf.memory().numTensors;
+          for (let i = 10; i < 300; i++) step(i);
+          assert.equal(tf.memory().numTensors, after10, 'tensors after 300 steps');
+          opt.dispose();
+          tf.dispose([table, w]);
           assert.equal(tf.memory().numTensors, start, 'tensors after dispose()');
         });
       }
