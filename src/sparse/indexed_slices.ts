@@ -113,21 +113,29 @@ function toIndexArray(indices: tf.Tensor | Int32Array | readonly number[]): Int3
  * slices in order (`unsorted_segment_sum`).
  */
 export function sumDuplicates(indices: Int32Array, values: Float32Array, rowSize: number): { rows: Int32Array; values: Float32Array } {
-  const slot = new Map<number, number>();
-  const rows: number[] = [];
-  const pos = new Int32Array(indices.length);
-  for (let i = 0; i < indices.length; i++) {
+  const n = indices.length;
+  // Open addressing in typed arrays: a Map costs ~10x more per index here.
+  let capacity = 16;
+  while (capacity < 2 * n) capacity *= 2;
+  const mask = capacity - 1;
+  const keys = new Int32Array(capacity).fill(-1);
+  const slots = new Int32Array(capacity);
+  const pos = new Int32Array(n);
+  const rows = new Int32Array(n);
+  let unique = 0;
+  for (let i = 0; i < n; i++) {
     const r = indices[i];
-    let p = slot.get(r);
-    if (p === undefined) { p = rows.length; slot.set(r, p); rows.push(r); }
-    pos[i] = p;
+    let h = Math.imul(r, 0x9e3779b1) & mask;
+    while (keys[h] !== -1 && keys[h] !== r) h = (h + 1) & mask;
+    if (keys[h] === -1) { keys[h] = r; slots[h] = unique; rows[unique++] = r; }
+    pos[i] = slots[h];
   }
-  if (rows.length === indices.length) return { rows: Int32Array.from(rows), values };
-  const out = new Float32Array(rows.length * rowSize);
-  for (let i = 0; i < indices.length; i++) {
+  if (unique === n) return { rows, values };
+  const out = new Float32Array(unique * rowSize);
+  for (let i = 0; i < n; i++) {
     const o = pos[i] * rowSize;
     const s = i * rowSize;
     for (let j = 0; j < rowSize; j++) out[o + j] += values[s + j];
   }
-  return { rows: Int32Array.from(rows), values: out };
+  return { rows: rows.slice(0, unique), values: out };
 }
