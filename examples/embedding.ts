@@ -1,0 +1,72 @@
+/**
+ * An embedding model trained with `minimize`: each "sentence" is 10 token ids
+ * out of a 1000-word vocabulary, every word carries a hidden sentiment, and
+ * the model learns an 8-dimensional vector per word to tell positive sentences
+ * from negative ones. A batch of 128 sentences touches at most 1280 token rows, often fewer than the 1000 in the table.
+ *
+ * Sparse gradients: for now `lookup` below reads the rows as a one-hot matrix
+ * product, so the optimizer receives a dense, table-sized gradient. (TF.js's
+ * own `tf.gather` would give the same dense gradient, but its backward kernel
+ * takes over a second per step on the cpu backend here and does not exist on
+ * wasm.) When `embeddingLookup` lands in this package (issue 6), `lookup`
+ * becomes `embeddingLookup(table, ids)`: the optimizer then receives
+ * `IndexedSlices` and updates only the rows the batch used.
+ *
+ * Run: npm run example:embedding
+ */
+import { RMSprop } from '../src/index.js';
+import { check, runExample, setUpBackend, tf } from './support/setup.js';
+
+const VOCAB = 1000;
+const DIM = 8;
+const LENGTH = 10;
+const TRAIN = 6144;
+const TEST = 1024;
+const BATCH = 128;
+const EPOCHS = 5;
+
+runExample(async () => {
+  await setUpBackend();
+  const sentiment = tf.randomNormal([VOCAB], 0, 1, 'float32', 7);
+  const sentences = (n: number, seed: number) => tf.tidy(() => {
+    const ids = tf.randomUniform([n, LENGTH], 0, VOCAB, 'int32', seed);
+    const labels = tf.cast(tf.greater(tf.sum(tf.gather(sentiment, ids), 1, true), 0), 'float32');
+    return { ids, labels };
+  });
+  const train = sentences(TRAIN, 1);
+  const test = sentences(TEST, 2);
+
+  const table = tf.variable(tf.randomUniform([VOCAB, DIM], -0.05, 0.05, 'float32', 3), true, 'embedding/table');
+  const w = tf.variable(tf.randomUniform([DIM, 1], -0.5, 0.5, 'float32', 4), true, 'dense/kernel');
+  const b = tf.variable(tf.zeros([1]), true, 'dense/bias');
+  // [n, LENGTH] ids → [n, LENGTH, DIM] rows of the table.
+  const lookup = (ids: tf.Tensor) => tf.reshape(
+    tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), VOCAB), table), [...ids.shape, DIM]);
+  const logits = (ids: tf.Tensor) => tf.add(tf.matMul(tf.mean(lookup(ids), 1), w), b);
+  const accuracy = async (set: { ids: tf.Tensor; labels: tf.Tensor }) => {
+    const a = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.greater(logits(set.ids), 0), tf.cast(set.labels, 'bool')), 'float32')));
+    const v = (await a.data())[0];
+    a.dispose();
+    return v;
+  };
+
+  const opt = new RMSprop({ learningRate: 0.02 });
+  const before = await accuracy(test);
+  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+    let total = 0;
+    for (let start = 0; start < TRAIN; start += BATCH) {
+      const ids = tf.slice(train.ids, [start, 0], [BATCH, LENGTH]);
+      const labels = tf.slice(train.labels, [start, 0], [BATCH, 1]);
+      const loss = () => tf.losses.sigmoidCrossEntropy(labels, logits(ids)) as tf.Scalar;
+      opt.minimize(loss, [table, w, b]);
+      tf.dispose([ids, labels]);
+      total++;
+    }
+    console.log(`epoch ${epoch}  ${total} steps  held-out accuracy ${((await accuracy(test)) * 100).toFixed(1)} %`);
+  }
+  const after = await accuracy(test);
+  console.log(`held-out accuracy ${(before * 100).toFixed(1)} % before training, ${(after * 100).toFixed(1)} % after ${opt.iterations} steps`);
+  check(after > 0.8, 'the embeddings learn the words\' sentiment');
+  tf.dispose([sentiment, train.ids, train.labels, test.ids, test.labels, table, w, b]);
+  opt.dispose();
+});
