@@ -1,0 +1,43 @@
+/**
+ * Debian's Chromium driven by playwright-core, for the browser test. `.ci/run`
+ * installs it; elsewhere a test skips when it is missing, unless CI is set.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Why the browser test cannot run here, or null when it can. Throws in CI, where it must run. */
+export function chromiumMissing(): string | null {
+  if (existsSync(CHROMIUM)) return null;
+  const why = `${CHROMIUM} not found (install Debian's chromium package: apt-get install -y chromium)`;
+  if (process.env.CI) throw new Error(`the browser test must run in CI, but ${why}`);
+  return why;
+}
+
+export interface Browser {
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  const profile = await mkdtemp(join(tmpdir(), 'rmsprop-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/** What the page exposes as `window.rmspropDemo`, for a person at the console and for the browser test. */
+import type { RunResult } from '../app/train.js';
+
+export interface DemoSettings {
+  readonly backend: string;
+  readonly epochs: number;
+  readonly seed: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  /** Also train with tf.train.rmsprop at the same settings. */
+  readonly compare: boolean;
+}
+
+export interface DemoApi {
+  /** Backends this browser can start, in order of preference. */
+  backends(): Promise<string[]>;
+  run(settings: Partial<DemoSettings>): Promise<RunResult[]>;
+  /** Training digits in the page's data file. */
+  readonly trainSize: number;
+}
+
+/** The training set the page ships: small enough to load fast, the same split as `npm start -- --train-size`. */
+export const WEB_TRAIN_SIZE = 2000;
