@@ -68,6 +68,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const summary = runs.map(summarize);
   console.log(`\n${formatTable(summary)}\n`);
+  for (const note of divergenceNotes(runs, optimizer)) console.log(note);
 
   const outDir = resolve(settings.outDir);
   await mkdir(outDir, { recursive: true });
@@ -104,6 +105,18 @@ async function warmUp(data: DigitSplit, batchSize: number): Promise<void> {
     optimizer: opt, epochs: 1, batchSize, seed: 0,
   });
   opt.dispose();
+}
+
+/** Says which run stopped learning and, where the cause is known, why. */
+export function divergenceNotes(runs: readonly RunResult[], o: OptimizerOptions): string[] {
+  return runs.filter((run) => run.batchLosses.some((l) => !Number.isFinite(l))).map((run) => {
+    const step = run.batchLosses.findIndex((l) => !Number.isFinite(l)) + 1;
+    const why = run.label === 'tf.train.rmsprop' && o.centered
+      ? ': with centered, TF.js 4.22 divides by sqrt(ms - mg^2 - epsilon), which is NaN wherever a gradient stays 0 ' +
+        '(Keras adds epsilon instead)'
+      : '';
+    return `Note: ${run.label} diverged (loss not finite from step ${step})${why}.`;
+  });
 }
 
 function describe(s: Settings & { trainSize: number }, o: OptimizerOptions): string[] {
