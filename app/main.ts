@@ -109,13 +109,12 @@ async function warmUp(data: DigitSplit, batchSize: number): Promise<void> {
 
 /** Says which run stopped learning and, where the cause is known, why. */
 export function divergenceNotes(runs: readonly RunResult[], o: OptimizerOptions): string[] {
-  return runs.filter((run) => run.batchLosses.some((l) => !Number.isFinite(l))).map((run) => {
-    const step = run.batchLosses.findIndex((l) => !Number.isFinite(l)) + 1;
+  return runs.filter((run) => !run.weightsFinite || run.batchLosses.some((l) => !Number.isFinite(l))).map((run) => {
     const why = run.label === 'tf.train.rmsprop' && o.centered
       ? ': with centered, TF.js 4.22 divides by sqrt(ms - mg^2 - epsilon), which is NaN wherever a gradient stays 0 ' +
         '(Keras adds epsilon instead)'
       : '';
-    return `Note: ${run.label} diverged (loss not finite from step ${step})${why}.`;
+    return `Note: ${run.label} diverged (its weights are no longer finite numbers)${why}.`;
   });
 }
 

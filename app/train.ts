@@ -30,6 +30,8 @@ export interface RunResult {
   readonly epochs: readonly EpochRecord[];
   /** The loss of every batch, in order. */
   readonly batchLosses: readonly number[];
+  /** False when a weight ended NaN or infinite (the loss may still look finite: the cross-entropy clips). */
+  readonly weightsFinite: boolean;
 }
 
 export interface TrainHooks {
@@ -62,6 +64,7 @@ export async function trainClassifier(o: TrainOptions): Promise<RunResult> {
   const batches = batchesPerEpoch(o.data.train.count, o.batchSize);
   const epochs: EpochRecord[] = [];
   const batchLosses: number[] = [];
+  let weightsFinite = true;
   try {
     for (let e = 1; e <= o.epochs; e++) {
       const order = tf.tensor1d(permutation(o.data.train.count, random), 'int32');
@@ -98,11 +101,14 @@ export async function trainClassifier(o: TrainOptions): Promise<RunResult> {
       epochs.push(record);
       o.hooks?.onEpochEnd?.(record);
     }
+    for (const w of model.getWeights()) {
+      if (!(await w.data()).every(Number.isFinite)) weightsFinite = false;
+    }
   } finally {
     tf.dispose([train.x, train.y, test.x, test.y]);
     model.dispose();
   }
-  return { label: o.label, backend: tf.getBackend(), epochs, batchLosses };
+  return { label: o.label, backend: tf.getBackend(), epochs, batchLosses, weightsFinite };
 }
 
 function toTensors(set: DigitSet): { x: tf.Tensor2D; y: tf.Tensor2D } {

@@ -19,5 +19,14 @@ export interface DemoApi {
   readonly trainSize: number;
 }
 
+declare global {
+  interface Window {
+    /** Set once the page has loaded its digits. */
+    rmspropDemo?: DemoApi;
+    /** Set instead when the page could not start. */
+    rmspropDemoError?: string;
+  }
+}
+
 /** The training set the page ships: small enough to load fast, the same split as `npm start -- --train-size`. */
 export const WEB_TRAIN_SIZE = 2000;

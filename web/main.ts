@@ -10,13 +10,6 @@ import { createOptimizer, OPTIMIZER_KINDS } from '../app/optimizers.js';
 import { trainClassifier, type RunResult } from '../app/train.js';
 import type { DemoApi, DemoSettings } from './demo_api.js';
 
-declare global {
-  interface Window {
-    rmspropDemo?: DemoApi;
-    rmspropDemoError?: string;
-  }
-}
-
 // The wasm binaries are copied next to this bundle.
 setWasmPaths(new URL('./', import.meta.url).href);
 

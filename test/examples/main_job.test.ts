@@ -46,6 +46,7 @@ describe('npm start', () => {
       assert.ok(e.testAccuracy > 0.6, `${run.label}: held-out accuracy ${e.testAccuracy} after one epoch`);
       assert.ok(run.batchLosses[31] < run.batchLosses[0], `${run.label}: loss ${run.batchLosses[0]} → ${run.batchLosses[31]}`);
       assert.ok(e.optimizerSeconds > 0 && e.optimizerSeconds < e.seconds, `${run.label}: optimizer ${e.optimizerSeconds} s of ${e.seconds} s`);
+      assert.ok(run.weightsFinite);
     }
     // Both runs start from the same seeded weights and see the same batches:
     // the first loss is computed before any update, so it is the same number.
@@ -78,10 +79,11 @@ describe('npm start', () => {
     assert.ok(json.runs.every((run) => run.backend === 'cpu'));
     assert.ok(ours.batchLosses.every(Number.isFinite) && ours.epochs[0].testAccuracy > 0.3, `held-out ${ours.epochs[0].testAccuracy}`);
     // TF.js's centered form subtracts epsilon under the square root: NaN as soon as a gradient entry stays 0
-    // (a ReLU unit that never fires). The command says so rather than printing a silent NaN.
-    if (!tfjs.batchLosses.every(Number.isFinite)) {
-      assert.match(r.stdout, /Note: tf\.train\.rmsprop diverged \(loss not finite from step \d+\): with centered, TF\.js 4\.22/);
-    }
+    // (a weight feeding a pixel that is 0 in the whole batch). The command says so rather than a silent NaN.
+    assert.ok(ours.weightsFinite);
+    assert.equal(tfjs.weightsFinite, false, 'tf.train.rmsprop with centered: NaN weights, as TF.js 4.22 computes it');
+    assert.match(r.stdout, /Note: tf\.train\.rmsprop diverged \(its weights are no longer finite numbers\): with centered, TF\.js 4\.22/);
+    assert.doesNotMatch(r.stdout, /Note: rmsprop /);
     assert.ok(html.includes('--schedule'));
   });
 
