@@ -105,14 +105,16 @@ describe('browser demo in headless Chromium', { skip: missing ?? false }, () => 
     assert.equal(web.backend, 'webgl');
     assertLossFalls(web);
     const node = await trainInNode();
-    // Shaders sum in another order than wasm (and may use reduced-precision
-    // intermediates), so the runs drift apart; they must still land close.
+    // Shaders sum in another order than wasm, so each step differs in the last
+    // float32 bits and the runs drift apart slowly: with SwiftShader (Chromium
+    // with --disable-gpu) the epoch loss differs by about 1e-7 relative after
+    // 63 steps. 1e-3 leaves room for a GPU's own rounding; 0.5 points of
+    // accuracy is 5 of the 1000 held-out digits.
     const [, webLast] = ends(web.batchLosses);
     const [, nodeLast] = ends(node.batchLosses);
-    assert.ok(Math.abs(webLast - nodeLast) <= 0.05 * nodeLast, `last losses: webgl ${webLast}, Node wasm ${nodeLast}`);
-    assert.ok(Math.abs(web.epochs[0].testAccuracy - node.epochs[0].testAccuracy) <= 0.02,
+    assert.ok(Math.abs(webLast - nodeLast) <= 1e-3 * nodeLast, `last losses: webgl ${webLast}, Node wasm ${nodeLast}`);
+    assert.ok(Math.abs(web.epochs[0].testAccuracy - node.epochs[0].testAccuracy) <= 0.005,
       `held-out accuracy: webgl ${web.epochs[0].testAccuracy}, Node wasm ${node.epochs[0].testAccuracy}`);
   });
 });
 
-if (missing !== null) test(`browser demo skipped: ${missing}`, { skip: missing }, () => {});
