@@ -6,6 +6,7 @@
  * against the table, its slots and the per-row step counter.
  *
  *   node --import tsx scripts/bench_sparse.ts [--rows 1000000] [--dim 64] [--batch 1024]
+ *     [--modes keras2,lazy,dense-equivalent] [--backends cpu,wasm] [--momentum 0,0.9]
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -18,7 +19,13 @@ const arg = (name: string, dflt: number): number => {
 const ROWS = arg('rows', 1_000_000);
 const DIM = arg('dim', 64);
 const BATCH = arg('batch', 1024);
-const MODES: SparseMode[] = ['keras2', 'lazy', 'dense-equivalent'];
+const list = (name: string, dflt: string[]): string[] => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1].split(',') : dflt;
+};
+const MODES = list('modes', ['keras2', 'lazy', 'dense-equivalent']) as SparseMode[];
+const BACKEND_NAMES = list('backends', ['cpu', 'wasm']);
+const MOMENTA = list('momentum', ['0', '0.9']).map(Number);
 
 const warn = console.warn;
 console.warn = (...a: unknown[]) => { if (!String(a[0]).includes('tfjs-node')) warn(...a); };
@@ -61,10 +68,10 @@ interface Row { backend: string; momentum: number; mode: string; denseMs: number
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  for (const backend of ['cpu', 'wasm']) {
+  for (const backend of BACKEND_NAMES) {
     await tf.setBackend(backend);
     await tf.ready();
-    for (const momentum of [0, 0.9]) {
+    for (const momentum of MOMENTA) {
       const slotsPerVar = 1 + (momentum > 0 ? 1 : 0);
       const tableBytes = ROWS * DIM * 4;
       // Dense step of the same table: one dense gradient, reused.
@@ -82,7 +89,7 @@ async function main(): Promise<void> {
         const values = tf.randomNormal([BATCH, DIM], 0, 1, 'float32', 3);
         const sparseMs = time(() => {
           opt.applyGradients([[new IndexedSlices(values, ids(step++)), t]]);
-        }, 30, 100);
+        }, 300, 200);
         const bytes = tf.memory().numBytes - values.size * 4;
         // Table, its slots, and the per-row step counter (Int32Array, outside TF.js's count).
         const budget = tableBytes * (1 + slotsPerVar);

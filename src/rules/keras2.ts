@@ -4,7 +4,9 @@
  * backend's in-place implementation. Each line keeps TF's operation order and
  * rounds to float32 after every operation, as TF's float32 kernels do.
  */
-import { f32 } from '../f32.js';
+// A module-local binding: an imported one is a property read per call in
+// CommonJS builds and transpiled tests, which costs more than the arithmetic.
+const f32 = Math.fround;
 import type { DenseState, StepScalars, UpdateForm } from './types.js';
 
 /**
@@ -46,20 +48,24 @@ export function denseMomentum(
  *   mg  = ρ·mg + (1 − ρ)·g                   (centered)
  *   d   = ms − mg²  |  ms
  *   w  −= (lr·g) / (√d + ε)
+ * `preDecay` (sparse modes only) first scales ms and mg by the decay of the
+ * steps a row sat out, in the same pass.
  */
 export function densePlain(
   s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
+  preDecay = 1,
 ): void {
   const { w, ms } = st;
   const mg = st.mg as Float32Array;
   const { lr, rho, oneMinusRho, epsilon } = s;
+  const scale = preDecay !== 1;
   for (let i = start; i < end; i++) {
     const gi = g[i + gShift];
-    const m = f32(f32(rho * ms[i]) + f32(oneMinusRho * f32(gi * gi)));
+    const m = f32(f32(rho * (scale ? f32(ms[i] * preDecay) : ms[i])) + f32(oneMinusRho * f32(gi * gi)));
     ms[i] = m;
     let d = m;
     if (centered) {
-      const a = f32(f32(rho * mg[i]) + f32(oneMinusRho * gi));
+      const a = f32(f32(rho * (scale ? f32(mg[i] * preDecay) : mg[i])) + f32(oneMinusRho * gi));
       mg[i] = a;
       d = f32(m - f32(a * a));
     }

@@ -6,7 +6,7 @@
  * costs what the indexed rows cost; the copy route costs the table.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuWritableValues } from '../kernels/cpu_backend.js';
+import { cpuOwnedValues } from '../kernels/cpu_backend.js';
 import { wasmBackend, wasmMemory, wasmWritableOffset } from '../kernels/wasm_backend.js';
 
 export interface HostState {
@@ -26,7 +26,8 @@ export function hostState(tensors: readonly tf.Variable[]): HostState {
   const memory = wasm ? wasmMemory(wasm) : null;
   const copies: Array<{ t: tf.Variable; a: Float32Array }> = [];
   const arrays = tensors.map((t) => {
-    const live = cpuWritableValues(t);
+    // cpuOwnedValues: on cpu an array the caller passed to tf.tensor can still be theirs.
+    const live = cpuOwnedValues(t);
     if (live !== null) return live;
     if (wasm !== null && memory !== null) {
       const offset = wasmWritableOffset(wasm, t);

@@ -112,15 +112,25 @@ function toIndexArray(indices: tf.Tensor | Int32Array | readonly number[]): Int3
  * unique indices in order of first appearance, each row the float32 sum of its
  * slices in order (`unsorted_segment_sum`).
  */
+let scratchKeys = new Int32Array(0);
+let scratchSlots = new Int32Array(0);
+let scratchPos = new Int32Array(0);
+
+function scratch(capacity: number, n: number): { keys: Int32Array; slots: Int32Array; pos: Int32Array } {
+  if (scratchKeys.length < capacity) { scratchKeys = new Int32Array(capacity); scratchSlots = new Int32Array(capacity); }
+  if (scratchPos.length < n) scratchPos = new Int32Array(n);
+  return { keys: scratchKeys, slots: scratchSlots, pos: scratchPos };
+}
+
 export function sumDuplicates(indices: Int32Array, values: Float32Array, rowSize: number): { rows: Int32Array; values: Float32Array } {
   const n = indices.length;
-  // Open addressing in typed arrays: a Map costs ~10x more per index here.
+  // Open addressing in typed arrays (a Map costs ~10x more per index), with
+  // scratch space kept between calls.
   let capacity = 16;
   while (capacity < 2 * n) capacity *= 2;
   const mask = capacity - 1;
-  const keys = new Int32Array(capacity).fill(-1);
-  const slots = new Int32Array(capacity);
-  const pos = new Int32Array(n);
+  const { keys, slots, pos } = scratch(capacity, n);
+  keys.fill(-1, 0, capacity);
   const rows = new Int32Array(n);
   let unique = 0;
   for (let i = 0; i < n; i++) {

@@ -39,26 +39,33 @@ export class RowClock {
     this.step++;
   }
 
-  /** The combined factors of steps [from, to). */
+  /** Reused by `factors`, which runs once per touched row: no allocation per call. */
+  private readonly out = { decay: 1, muPow: 1, muSum: 0 };
+
+  /** The combined factors of steps [from, to). The result is overwritten by the next call. */
   factors(from: number, to: number): CatchUp {
+    const out = this.out;
     const k = to - from;
-    if (k <= 0) return { decay: 1, muPow: 1, muSum: 0 };
-    if (this.history === null) {
+    if (k <= 0) {
+      out.decay = 1; out.muPow = 1; out.muSum = 0;
+    } else if (this.history === null) {
       const { decay: d, mu } = this.first as { decay: number; mu: number };
-      const muPow = mu ** k;
-      const muSum = mu === 1 ? k : (mu * (1 - muPow)) / (1 - mu);
-      return { decay: d ** k, muPow, muSum };
+      out.decay = d ** k;
+      out.muPow = mu ** k;
+      out.muSum = mu === 1 ? k : mu === 0 ? 0 : (mu * (1 - out.muPow)) / (1 - mu);
+    } else {
+      let decay = 1;
+      let muPow = 1;
+      let muSum = 0;
+      const { decays, mus } = this.history;
+      for (let t = from; t < to; t++) {
+        decay *= decays[t];
+        muPow *= mus[t];
+        muSum += muPow;
+      }
+      out.decay = decay; out.muPow = muPow; out.muSum = muSum;
     }
-    let decay = 1;
-    let muPow = 1;
-    let muSum = 0;
-    const { decays, mus } = this.history;
-    for (let t = from; t < to; t++) {
-      decay *= decays[t];
-      muPow *= mus[t];
-      muSum += muPow;
-    }
-    return { decay, muPow, muSum };
+    return out;
   }
 
   /** Marks every row current as of now (after a dense step or a full catch-up). */

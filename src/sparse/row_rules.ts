@@ -5,7 +5,9 @@
  * same values as the dense plain rule on the indexed rows, so it is that rule
  * (rules/keras2.ts with `gShift`). Which form each mode uses is in sparse_update.ts.
  */
-import { f32 } from '../f32.js';
+// A module-local binding: an imported one is a property read per call in
+// CommonJS builds and transpiled tests, which costs more than the arithmetic.
+const f32 = Math.fround;
 import type { DenseState, StepScalars } from '../rules/types.js';
 
 /**

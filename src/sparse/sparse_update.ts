@@ -82,9 +82,19 @@ export function applySparse(
   for (let p = 0; p < rows.length; p++) {
     const off = rows[p] * rowSize;
     const gShift = p * rowSize - off;
+    if (form.path === 'plain') {
+      // The accumulators' catch-up is folded into the row's update pass.
+      let preDecay = 1;
+      if (deferral !== 'none') {
+        const c = clock as RowClock;
+        const from = c.last[rows[p]];
+        if (from < c.step) preDecay = c.factors(from, c.step).decay;
+      }
+      densePlain(s, form.centered, values, st, off, off + rowSize, gShift, preDecay);
+      continue;
+    }
     if (deferral !== 'none') catchUp(clock as RowClock, st, rows[p], rowSize, moving);
-    if (form.path === 'plain') densePlain(s, form.centered, values, st, off, off + rowSize, gShift);
-    else if (mode === 'dense-equivalent') denseMomentum(s, form.centered, values, st, off, off + rowSize, gShift);
+    if (mode === 'dense-equivalent') denseMomentum(s, form.centered, values, st, off, off + rowSize, gShift);
     else sparseKernelRow(s, form.centered, st, off, values, p * rowSize, rowSize);
   }
   if (deferral !== 'none') {
