@@ -12,6 +12,8 @@ import { parseCommandLine } from '../../app/cli.js';
 import { AppError } from '../../app/errors.js';
 import type { ReportJson } from '../../app/main.js';
 import { loadMnistPackage } from '../../app/mnist_package.js';
+import { resolveScheduleFlag, SCHEDULE_NAMES } from '../../app/schedule_flag.js';
+import { schedules } from '../../src/index.js';
 import { runTs, STACK_FRAME } from './run.js';
 
 const MAIN = 'app/main.ts';
@@ -145,6 +147,22 @@ describe('flag checks', () => {
     assert.deepEqual(s.optimizer, {
       learningRate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false, clipnorm: null, clipvalue: null, globalClipnorm: null,
     });
+  });
+
+  test('--schedule: every short name and the JSON form build a schedule starting at --lr', () => {
+    const run = { learningRate: 0.001, stepsPerEpoch: 100, totalSteps: 500 };
+    for (const name of SCHEDULE_NAMES) {
+      const s = schedules.deserialize(resolveScheduleFlag({ text: name }, run));
+      assert.ok(Math.abs(s.valueAt(0) - 0.001) <= 0.001 * 2 ** -23, `${name} starts at ${s.valueAt(0)}`);
+      assert.ok(s.valueAt(400) < 0.001, `${name} decays`);
+    }
+    const json = '{"className":"PiecewiseConstantDecay","config":{"boundaries":[500],"values":[0.001,0.0001]}}';
+    const piecewise = schedules.deserialize(resolveScheduleFlag({ text: json }, run));
+    assert.equal(piecewise.valueAt(501), Math.fround(0.0001));
+    const bad = (text: string, message: RegExp) => assert.throws(() => resolveScheduleFlag({ text }, run),
+      (e: unknown) => e instanceof AppError && e.exitCode === 2 && message.test(e.message));
+    bad('{"className": ', /--schedule is not valid JSON/);
+    bad('{"className":"Sawtooth","config":{}}', /unknown schedule class "Sawtooth"/);
   });
 
   test('the digit loader names the missing package', () => {
