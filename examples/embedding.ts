@@ -2,19 +2,19 @@
  * An embedding model trained with `minimize`: each "sentence" is 10 token ids
  * out of a 1000-word vocabulary, every word carries a hidden sentiment, and
  * the model learns an 8-dimensional vector per word to tell positive sentences
- * from negative ones. A batch of 128 sentences touches at most 1280 token rows, often fewer than the 1000 in the table.
+ * from negative ones. A batch of 128 sentences reads 1280 ids, about 720
+ * distinct rows of the table's 1000.
  *
- * Sparse gradients: for now `lookup` below reads the rows as a one-hot matrix
- * product, so the optimizer receives a dense, table-sized gradient. (TF.js's
- * own `tf.gather` would give the same dense gradient, but its backward kernel
- * takes over a second per step on the cpu backend here and does not exist on
- * wasm.) When `embeddingLookup` lands in this package (issue 6), `lookup`
- * becomes `embeddingLookup(table, ids)`: the optimizer then receives
- * `IndexedSlices` and updates only the rows the batch used.
+ * Sparse gradients: the rows are read with this package's `embeddingLookup`.
+ * Inside `opt.minimize`, the table's gradient reaches the optimizer as
+ * `IndexedSlices`, and only the rows the batch used are updated; no
+ * table-sized gradient is built. (With `tf.gather` TF.js builds a dense one,
+ * and its backward kernel takes over a second per step on the cpu backend and
+ * does not exist on wasm.)
  *
  * Run: npm run example:embedding
  */
-import { RMSprop } from '../src/index.js';
+import { embeddingLookup, RMSprop } from '../src/index.js';
 import { check, runExample, setUpBackend, tf } from './support/setup.js';
 
 const VOCAB = 1000;
@@ -40,8 +40,7 @@ runExample(async () => {
   const w = tf.variable(tf.randomUniform([DIM, 1], -0.5, 0.5, 'float32', 4), true, 'dense/kernel');
   const b = tf.variable(tf.zeros([1]), true, 'dense/bias');
   // [n, LENGTH] ids → [n, LENGTH, DIM] rows of the table.
-  const lookup = (ids: tf.Tensor) => tf.reshape(
-    tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), VOCAB), table), [...ids.shape, DIM]);
+  const lookup = (ids: tf.Tensor) => embeddingLookup(table, ids);
   const logits = (ids: tf.Tensor) => tf.add(tf.matMul(tf.mean(lookup(ids), 1), w), b);
   const accuracy = async (set: { ids: tf.Tensor; labels: tf.Tensor }) => {
     const a = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.greater(logits(set.ids), 0), tf.cast(set.labels, 'bool')), 'float32')));

@@ -27,8 +27,8 @@ test('custom training loop with minimize: loss falls, clusters separated', async
   assert.match(out, /after 80 steps: accuracy (9\d|100)\.\d %/);
 });
 
-test('embedding model: held-out accuracy well above chance', async () => {
-  const out = await runOk('examples/embedding.ts', ['--backend', 'wasm']);
+test('embedding model with embeddingLookup: held-out accuracy well above chance', async () => {
+  const out = await runOk('examples/embedding.ts');
   const m = /held-out accuracy ([\d.]+) % before training, ([\d.]+) % after 240 steps/.exec(out);
   assert.ok(m, out);
   assert.ok(Number(m[2]) > 80, `accuracy after training ${m[2]} %`);
