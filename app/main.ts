@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { RMSprop } from '../src/index.js';
 import { parseCommandLine, USAGE, type Backend, type Settings } from './cli.js';
 import { maxTrainSize, splitDigits, type DigitSet, type DigitSplit } from './digits.js';
 import { AppError } from './errors.js';
@@ -50,6 +51,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const data = splitDigits(classes, trainSize);
 
   await startBackend(settings.backend);
+  kerasDocstringCheck();
   console.log(`${trainSize} training digits, ${data.test.count} held out; backend ${tf.getBackend()}, ` +
     `${settings.epochs} epoch(s) of ${stepsPerEpoch} steps, seed ${settings.seed}`);
   await warmUp(data, settings.batchSize);
@@ -80,6 +82,16 @@ async function main(argv: readonly string[]): Promise<void> {
   const json: ReportJson = { settings, optimizer, runs, summary };
   await writeFile(join(outDir, REPORT_JSON), `${JSON.stringify(json, null, 1)}\n`);
   console.log(`Report: ${join(outDir, REPORT_HTML)}`);
+}
+
+/** The docstring example of tf.keras.optimizers.RMSprop, first: one step on w = 10, loss w²/2. */
+function kerasDocstringCheck(): void {
+  const opt = new RMSprop({ learningRate: 0.1 });
+  const w = tf.variable(tf.scalar(10));
+  opt.minimize(() => tf.div(tf.square(w), 2) as tf.Scalar, [w]);
+  console.log(`Keras docstring example: RMSprop({learningRate: 0.1}), w = 10, loss w²/2, one step: w = ${w.dataSync()[0].toFixed(6)} (Keras: 9.683772)`);
+  opt.dispose();
+  w.dispose();
 }
 
 async function startBackend(name: Backend): Promise<void> {
