@@ -17,17 +17,7 @@ export const FORMS: readonly UpdateForm[] = [
 
 export const formName = (f: UpdateForm): string => `${f.path}${f.centered ? '+centered' : ''}`;
 
-/** Mulberry32: a small deterministic generator, so a failure can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../support/random.js';
 
 /**
  * A gradient with the values that stress float32: zeros (centered d = ε, NaN

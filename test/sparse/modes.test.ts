@@ -8,19 +8,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { IndexedSlices, RMSprop, type SparseMode } from '../../src/index.js';
 import { assertClose, BACKENDS, tf, useBackend } from '../support/tf.js';
+import { rng } from '../support/random.js';
 import { newState, step, type OracleConfig } from './oracle.js';
-
-/** A deterministic generator (mulberry32), so runs are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ROWS = 40;
 const DIM = 3;
