@@ -37,6 +37,13 @@ describe('the built package', { skip: !existsSync('dist/cjs/index.js') && 'dist/
     assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { n: 1, w: '9.683772', registered: true, schedules: 'function' });
   });
 
+  test('rmsprop/layers loads from CommonJS and ESM and registers SparseEmbedding', () => {
+    const check = `console.log(JSON.stringify({ layer: typeof SparseEmbedding, registered: tf.serialization.SerializationMap.getMap().classNameMap.SparseEmbedding[0] === SparseEmbedding }));`;
+    const cjs = node(['-e', `const tf = require('@tensorflow/tfjs'); const { SparseEmbedding } = require('rmsprop/layers'); ${check}`]);
+    const esm = node(['--input-type=module', '-e', `import * as tf from '@tensorflow/tfjs'; import { SparseEmbedding } from 'rmsprop/layers'; ${check}`]);
+    for (const out of [cjs, esm]) assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { layer: 'function', registered: true });
+  });
+
   test('type declarations are declared and present', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { types: string; exports: { '.': { types: string } } };
     assert.ok(existsSync(pkg.types), pkg.types);
