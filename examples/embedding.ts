@@ -66,6 +66,19 @@ runExample(async () => {
   const after = await accuracy(test);
   console.log(`held-out accuracy ${(before * 100).toFixed(1)} % before training, ${(after * 100).toFixed(1)} % after ${opt.iterations} steps`);
   check(after > 0.8, 'the embeddings learn the words\' sentiment');
+
+  // One more step on a single sentence: only the rows it reads move.
+  const one = tf.slice(test.ids, [0, 0], [1, LENGTH]);
+  const oneLabel = tf.slice(test.labels, [0, 0], [1, 1]);
+  const used = new Set(await one.data());
+  const snapshot = (await table.data()).slice(); // on cpu, data() is the live buffer
+  opt.minimize(() => tf.losses.sigmoidCrossEntropy(oneLabel, logits(one)) as tf.Scalar, [table, w, b]);
+  const now = await table.data();
+  const changed = new Set<number>();
+  for (let i = 0; i < now.length; i++) if (now[i] !== snapshot[i]) changed.add(Math.floor(i / DIM));
+  console.log(`one more step on one sentence: ${changed.size} rows of ${VOCAB} changed, the ${used.size} it reads`);
+  check([...changed].every((r) => used.has(r)) && changed.size === used.size, 'only the rows the step used are updated');
+  tf.dispose([one, oneLabel]);
   tf.dispose([sentiment, train.ids, train.labels, test.ids, test.labels, table, w, b]);
   opt.dispose();
 });
