@@ -2,9 +2,9 @@
  * The `cpu` backend fallback when WebAssembly SIMD is unavailable: the
  * reference rules run in place on the tensors' own Float32Arrays. No tensor is
  * created and, in steady state, nothing is copied; the arithmetic is
- * src/rules/keras2.ts itself, so it equals the reference to the bit.
+ * src/rules (dense.ts, per flavor) itself, so it equals the reference to the bit.
  */
-import { denseStep } from '../rules/keras2.js';
+import { denseStep } from '../rules/dense.js';
 import type { DenseState } from '../rules/types.js';
 import { cpuOwnedValues, cpuValues, cpuWritableValues } from './cpu_backend.js';
 import type { DenseKernel, DenseUpdate } from './types.js';

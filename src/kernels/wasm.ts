@@ -7,7 +7,7 @@
  * allocator that is reused while it is large enough. `wasm-heap-js` is the same
  * in-place update with the reference loops, for engines without wasm SIMD.
  */
-import { denseStep } from '../rules/keras2.js';
+import { denseStep } from '../rules/dense.js';
 import type { DenseState } from '../rules/types.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
 import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason } from './wasm/simd_module.js';

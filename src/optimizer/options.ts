@@ -5,6 +5,7 @@
  */
 import { BACKEND_EPSILON } from '../f32.js';
 import { camelCaseKeys, show } from '../config_keys.js';
+import { FLAVORS, FLAVOR_SPECS, type Flavor } from '../rules/flavors.js';
 import { SPARSE_MODES, type SparseMode } from '../sparse/sparse_update.js';
 import {
   deserialize as deserializeSchedule, isLearningRateSchedule, isSerializedSchedule, LearningRateSchedule,
@@ -23,7 +24,10 @@ export interface RMSpropOptions {
   rho?: NumberOrFn;
   /** Default 0. In [0, 1]. A value > 0, or any function (even one returning 0), selects TF 2.4's momentum path. */
   momentum?: NumberOrFn;
-  /** Default 1e-7; 0 or null also mean 1e-7, as in Keras. */
+  /**
+   * Default 1e-7. With the 'keras2' flavor 0 or null also mean 1e-7, as in TF 2.4
+   * (`epsilon or backend.epsilon()`); the other flavors keep 0, as their frameworks do.
+   */
   epsilon?: number | null;
   /** Normalize by the estimated variance of the gradient. Default false. */
   centered?: boolean;
@@ -43,6 +47,18 @@ export interface RMSpropOptions {
    * 'dense-equivalent' (as applying the densified gradient).
    */
   sparseMode?: SparseMode;
+  /**
+   * Whose RMSprop arithmetic to reproduce, for porting. Default 'keras2'
+   * (TensorFlow 2.4); 'keras3' (Keras 3), 'pytorch' (torch.optim.RMSprop),
+   * 'tfjs' (tf.train.rmsprop, centered form corrected). See docs/porting.md.
+   */
+  flavor?: Flavor;
+  /**
+   * Default 0 (none). Decoupled, as Keras 3 (`w −= w·weightDecay·lr` before each
+   * update), in every flavor except 'pytorch', where it is PyTorch's coupled L2
+   * (`g += weightDecay·w`). Finite and >= 0.
+   */
+  weightDecay?: number | null;
 }
 
 /** Options after defaults and validation. */
@@ -58,6 +74,8 @@ export interface ResolvedOptions {
   readonly globalClipnorm: number | null;
   readonly decay: number;
   readonly sparseMode: SparseMode;
+  readonly flavor: Flavor;
+  readonly weightDecay: number;
 }
 
 export const DEFAULTS = {
@@ -69,11 +87,13 @@ export const DEFAULTS = {
   name: 'RMSprop',
   decay: 0,
   sparseMode: 'keras2',
+  flavor: 'keras2',
+  weightDecay: 0,
 } as const;
 
 const KNOWN = new Set([
   'learningRate', 'lr', 'rho', 'momentum', 'epsilon', 'centered', 'name',
-  'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'sparseMode',
+  'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'sparseMode', 'flavor', 'weightDecay',
 ]);
 
 const where = 'RMSprop';
@@ -126,8 +146,14 @@ export function resolveOptions(options: RMSpropOptions | undefined): ResolvedOpt
   const learningRate = lrGiven === undefined ? DEFAULTS.learningRate : checkLearningRate(lrName, lrGiven);
   const rho = o.rho === undefined ? DEFAULTS.rho : checkNumberOrFn('rho', o.rho, 0, 1);
   const momentum = o.momentum === undefined ? DEFAULTS.momentum : checkNumberOrFn('momentum', o.momentum, 0, 1);
-  // Keras: `epsilon or backend.epsilon()`.
-  const epsilon = o.epsilon == null || o.epsilon === 0 ? BACKEND_EPSILON : checkNumber('epsilon', o.epsilon, 0, Infinity);
+  if (o.flavor !== undefined && !(FLAVORS as readonly unknown[]).includes(o.flavor)) {
+    throw new TypeError(`${where}: \`flavor\` must be one of ${FLAVORS.map((f) => `'${f}'`).join(', ')}, got ${show(o.flavor)}`);
+  }
+  const flavor = (o.flavor as Flavor | undefined) ?? DEFAULTS.flavor;
+  // TF 2.4: `epsilon or backend.epsilon()`; Keras 3, PyTorch and TF.js keep 0.
+  const epsilon = o.epsilon == null || (o.epsilon === 0 && FLAVOR_SPECS[flavor].zeroEpsilonIsDefault)
+    ? BACKEND_EPSILON : checkNumber('epsilon', o.epsilon, 0, Infinity);
+  const weightDecay = o.weightDecay == null ? DEFAULTS.weightDecay : checkNumber('weightDecay', o.weightDecay, 0, Infinity);
   if (o.centered !== undefined && typeof o.centered !== 'boolean') {
     throw new TypeError(`${where}: \`centered\` must be a boolean, got ${show(o.centered)}`);
   }
@@ -153,6 +179,7 @@ export function resolveOptions(options: RMSpropOptions | undefined): ResolvedOpt
     name: (o.name as string | undefined) ?? DEFAULTS.name,
     clipnorm, clipvalue, globalClipnorm, decay,
     sparseMode: (o.sparseMode as SparseMode | undefined) ?? DEFAULTS.sparseMode,
+    flavor, weightDecay,
   };
 }
 
@@ -162,7 +189,6 @@ export function resolveOptions(options: RMSpropOptions | undefined): ResolvedOpt
  * written by a newer Keras loads; an active value is an error, never ignored.
  */
 const INERT_KERAS_KEYS: Readonly<Record<string, (v: unknown) => boolean>> = {
-  weightDecay: (v) => v == null || v === 0,
   useEma: (v) => v == null || v === false,
   emaMomentum: () => true,
   emaOverwriteFrequency: (v) => v == null,

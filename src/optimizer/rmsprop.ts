@@ -10,7 +10,8 @@ import type { DenseUpdate } from '../kernels/types.js';
 import { registerDeferred, unregisterDeferred, type RowCatcher } from '../sparse/deferred_rows.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
 import { RowClock } from '../sparse/row_clock.js';
-import { applySparse, catchUpRows, decayFactor, deferralOf, type SparseMode } from '../sparse/sparse_update.js';
+import { advanceClock, applySparse, catchUpRows, deferralOf, type SparseMode } from '../sparse/sparse_update.js';
+import { FLAVOR_SPECS, type Flavor } from '../rules/flavors.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 import { serialize as serializeSchedule, isLearningRateSchedule } from '../schedules/learning_rate_schedule.js';
 import type { ClipOptions } from './clipping.js';
@@ -20,9 +21,17 @@ import {
   checkLearningRate, optionsFromConfig, resolveOptions,
   type LearningRate, type NumberOrFn, type ResolvedOptions, type RMSpropOptions,
 } from './options.js';
+import { pytorchOptions, type PyTorchParamGroup, type PyTorchExtraOptions } from './pytorch_compat.js';
 import type { SlotName } from './slots.js';
 
 export type { RMSpropOptions, LearningRate, NumberOrFn } from './options.js';
+export type { PyTorchParamGroup, PyTorchExtraOptions } from './pytorch_compat.js';
+
+/** The dense gradient equal to `slices` (duplicate rows summed); scatterND exists on every backend. */
+function densified(variable: tf.Variable, slices: IndexedSlices): tf.Tensor {
+  const n = slices.indices.length;
+  return tf.scatterND(tf.tensor2d(slices.indices, [n, 1], 'int32'), slices.values, variable.shape);
+}
 
 interface StepContext {
   readonly scalars: StepScalars;
@@ -45,7 +54,15 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
   readonly globalClipnorm: number | null;
   readonly decay: number;
   readonly sparseMode: SparseMode;
-  /** TF 2.4's path choice, fixed at construction: momentum > 0 or a function. */
+  /** Whose arithmetic the steps reproduce (rules/flavors.ts). */
+  readonly flavor: Flavor;
+  /** Decoupled (coupled for 'pytorch') weight decay; 0 for none. */
+  readonly weightDecay: number;
+  /**
+   * The path, fixed at construction: 'momentum' when momentum > 0 or is a
+   * function (TF 2.4's rule; Keras 3 and PyTorch test momentum > 0 the same
+   * way), and always for 'tfjs', which keeps a momentum buffer even for 0.
+   */
   readonly form: UpdateForm;
   private lastChoices: readonly KernelChoice[] = [];
   /** Per-row step counts of variables whose untouched rows a sparse mode defers. */
@@ -53,7 +70,8 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
 
   constructor(options: RMSpropOptions = {}) {
     const o: ResolvedOptions = resolveOptions(options);
-    const momentumPath = typeof o.momentum === 'function' || o.momentum > 0;
+    const momentumPath = typeof o.momentum === 'function' || o.momentum > 0 ||
+      FLAVOR_SPECS[o.flavor].momentumSlot === 'always';
     const slotNames: SlotName[] = ['rms'];
     if (momentumPath) slotNames.push('momentum');
     if (o.centered) slotNames.push('mg');
@@ -69,7 +87,23 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
     this.globalClipnorm = o.globalClipnorm;
     this.decay = o.decay;
     this.sparseMode = o.sparseMode;
-    this.form = { path: momentumPath ? 'momentum' : 'plain', centered: o.centered };
+    this.flavor = o.flavor;
+    this.weightDecay = o.weightDecay;
+    // `flavor` is left out for 'keras2' (absent means 'keras2'), so the form stays TF 2.4's shape.
+    this.form = {
+      path: momentumPath ? 'momentum' : 'plain', centered: o.centered, ...(o.flavor !== 'keras2' ? { flavor: o.flavor } : {}),
+    };
+  }
+
+  /**
+   * An optimizer with `torch.optim.RMSprop`'s argument names and defaults (lr
+   * 0.01, alpha 0.99, eps 1e-8, momentum 0, centered false, weightDecay 0) and
+   * the 'pytorch' flavor. Also takes a PyTorch `state_dict()['param_groups'][0]`
+   * as JSON (snake_case `weight_decay`, and its flags). `extra` carries the
+   * options PyTorch has no name for (name, clipping, sparseMode, decay).
+   */
+  static fromPyTorch(group: PyTorchParamGroup = {}, extra: PyTorchExtraOptions = {}): RMSprop {
+    return new RMSprop(pytorchOptions(group, extra));
   }
 
   /** The learning rate as given: a number, a schedule or a function. Assigning checks it. */
@@ -101,9 +135,17 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
   protected updateStep(updates: readonly PreparedUpdate[], ctx: StepContext): void {
     const dense: DenseUpdate[] = [];
     const sparse: Array<PreparedUpdate & { grad: IndexedSlices }> = [];
+    // 'dense-equivalent' with weight decay has no row-proportional form (every
+    // row decays; PyTorch's coupled decay gives every row a gradient): it is
+    // applied as the densified gradient, which is what it is defined to equal.
+    const densify = this.sparseMode === 'dense-equivalent' && this.weightDecay > 0;
     for (const u of updates) {
-      if (u.grad instanceof IndexedSlices) sparse.push(u as PreparedUpdate & { grad: IndexedSlices });
-      else dense.push(u as DenseUpdate);
+      if (u.grad instanceof IndexedSlices) {
+        if (densify) dense.push({ variable: u.variable, slots: u.slots, grad: densified(u.variable, u.grad) });
+        else sparse.push(u as PreparedUpdate & { grad: IndexedSlices });
+      } else {
+        dense.push(u as DenseUpdate);
+      }
     }
     // A dense step on a variable with deferred rows: catch up first, then every row is current.
     const clocked = dense.filter((u) => this.clocks.has(u.variable));
@@ -112,7 +154,7 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
     for (const { kernel, updates: group } of plan.groups) kernel.run(group, this.form, ctx.scalars);
     for (const u of clocked) {
       const clock = this.clocks.get(u.variable) as RowClock;
-      clock.advance(decayFactor(this.form, ctx.scalars), ctx.scalars.momentum);
+      advanceClock(clock, this.form, ctx.scalars);
       clock.markAllCurrent();
     }
     const deferral = deferralOf(this.sparseMode, this.form);
@@ -182,6 +224,8 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
     config.epsilon = this.epsilon;
     config.centered = this.centered;
     if (this.sparseMode !== 'keras2') config.sparseMode = this.sparseMode;
+    if (this.flavor !== 'keras2') config.flavor = this.flavor;
+    if (this.weightDecay !== 0) config.weightDecay = this.weightDecay;
     return config;
   }
 

@@ -3,15 +3,23 @@
  * arrays: no TF.js import, no allocation. Kernels decide where the arrays live.
  */
 
-/** Per-step scalars, already float32-rounded as TF 2.4 rounds them. */
+import type { Flavor } from './flavors.js';
+
+/** Per-step scalars, already float32-rounded as the flavor's framework rounds them. */
 export interface StepScalars {
   /** The learning rate of this step (schedule and legacy decay applied). */
   readonly lr: number;
   readonly rho: number;
-  /** `1 - rho` computed in float32 from the float32 `rho` (0.100000024 for 0.9). */
+  /**
+   * `1 - rho` as the flavor's framework computes it: TF 2.4 in float32 from the
+   * float32 `rho` (0.100000024 for 0.9); Keras 3, PyTorch and TF.js in double
+   * from the given rho, rounded once (0.1 for 0.9).
+   */
   readonly oneMinusRho: number;
   readonly momentum: number;
   readonly epsilon: number;
+  /** float32 weight decay; absent or 0 means none. Decoupled or coupled by flavor (flavors.ts). */
+  readonly weightDecay?: number;
 }
 
 /**
@@ -23,8 +31,11 @@ export interface StepScalars {
 export type DensePath = 'momentum' | 'plain';
 
 export interface UpdateForm {
+  /** `'momentum'` when the variable has a momentum slot (always for 'tfjs'). */
   readonly path: DensePath;
   readonly centered: boolean;
+  /** Whose arithmetic; absent means 'keras2'. */
+  readonly flavor?: Flavor;
 }
 
 /** The state a dense rule updates in place. `mom` exists on the momentum path, `mg` when centered. */

@@ -9,8 +9,18 @@
  * | 'lazy'             | sparse kernel on indexed rows; others frozen | indexed rows only; others frozen          |
  * | 'dense-equivalent' | dense kernel; untouched rows keep decaying  | as 'keras2' (already dense-equivalent)    |
  * |                    | and their momentum keeps moving the variable |                                           |
+ *
+ * Flavors other than 'keras2' have no sparse kernel of their own (Keras 3 and
+ * PyTorch densify or refuse sparse gradients, TF.js takes dense ones only): an
+ * indexed row gets the flavor's dense rule (rules/dense.ts), and the modes keep
+ * their meaning for the rows a step does not index. Weight decay touches the
+ * rows a step indexes; 'dense-equivalent' with weight decay is applied as a
+ * dense step by the optimizer (every row decays, and PyTorch's coupled decay
+ * gives every row a gradient), so it never reaches this file.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { decoupledDecay, denseStep, hasDecoupledDecay } from '../rules/dense.js';
+import { FLAVOR_SPECS } from '../rules/flavors.js';
 import { denseMomentum, densePlain } from '../rules/keras2.js';
 import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
 import type { SlotSet } from '../optimizer/slots.js';
@@ -37,7 +47,62 @@ export function deferralOf(mode: SparseMode, form: UpdateForm): Deferral {
  * i.e. a factor `1 − (1 − ρ)` with `1 − ρ` rounded to float32.
  */
 export function decayFactor(form: UpdateForm, s: StepScalars): number {
+  // Keras 3, PyTorch and TF.js compute `ρ·ms + (1 − ρ)·0` on every path.
+  if ((form.flavor ?? 'keras2') !== 'keras2') return s.rho;
   return form.path === 'plain' ? s.rho : 1 - s.oneMinusRho;
+}
+
+/**
+ * Learning rates of the steps a clock has seen, for the flavors whose
+ * momentum buffer excludes the learning rate (PyTorch): an idle row's variable
+ * then moves by `buf·Σ_j lr_j·Π_{i≤j} μ_i`, not `buf·Σ_j Π_{i≤j} μ_i`. Kept
+ * per step only once the rate or the momentum changes (schedules, functions).
+ */
+class LrTrack {
+  private first: { lr: number; mu: number } | null = null;
+  private history: { lrs: number[]; mus: number[] } | null = null;
+  private steps = 0;
+
+  record(lr: number, mu: number): void {
+    if (this.first === null) this.first = { lr, mu };
+    if (this.history === null && (lr !== this.first.lr || mu !== this.first.mu)) {
+      this.history = { lrs: new Array<number>(this.steps).fill(this.first.lr), mus: new Array<number>(this.steps).fill(this.first.mu) };
+    }
+    if (this.history !== null) {
+      this.history.lrs.push(lr);
+      this.history.mus.push(mu);
+    }
+    this.steps++;
+  }
+
+  /** `Σ_{j=from}^{to−1} lr_j·Π_{i=from}^{j} μ_i`, given the clock's `muSum` for the same steps. */
+  weightedMuSum(from: number, to: number, muSum: number): number {
+    if (this.history === null) return this.first === null ? 0 : this.first.lr * muSum;
+    const { lrs, mus } = this.history;
+    let pow = 1;
+    let sum = 0;
+    for (let t = from; t < to; t++) {
+      pow *= mus[t];
+      sum += lrs[t] * pow;
+    }
+    return sum;
+  }
+}
+
+const lrTracks = new WeakMap<RowClock, LrTrack>();
+
+function lrOutsideMomentum(form: UpdateForm): boolean {
+  return form.path === 'momentum' && !FLAVOR_SPECS[form.flavor ?? 'keras2'].lrInMomentumBuffer;
+}
+
+/** Records the step being taken on a clocked variable (sparse or dense), then advances the clock. */
+export function advanceClock(clock: RowClock, form: UpdateForm, s: StepScalars): void {
+  if (lrOutsideMomentum(form)) {
+    let track = lrTracks.get(clock);
+    if (track === undefined) { track = new LrTrack(); lrTracks.set(clock, track); }
+    track.record(s.lr, s.momentum);
+  }
+  clock.advance(decayFactor(form, s), s.momentum);
 }
 
 function stateOf(arrays: Float32Array[], slots: SlotSet): DenseState {
@@ -56,7 +121,9 @@ function catchUp(clock: RowClock, st: DenseState, row: number, rowSize: number, 
   const from = clock.last[row];
   if (from >= clock.step) return;
   const k = clock.factors(from, clock.step);
-  catchUpRow(st, row * rowSize, rowSize, k.decay, momentumPath, k.muPow, k.muSum);
+  const track = lrTracks.get(clock);
+  const muSum = track === undefined ? k.muSum : track.weightedMuSum(from, clock.step, k.muSum);
+  catchUpRow(st, row * rowSize, rowSize, k.decay, momentumPath, k.muPow, muSum);
   clock.last[row] = clock.step;
 }
 
@@ -79,9 +146,17 @@ export function applySparse(
   const host = hostState(tensorsOf(u.variable, u.slots));
   const st = stateOf(host.arrays, u.slots);
   const moving = deferral === 'all';
+  const keras2 = (form.flavor ?? 'keras2') === 'keras2';
+  const decays = keras2 && hasDecoupledDecay(form, s);
   for (let p = 0; p < rows.length; p++) {
     const off = rows[p] * rowSize;
     const gShift = p * rowSize - off;
+    if (!keras2) {
+      if (deferral !== 'none') catchUp(clock as RowClock, st, rows[p], rowSize, moving);
+      denseStep(form, s, values, st, off, off + rowSize, gShift);
+      continue;
+    }
+    if (decays) decoupledDecay(s, st.w, off, off + rowSize);
     if (form.path === 'plain') {
       // The accumulators' catch-up is folded into the row's update pass.
       let preDecay = 1;
@@ -99,7 +174,7 @@ export function applySparse(
   }
   if (deferral !== 'none') {
     const c = clock as RowClock;
-    c.advance(decayFactor(form, s), s.momentum);
+    advanceClock(c, form, s);
     for (let p = 0; p < rows.length; p++) c.last[rows[p]] = c.step;
   }
   host.commit();

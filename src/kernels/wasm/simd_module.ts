@@ -1,23 +1,38 @@
 /**
- * The fused SIMD kernels (wasm-src/rmsprop.ts), compiled once and instantiated
- * once per `WebAssembly.Memory` they work in: the wasm backend's heap, or a
- * private memory of the cpu kernel. The module is a leaf (checked at build time),
- * so instantiating it on a live heap writes nothing.
+ * The fused SIMD kernels (wasm-src/*.ts), compiled once and instantiated once
+ * per `WebAssembly.Memory` they work in: the wasm backend's heap, or a private
+ * memory of the cpu kernel. One module per flavor (rmsprop.ts is TF 2.4's,
+ * keras3.ts also holds the decoupled weight-decay pass); every module is a leaf
+ * (checked at build time), so instantiating it on a live heap writes nothing.
  */
+import { hasDecoupledDecay } from '../../rules/dense.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
-import { RMSPROP_SIMD_SHARED_WASM, RMSPROP_SIMD_WASM } from './simd_bytes.generated.js';
+import {
+  RMSPROP_KERAS3_SIMD_SHARED_WASM, RMSPROP_KERAS3_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM, RMSPROP_PYTORCH_SIMD_WASM,
+  RMSPROP_SIMD_SHARED_WASM, RMSPROP_SIMD_WASM, RMSPROP_TFJS_SIMD_SHARED_WASM, RMSPROP_TFJS_SIMD_WASM,
+} from './simd_bytes.generated.js';
 
 /** Bytes per table entry: six u32, `[w, g, ms, mom, mg, n]` (byte offsets, element count). */
 export const ENTRY_BYTES = 24;
 export const ENTRY_WORDS = 6;
 
 type Step4 = (table: number, count: number, a: number, b: number, c: number, d: number) => void;
+/** The flavor kernels' uniform signature: `(table, count, lr, rho, 1 − rho, momentum, epsilon, weightDecay)`. */
+type Step = (table: number, count: number, lr: number, rho: number, omr: number, mu: number, eps: number, wd: number) => void;
 
-interface SimdExports {
+interface Keras2Exports {
   momentum: Step4;
   momentumCentered: Step4;
   plain: Step4;
   plainCentered: Step4;
+}
+
+interface FlavorExports {
+  momentum: Step;
+  momentumCentered: Step;
+  plain?: Step;
+  plainCentered?: Step;
+  decay?: (table: number, count: number, lr: number, wd: number) => void;
 }
 
 /** The kernels bound to one memory. */
@@ -35,19 +50,28 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-let modules: { plain: WebAssembly.Module; shared: WebAssembly.Module } | null = null;
+const SOURCES = {
+  keras2: [RMSPROP_SIMD_WASM, RMSPROP_SIMD_SHARED_WASM],
+  keras3: [RMSPROP_KERAS3_SIMD_WASM, RMSPROP_KERAS3_SIMD_SHARED_WASM],
+  tfjs: [RMSPROP_TFJS_SIMD_WASM, RMSPROP_TFJS_SIMD_SHARED_WASM],
+  pytorch: [RMSPROP_PYTORCH_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM],
+} as const;
+type ModuleName = keyof typeof SOURCES;
+
+let modules: Record<ModuleName, { plain: WebAssembly.Module; shared: WebAssembly.Module }> | null = null;
 let unavailable: string | null = null;
 
-// Synchronous compile is allowed here: the modules are ~1.6 KB, under the 4 KB limit
-// browsers put on synchronous compilation on the main thread.
+// Synchronous compile is allowed here: each module is under 2 KB (the build
+// checks 4 KB, the limit browsers put on synchronous compilation on the main thread).
 function compiled(): typeof modules {
   if (modules === null && unavailable === null) {
     try {
       if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly in this environment');
-      modules = {
-        plain: new WebAssembly.Module(decode(RMSPROP_SIMD_WASM)),
-        shared: new WebAssembly.Module(decode(RMSPROP_SIMD_SHARED_WASM)),
-      };
+      const out: Partial<Record<ModuleName, { plain: WebAssembly.Module; shared: WebAssembly.Module }>> = {};
+      for (const [name, [plain, shared]] of Object.entries(SOURCES) as Array<[ModuleName, readonly [string, string]]>) {
+        out[name] = { plain: new WebAssembly.Module(decode(plain)), shared: new WebAssembly.Module(decode(shared)) };
+      }
+      modules = out as NonNullable<typeof modules>;
     } catch (e) {
       unavailable = `WebAssembly SIMD is not available: ${(e as Error).message}`;
     }
@@ -73,17 +97,41 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
   if (cached) return cached;
   const m = compiled();
   if (m === null) return null;
-  const instance = new WebAssembly.Instance(isShared(memory) ? m.shared : m.plain, { env: { memory } });
-  const x = instance.exports as unknown as SimdExports;
+  const shared = isShared(memory);
+  const instances: Partial<Record<ModuleName, WebAssembly.Exports>> = {};
+  // Instantiated on first use: a run of one flavor never instantiates the others.
+  const exportsOf = (name: ModuleName): WebAssembly.Exports => {
+    let x = instances[name];
+    if (x === undefined) {
+      x = new WebAssembly.Instance(shared ? m[name].shared : m[name].plain, { env: { memory } }).exports;
+      instances[name] = x;
+    }
+    return x;
+  };
   const kernels: SimdKernels = {
     memory,
     step(form, s, table, count) {
       if (count === 0) return;
-      if (form.path === 'momentum') {
-        (form.centered ? x.momentumCentered : x.momentum)(table, count, s.lr, s.oneMinusRho, s.momentum, s.epsilon);
-      } else {
-        (form.centered ? x.plainCentered : x.plain)(table, count, s.lr, s.rho, s.oneMinusRho, s.epsilon);
+      const flavor = form.flavor ?? 'keras2';
+      const wd = s.weightDecay ?? 0;
+      if (hasDecoupledDecay(form, s)) {
+        (exportsOf('keras3') as unknown as FlavorExports).decay!(table, count, s.lr, wd);
       }
+      if (flavor === 'keras2') {
+        const x = exportsOf('keras2') as unknown as Keras2Exports;
+        if (form.path === 'momentum') {
+          (form.centered ? x.momentumCentered : x.momentum)(table, count, s.lr, s.oneMinusRho, s.momentum, s.epsilon);
+        } else {
+          (form.centered ? x.plainCentered : x.plain)(table, count, s.lr, s.rho, s.oneMinusRho, s.epsilon);
+        }
+        return;
+      }
+      const x = exportsOf(flavor) as unknown as FlavorExports;
+      const fn = form.path === 'momentum'
+        ? (form.centered ? x.momentumCentered : x.momentum)
+        : (form.centered ? x.plainCentered : x.plain);
+      if (fn === undefined) throw new Error(`RMSprop: no ${form.path} kernel for the '${flavor}' flavor`);
+      fn(table, count, s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon, wd);
     },
   };
   byMemory.set(memory, kernels);

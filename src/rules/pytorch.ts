@@ -1,0 +1,87 @@
+/**
+ * PyTorch's RMSprop (`torch/optim/rmsprop.py`, `_single_tensor_rmsprop`, float32
+ * on CPU) as loops. Epsilon is added after the square root, the learning rate
+ * multiplies the momentum buffer instead of entering it, weight decay is
+ * coupled (added to the gradient). PyTorch's AVX2 CPU kernels fuse the
+ * multiply-adds of `add(x, alpha=a)` and `addcmul` into one rounding (measured
+ * on PyTorch 1.13: both the vector body and the scalar tail), so those steps
+ * use `fma32` here. α, μ, lr, wd are rounded to float32 by the kernels; `1 − α`
+ * is a Python double rounded once (s.oneMinusRho).
+ */
+// Module-local on purpose: an imported binding is a getter per call in transpiled code.
+const f32 = Math.fround;
+import type { DenseState, StepScalars } from './types.js';
+
+const F64 = new Float64Array(1);
+// Little-endian: word 0 holds the low mantissa bits (every platform TF.js runs on).
+const U32 = new Uint32Array(F64.buffer);
+
+/**
+ * `a·b + c` rounded once to float32, for float32 inputs. `a·b` is exact in
+ * double; the sum is rounded to odd at 53 bits (TwoSum error term, then the
+ * last bit forced odd when inexact), which makes the final rounding to 24 bits
+ * correct (53 ≥ 24 + 2).
+ */
+export function fma32(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const z = s - p;
+  const err = (p - (s - z)) + (c - z);
+  // err is 0 when exact, NaN when s is infinite or NaN: plain rounding is right then.
+  if (err === 0 || err !== err) return f32(s);
+  F64[0] = s;
+  const lo = U32[0];
+  if ((lo & 1) !== 0) return f32(s);
+  if ((err > 0) === (s > 0)) {
+    U32[0] = lo + 1; // even, so no carry
+  } else if (lo === 0) {
+    U32[0] = 0xffffffff;
+    U32[1] = U32[1] - 1;
+  } else {
+    U32[0] = lo - 1;
+  }
+  return f32(F64[0]);
+}
+
+/**
+ *   g   = g + wd·w                     add(param, alpha=wd), fused       (wd > 0)
+ *   ms  = ms·α + ((1 − α)·g)·g         mul_, addcmul_ (fused)
+ *   mg  = mg·α + g·(1 − α)             mul_, add_(alpha=1 − α) (fused)   (centered, PyTorch 1.13)
+ *   avg = √(ms − mg·mg) + ε  |  √ms + ε   addcmul(value=−1) (fused), sqrt, add_
+ *   buf = buf·μ + g/avg;  w = w − lr·buf   mul_, addcdiv_, add_(alpha=−lr) (fused)   (momentum)
+ *   w   = w + (−lr·g)/avg                 addcdiv_(value=−lr)                        (otherwise)
+ */
+export function pytorchStep(
+  s: StepScalars, momentumPath: boolean, centered: boolean, g: Float32Array, st: DenseState,
+  start = 0, end = g.length, gShift = 0,
+): void {
+  const { w, ms } = st;
+  const mom = st.mom as Float32Array;
+  const mg = st.mg as Float32Array;
+  const { lr, rho, oneMinusRho, momentum, epsilon } = s;
+  const wd = s.weightDecay ?? 0;
+  const negLr = -lr;
+  for (let i = start; i < end; i++) {
+    const wi = w[i];
+    let gi = g[i + gShift];
+    if (wd !== 0) gi = fma32(wi, wd, gi);
+    const m = fma32(f32(oneMinusRho * gi), gi, f32(ms[i] * rho));
+    ms[i] = m;
+    let avg: number;
+    if (centered) {
+      const a = fma32(gi, oneMinusRho, f32(mg[i] * rho));
+      mg[i] = a;
+      avg = f32(Math.sqrt(fma32(-a, a, m)));
+    } else {
+      avg = f32(Math.sqrt(m));
+    }
+    avg = f32(avg + epsilon);
+    if (momentumPath) {
+      const b = f32(f32(mom[i] * momentum) + f32(gi / avg));
+      mom[i] = b;
+      w[i] = fma32(b, negLr, wi);
+    } else {
+      w[i] = f32(wi + f32(f32(negLr * gi) / avg));
+    }
+  }
+}

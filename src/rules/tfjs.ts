@@ -1,0 +1,43 @@
+/**
+ * TF.js's `tf.train.rmsprop` (tfjs-core 4.x `RMSPropOptimizer.applyGradients`) as
+ * float32 loops. TF.js always keeps a momentum buffer and always takes its
+ * momentum form (with momentum 0 the buffer holds the last increment), epsilon
+ * inside the square root. `1 − decay` is a JS double made a float32 scalar
+ * (s.oneMinusRho). Its centered form computes `√(ms − (mg² + ε))`, NaN wherever
+ * the variance is below ε; this flavor adds ε instead: `√(ms − (mg² − ε))`.
+ */
+// Module-local on purpose: an imported binding is a getter per call in transpiled code.
+const f32 = Math.fround;
+import type { DenseState, StepScalars } from './types.js';
+
+/**
+ *   ms  = ms·ρ + g²·(1 − ρ)
+ *   mg  = mg·ρ + g·(1 − ρ)                         (centered)
+ *   d   = ms − (mg² − ε)  |  ms + ε
+ *   mom = mom·μ + (g·lr) / √d
+ *   w  −= mom
+ */
+export function tfjsStep(
+  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
+): void {
+  const { w, ms } = st;
+  const mom = st.mom as Float32Array;
+  const mg = st.mg as Float32Array;
+  const { lr, rho, oneMinusRho, momentum, epsilon } = s;
+  for (let i = start; i < end; i++) {
+    const gi = g[i + gShift];
+    const m = f32(f32(ms[i] * rho) + f32(f32(gi * gi) * oneMinusRho));
+    ms[i] = m;
+    let d: number;
+    if (centered) {
+      const a = f32(f32(mg[i] * rho) + f32(gi * oneMinusRho));
+      mg[i] = a;
+      d = f32(m - f32(f32(a * a) - epsilon));
+    } else {
+      d = f32(m + epsilon);
+    }
+    const mo = f32(f32(mom[i] * momentum) + f32(f32(gi * lr) / f32(Math.sqrt(d))));
+    mom[i] = mo;
+    w[i] = f32(w[i] - mo);
+  }
+}
