@@ -105,7 +105,7 @@ describe('pytorch flavor: the formula, independently in float64', () => {
   // of the parameters stays below 2e-5 relative (plus 1e-6 absolute near 0).
   for (const fx of FIXTURES) {
     test(`${fx.name}: float64 formula within float32 tolerance of PyTorch`, () => {
-      const k = { lr: 0.01, alpha: 0.99, eps: 1e-8, momentum: 0, centered: false, weight_decay: 0, ...fx.kwargs } as Record<string, number>;
+      const k = { lr: 0.01, alpha: 0.99, eps: 1e-8, momentum: 0, centered: false, weight_decay: 0, ...fx.kwargs } as unknown as Record<string, number>;
       const state = fx.initial.map((v) => ({ w: Array.from(f32s(v)), v: v.map(() => 0), b: v.map(() => 0), a: v.map(() => 0) }));
       fx.steps.forEach((step) => {
         state.forEach((s, i) => {
