@@ -9,6 +9,7 @@ import { FLAVORS, FLAVOR_SPECS, type Flavor } from '../rules/flavors.js';
 import { SPARSE_MODES, type SparseMode } from '../sparse/sparse_update.js';
 import {
   deserialize as deserializeSchedule, isLearningRateSchedule, isSerializedSchedule, LearningRateSchedule,
+  type SerializedSchedule,
 } from '../schedules/learning_rate_schedule.js';
 
 /** A hyperparameter that may be re-read every step, as Keras allows. */
@@ -17,9 +18,9 @@ export type LearningRate = number | LearningRateSchedule | (() => number);
 
 export interface RMSpropOptions {
   /** Default 0.001. A number, a `LearningRateSchedule` (evaluated at the step before the increment), or a function called every step. */
-  learningRate?: LearningRate;
+  learningRate?: LearningRate | SerializedSchedule;
   /** Keras's deprecated alias of `learningRate`; wins over it when both are given, as in Keras. */
-  lr?: LearningRate;
+  lr?: LearningRate | SerializedSchedule;
   /** Discounting factor of the squared-gradient average. Default 0.9. In [0, 1]. */
   rho?: NumberOrFn;
   /** Default 0. In [0, 1]. A value > 0, or any function (even one returning 0), selects TF 2.4's momentum path. */
@@ -121,6 +122,8 @@ function checkOptionalNonNegative(name: string, value: unknown): number | null {
 export function checkLearningRate(name: string, value: unknown): LearningRate {
   if (typeof value === 'function') return value as () => number;
   if (isLearningRateSchedule(value)) return value;
+  // A serialized schedule, as getConfig writes it and Keras's from_config reads it.
+  if (isSerializedSchedule(value)) return deserializeSchedule(value);
   if (typeof value === 'number') return checkNumber(name, value, 0, Infinity);
   throw new TypeError(
     `${where}: \`${name}\` must be a number, a LearningRateSchedule or a function, got ${show(value)}`,

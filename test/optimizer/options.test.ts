@@ -56,6 +56,13 @@ describe('RMSprop options', () => {
     assert.equal(new RMSprop({ learningRate: s }).learningRate, s);
   });
 
+  test('learningRate may be a serialized schedule, as getConfig writes it', () => {
+    const opt = new RMSprop({ learningRate: { className: 'ExponentialDecay', config: { initialLearningRate: 0.1, decaySteps: 2, decayRate: 0.5 } } });
+    assert.ok(opt.learningRate instanceof schedules.ExponentialDecay);
+    assert.equal(opt.currentLearningRate(), Math.fround(0.1));
+    assert.throws(() => new RMSprop({ learningRate: { className: 'NoSuchDecay', config: {} } }), /unknown schedule class "NoSuchDecay"/);
+  });
+
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
     ['negative learningRate', { learningRate: -0.1 }, /`learningRate` must be >= 0, got -0.1/],
     ['negative lr', { lr: -1 }, /`lr` must be >= 0, got -1/],
