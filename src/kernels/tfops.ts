@@ -13,10 +13,19 @@ import type { DenseKernel, DenseUpdate } from './types.js';
 
 type K = Record<'lr' | 'rho' | 'oneMinusRho' | 'momentum' | 'epsilon' | 'weightDecay' | 'negLr', tf.Scalar>;
 
-function stepMomentum(u: DenseUpdate, centered: boolean, k: K): void {
+/** The end of TF's kernel form, shared by 'keras2' and 'tfjs': `mom = mom·μ + (g·lr)/√d; w −= mom`. */
+function momentumTail(u: DenseUpdate, msNew: tf.Tensor, d: tf.Tensor, k: K): void {
   const { variable: w, grad: g } = u;
-  const ms = u.slots.rms;
   const mom = u.slots.momentum as tf.Variable;
+  const momNew = tf.add(tf.mul(mom, k.momentum), tf.div(tf.mul(g, k.lr), tf.sqrt(d)));
+  u.slots.rms.assign(msNew);
+  mom.assign(momNew);
+  w.assign(tf.sub(w, momNew));
+}
+
+function stepMomentum(u: DenseUpdate, centered: boolean, k: K): void {
+  const g = u.grad;
+  const ms = u.slots.rms;
   const msNew = tf.add(ms, tf.mul(tf.sub(tf.square(g), ms), k.oneMinusRho));
   let d: tf.Tensor;
   if (centered) {
@@ -27,10 +36,7 @@ function stepMomentum(u: DenseUpdate, centered: boolean, k: K): void {
   } else {
     d = tf.add(msNew, k.epsilon);
   }
-  const momNew = tf.add(tf.mul(mom, k.momentum), tf.div(tf.mul(g, k.lr), tf.sqrt(d)));
-  ms.assign(msNew);
-  mom.assign(momNew);
-  w.assign(tf.sub(w, momNew));
+  momentumTail(u, msNew, d, k);
 }
 
 function stepPlain(u: DenseUpdate, centered: boolean, k: K): void {
@@ -76,9 +82,8 @@ function stepKeras3(u: DenseUpdate, momentumPath: boolean, centered: boolean, k:
 
 /** TF.js with its centered form corrected (rules/tfjs.ts). */
 function stepTfjs(u: DenseUpdate, centered: boolean, k: K): void {
-  const { variable: w, grad: g } = u;
+  const g = u.grad;
   const ms = u.slots.rms;
-  const mom = u.slots.momentum as tf.Variable;
   const msNew = tf.add(tf.mul(ms, k.rho), tf.mul(tf.square(g), k.oneMinusRho));
   let d: tf.Tensor;
   if (centered) {
@@ -89,10 +94,7 @@ function stepTfjs(u: DenseUpdate, centered: boolean, k: K): void {
   } else {
     d = tf.add(msNew, k.epsilon);
   }
-  const momNew = tf.add(tf.mul(mom, k.momentum), tf.div(tf.mul(g, k.lr), tf.sqrt(d)));
-  ms.assign(msNew);
-  mom.assign(momNew);
-  w.assign(tf.sub(w, momNew));
+  momentumTail(u, msNew, d, k);
 }
 
 /** PyTorch (rules/pytorch.ts), each fused multiply-add as a product and a sum. */

@@ -1,11 +1,2 @@
-/** Mulberry32: a small deterministic generator, so a failing test can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32, the seeded generator the main job uses, so a failing test can be replayed. */
+export { mulberry32 as rng } from '../../app/random.js';
