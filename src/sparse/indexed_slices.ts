@@ -110,7 +110,9 @@ function toIndexArray(indices: tf.Tensor | Int32Array | readonly number[]): Int3
 /**
  * Sums the slices of repeated indices, as TF 2.4's `_deduplicate_indexed_slices`:
  * unique indices in order of first appearance, each row the float32 sum of its
- * slices in order (`unsorted_segment_sum`).
+ * slices in order (`unsorted_segment_sum`). Row `p`'s summed slice is
+ * `values[slice[p]·rowSize …]`: rows that appear once are not copied, a repeated
+ * row is summed into its first slice of a copy.
  */
 let scratchKeys = new Int32Array(0);
 let scratchSlots = new Int32Array(0);
@@ -122,7 +124,9 @@ function scratch(capacity: number, n: number): { keys: Int32Array; slots: Int32A
   return { keys: scratchKeys, slots: scratchSlots, pos: scratchPos };
 }
 
-export function sumDuplicates(indices: Int32Array, values: Float32Array, rowSize: number): { rows: Int32Array; values: Float32Array } {
+export function sumDuplicates(
+  indices: Int32Array, values: Float32Array, rowSize: number,
+): { rows: Int32Array; slice: Int32Array; values: Float32Array } {
   const n = indices.length;
   // Open addressing in typed arrays (a Map costs ~10x more per index), with
   // scratch space kept between calls.
@@ -132,20 +136,23 @@ export function sumDuplicates(indices: Int32Array, values: Float32Array, rowSize
   const { keys, slots, pos } = scratch(capacity, n);
   keys.fill(-1, 0, capacity);
   const rows = new Int32Array(n);
+  const slice = new Int32Array(n);
   let unique = 0;
   for (let i = 0; i < n; i++) {
     const r = indices[i];
     let h = Math.imul(r, 0x9e3779b1) & mask;
     while (keys[h] !== -1 && keys[h] !== r) h = (h + 1) & mask;
-    if (keys[h] === -1) { keys[h] = r; slots[h] = unique; rows[unique++] = r; }
+    if (keys[h] === -1) { keys[h] = r; slots[h] = unique; slice[unique] = i; rows[unique++] = r; }
     pos[i] = slots[h];
   }
-  if (unique === n) return { rows, values };
-  const out = new Float32Array(unique * rowSize);
+  if (unique === n) return { rows, slice, values };
+  const out = values.slice();
   for (let i = 0; i < n; i++) {
-    const o = pos[i] * rowSize;
+    const first = slice[pos[i]];
+    if (first === i) continue;
+    const o = first * rowSize;
     const s = i * rowSize;
     for (let j = 0; j < rowSize; j++) out[o + j] += values[s + j];
   }
-  return { rows: rows.slice(0, unique), values: out };
+  return { rows: rows.slice(0, unique), slice: slice.slice(0, unique), values: out };
 }

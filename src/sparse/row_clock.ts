@@ -14,11 +14,27 @@ export interface CatchUp {
   readonly muSum: number;
 }
 
+function repeatedSquares(base: number): Float64Array {
+  const out = new Float64Array(32);
+  out[0] = base;
+  for (let j = 1; j < 32; j++) out[j] = out[j - 1] * out[j - 1];
+  return out;
+}
+
+/** `base^k` for 0 <= k < 2^31 from `repeatedSquares(base)`: one multiply per set bit of k. */
+function power(squares: Float64Array, k: number): number {
+  let result = 1;
+  for (let j = 0; k !== 0; j++, k >>>= 1) if (k & 1) result *= squares[j];
+  return result;
+}
+
 export class RowClock {
   /** Steps this variable has taken. */
   step = 0;
   readonly last: Int32Array;
   private first: { decay: number; mu: number } | null = null;
+  /** `decay^(2^j)` and `mu^(2^j)`, so a power costs a few multiplies (Math.pow costs ~100 ns). */
+  private squares: { decay: Float64Array; mu: Float64Array } | null = null;
   /** Per-step factors, kept only once they stop being all equal (rho or momentum given as functions). */
   private history: { decays: number[]; mus: number[] } | null = null;
 
@@ -28,7 +44,10 @@ export class RowClock {
 
   /** Records the factors of the step being taken, then advances the count. */
   advance(decay: number, mu: number): void {
-    if (this.first === null) this.first = { decay, mu };
+    if (this.first === null) {
+      this.first = { decay, mu };
+      this.squares = { decay: repeatedSquares(decay), mu: repeatedSquares(mu) };
+    }
     if (this.history === null && (decay !== this.first.decay || mu !== this.first.mu)) {
       this.history = { decays: new Array<number>(this.step).fill(this.first.decay), mus: new Array<number>(this.step).fill(this.first.mu) };
     }
@@ -49,9 +68,10 @@ export class RowClock {
     if (k <= 0) {
       out.decay = 1; out.muPow = 1; out.muSum = 0;
     } else if (this.history === null) {
-      const { decay: d, mu } = this.first as { decay: number; mu: number };
-      out.decay = d ** k;
-      out.muPow = mu ** k;
+      const { mu } = this.first as { decay: number; mu: number };
+      const sq = this.squares as { decay: Float64Array; mu: Float64Array };
+      out.decay = power(sq.decay, k);
+      out.muPow = power(sq.mu, k);
       out.muSum = mu === 1 ? k : mu === 0 ? 0 : (mu * (1 - out.muPow)) / (1 - mu);
     } else {
       let decay = 1;

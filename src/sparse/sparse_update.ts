@@ -127,6 +127,21 @@ function catchUp(clock: RowClock, st: DenseState, row: number, rowSize: number, 
   clock.last[row] = clock.step;
 }
 
+const PREFETCH_AHEAD = 8;
+/** Keeps the prefetching reads observable, so the compiler cannot drop them. */
+export let prefetchSink = 0;
+
+/** Reads one element per 64-byte line of a row in each state array. */
+function touchRow(st: DenseState, off: number, rowSize: number): number {
+  let acc = 0;
+  for (let j = 0; j < rowSize; j += 16) {
+    acc += st.w[off + j] + st.ms[off + j];
+    if (st.mom !== undefined) acc += st.mom[off + j];
+    if (st.mg !== undefined) acc += st.mg[off + j];
+  }
+  return acc;
+}
+
 export interface SparseUpdate {
   readonly variable: tf.Variable;
   readonly slices: IndexedSlices;
@@ -142,15 +157,21 @@ export function applySparse(
 ): void {
   const rowSize = u.variable.size / u.variable.shape[0];
   const deferral = deferralOf(mode, form);
-  const { rows, values } = sumDuplicates(u.slices.indices, hostValues(u.slices.values), rowSize);
+  const { rows, slice, values } = sumDuplicates(u.slices.indices, hostValues(u.slices.values), rowSize);
   const host = hostState(tensorsOf(u.variable, u.slots));
   const st = stateOf(host.arrays, u.slots);
   const moving = deferral === 'all';
   const keras2 = (form.flavor ?? 'keras2') === 'keras2';
   const decays = keras2 && hasDecoupledDecay(form, s);
+  let sink = 0;
   for (let p = 0; p < rows.length; p++) {
+    // Rows are scattered through tables far larger than the caches: touching a
+    // row a few iterations ahead starts its cache and TLB misses early, so they
+    // overlap with the arithmetic instead of stalling it.
+    if (p + PREFETCH_AHEAD < rows.length) sink += touchRow(st, rows[p + PREFETCH_AHEAD] * rowSize, rowSize);
     const off = rows[p] * rowSize;
-    const gShift = p * rowSize - off;
+    const gOffset = slice[p] * rowSize;
+    const gShift = gOffset - off;
     if (!keras2) {
       if (deferral !== 'none') catchUp(clock as RowClock, st, rows[p], rowSize, moving);
       denseStep(form, s, values, st, off, off + rowSize, gShift);
@@ -170,13 +191,14 @@ export function applySparse(
     }
     if (deferral !== 'none') catchUp(clock as RowClock, st, rows[p], rowSize, moving);
     if (mode === 'dense-equivalent') denseMomentum(s, form.centered, values, st, off, off + rowSize, gShift);
-    else sparseKernelRow(s, form.centered, st, off, values, p * rowSize, rowSize);
+    else sparseKernelRow(s, form.centered, st, off, values, gOffset, rowSize);
   }
   if (deferral !== 'none') {
     const c = clock as RowClock;
     advanceClock(c, form, s);
     for (let p = 0; p < rows.length; p++) c.last[rows[p]] = c.step;
   }
+  prefetchSink = sink;
   host.commit();
 }
 

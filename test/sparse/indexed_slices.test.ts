@@ -23,9 +23,14 @@ describe('IndexedSlices', () => {
   });
 
   test('duplicates are summed, unique rows in order of first appearance', () => {
-    const { rows, values } = sumDuplicates(Int32Array.from([3, 1, 3, 0, 1]), Float32Array.from([1, 2, 3, 4, 5]), 1);
+    const { rows, slice, values } = sumDuplicates(Int32Array.from([3, 1, 3, 0, 1]), Float32Array.from([1, 2, 3, 4, 5]), 1);
     assert.deepEqual(Array.from(rows), [3, 1, 0]);
-    assert.deepEqual(Array.from(values), [4, 7, 4]);
+    assert.deepEqual(Array.from(slice).map((i) => values[i]), [4, 7, 4]);
+    // Rows of width 2; no duplicates: the input comes back as it is.
+    const once = Float32Array.from([1, 2, 3, 4]);
+    const d = sumDuplicates(Int32Array.from([5, 2]), once, 2);
+    assert.equal(d.values, once);
+    assert.deepEqual(Array.from(d.slice), [0, 1]);
   });
 
   /** Two good variables then a bad sparse gradient: nothing may change. */
