@@ -16,10 +16,19 @@ export interface CpuBackendInternals {
   data: { has(dataId: object): boolean; get(dataId: object): CpuTensorData };
 }
 
+function internals(b: unknown): CpuBackendInternals | null {
+  const c = b as Partial<CpuBackendInternals> | undefined;
+  return c?.data && typeof c.data.has === 'function' ? (c as CpuBackendInternals) : null;
+}
+
+/** The cpu backend when it is the active one, else null. */
 export function cpuBackend(): CpuBackendInternals | null {
-  if (tf.getBackend() !== 'cpu') return null;
-  const b = tf.backend() as unknown as Partial<CpuBackendInternals>;
-  return b.data && typeof b.data.has === 'function' ? (b as CpuBackendInternals) : null;
+  return tf.getBackend() === 'cpu' ? internals(tf.backend()) : null;
+}
+
+/** The cpu backend if it has been created, active or not (its tensors may outlive a switch). */
+export function createdCpuBackend(): CpuBackendInternals | null {
+  return internals(tf.engine().registry.cpu);
 }
 
 /** The storage entry of a float32 tensor held by the active cpu backend, or null. */

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { cpuKernel } from './cpu.js';
 import { cpuSimdKernel } from './cpu_simd.js';
 import { tfopsKernel } from './tfops.js';
+import type { SlotSet } from '../optimizer/slots.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
 import { wasmHeapJsKernel, wasmSimdKernel } from './wasm.js';
 
@@ -30,6 +31,12 @@ export function setFastKernelsEnabled(enabled: boolean): boolean {
   const previous = fastKernelsEnabled;
   fastKernelsEnabled = enabled;
   return previous;
+}
+
+/** Lets every kernel hand back what it holds for these variables (their optimizer is being disposed). */
+export function releaseKernelState(entries: Iterable<readonly [tf.Variable, SlotSet]>): void {
+  const kernels = new Set(Object.values(FAST_KERNELS).flat());
+  for (const [variable, slots] of entries) for (const k of kernels) k.release?.(variable, slots);
 }
 
 export interface KernelChoice {

@@ -21,4 +21,9 @@ export interface DenseKernel {
   unsupportedReason(u: DenseUpdate): string | null;
   /** Applies the step to every update. Called inside a tidy. */
   run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars): void;
+  /**
+   * Hands back what the kernel holds for a variable whose optimizer is being
+   * disposed (before its slots are), so nothing of it stays pinned.
+   */
+  release?(variable: tf.Variable, slots: SlotSet): void;
 }

@@ -5,7 +5,7 @@
  * src/rules, and the implementations in src/kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { planDense, type KernelChoice } from '../kernels/select.js';
+import { planDense, releaseKernelState, type KernelChoice } from '../kernels/select.js';
 import type { DenseUpdate } from '../kernels/types.js';
 import { registerDeferred, unregisterDeferred, type RowCatcher } from '../sparse/deferred_rows.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
@@ -197,6 +197,8 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
   }
 
   override dispose(): void {
+    this.finalizeDeferred();
+    releaseKernelState(this.slots.entries());
     super.dispose();
     for (const v of this.clocks.keys()) unregisterDeferred(v, this);
     this.clocks.clear();

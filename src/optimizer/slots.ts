@@ -52,6 +52,11 @@ export class SlotRegistry {
     return this.batches.flat();
   }
 
+  /** Each variable with its slots. */
+  entries(): IterableIterator<[tf.Variable, SlotSet]> {
+    return this.byVariable.entries();
+  }
+
   get size(): number {
     return this.byVariable.size;
   }
