@@ -25,27 +25,28 @@ import type { StepScalars, UpdateForm } from '../rules/types.js';
 import {
   cpuBackend, createdCpuBackend, cpuValues, cpuWritableValues, holdsView, markOwned, type CpuBackendInternals,
 } from './cpu_backend.js';
+import { foldClip, hasClipping, type ClipOptions, type FoldedClip } from '../optimizer/clipping.js';
+import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles, type ClipFactors } from './tiles.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
-import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, type SimdKernels } from './wasm/simd_module.js';
+import {
+  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, type SimdKernels,
+} from './wasm/simd_module.js';
 
 const PAGE = 65536;
 /** Largest chunk: a 1.5 GiB private memory is a safe size for every current engine. */
 const MAX_CHUNK_BYTES = 1536 * 1024 * 1024;
-/**
- * Gradient elements per tile (128 KiB): the scratch and the tile's share of the
- * variable and slots stay in a core's L2. Tiles from 4 KiB to 512 KiB measured
- * the same at 1e7; smaller ones pay more calls. A multiple of 4.
- */
-export const TILE_ELEMENTS = 32768;
-/** Table entries per call: the most variables one tile can hold. */
-export const TILE_ENTRIES = 1024;
 
 interface Chunk {
   readonly kernels: SimdKernels;
   readonly words: Uint32Array;
+  readonly floats: Float32Array;
+  readonly doubles: Float64Array;
   /** Byte offset of the step table, and how many entries it holds. */
   readonly table: number;
   readonly entries: number;
+  /** Byte offsets of the clipping table (as many entries) and of its float64 sums. */
+  readonly clipTable: number;
+  readonly sums: number;
   /** Elements of the gradient scratch: TILE_ELEMENTS, or less for a small group. */
   readonly tile: number;
   readonly gScratch: Float32Array;
@@ -84,8 +85,12 @@ function footprint(u: DenseUpdate): number {
   return (1 + slotsOf(u).length) * align16(u.variable.size * 4);
 }
 
-/** The most bytes a chunk's table and scratch take. */
-const OVERHEAD = align16(TILE_ENTRIES * ENTRY_BYTES) + TILE_ELEMENTS * 4;
+/** Bytes of a chunk's tables for `entries` entries. */
+const tablesBytes = (entries: number): number =>
+  align16(entries * ENTRY_BYTES) + align16(entries * CLIP_ENTRY_BYTES) + entries * 8;
+
+/** The most bytes a chunk's tables and scratch take. */
+const OVERHEAD = tablesBytes(TILE_ENTRIES) + TILE_ELEMENTS * 4;
 
 /**
  * Makes the tensor's values the region's view, copying its current values in,
@@ -115,10 +120,11 @@ function place(b: CpuBackendInternals, fresh: readonly DenseUpdate[]): void {
     const group = fresh.slice(start, end);
     const entries = Math.min(TILE_ENTRIES, group.length);
     const tile = Math.min(TILE_ELEMENTS, group.reduce((sum, u) => sum + align4(u.variable.size), 0));
-    const tableBytes = align16(entries * ENTRY_BYTES);
-    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((tableBytes + tile * 4 + bytes) / PAGE)) });
+    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((tablesBytes(entries) + tile * 4 + bytes) / PAGE)) });
     const kernels = simdKernels(memory) as SimdKernels;
-    let at = tableBytes;
+    const clipTable = align16(entries * ENTRY_BYTES);
+    const sums = clipTable + align16(entries * CLIP_ENTRY_BYTES);
+    let at = tablesBytes(entries);
     const region = (n: number): { offset: number; view: Float32Array } => {
       const r = { offset: at, view: new Float32Array(memory.buffer, at, n) };
       at += align16(n * 4);
@@ -130,7 +136,11 @@ function place(b: CpuBackendInternals, fresh: readonly DenseUpdate[]): void {
       return r;
     };
     const g = region(tile);
-    const chunk: Chunk = { kernels, words: new Uint32Array(memory.buffer), table: 0, entries, tile, gScratch: g.view, gOffset: g.offset };
+    const { buffer } = memory;
+    const chunk: Chunk = {
+      kernels, words: new Uint32Array(buffer), floats: new Float32Array(buffer), doubles: new Float64Array(buffer),
+      table: 0, entries, clipTable, sums, tile, gScratch: g.view, gOffset: g.offset,
+    };
     for (const u of group) {
       const n = u.variable.size;
       const w = owned(n);
@@ -157,50 +167,86 @@ function boundPlacement(b: CpuBackendInternals, u: DenseUpdate): Placement | nul
   return p;
 }
 
-/** Updates every entry of `batch` (all placed in `chunk`), tile by tile. */
-function runChunk(chunk: Chunk, batch: ReadonlyArray<{ u: DenseUpdate; p: Placement }>, form: UpdateForm, s: StepScalars): void {
-  const { words, tile, gScratch } = chunk;
-  let cursor = 0;
-  let count = 0;
-  for (const { u, p } of batch) {
-    // The variable's own view when the gradient is the variable: tiles are copied
-    // before the call that writes them, so it is read before it is written.
-    const g = cpuValues(u.grad) as Float32Array;
-    const { n, slots } = p;
-    const w = p.w.offset;
-    const ms = (slots.rms as SlotRegion).offset;
-    const mom = slots.momentum?.offset ?? 0;
-    const mg = slots.mg?.offset ?? 0;
-    for (let off = 0; off < n;) {
-      if (cursor >= tile || count === chunk.entries) {
-        chunk.kernels.step(form, s, chunk.table, count);
-        cursor = 0;
-        count = 0;
-      }
-      const len = Math.min(n - off, tile - cursor);
-      // A view per partial tile is the only allocation: one per 32,768 gradient elements.
-      gScratch.set(len === n ? g : g.subarray(off, off + len), cursor);
-      const e = (chunk.table >>> 2) + count * ENTRY_WORDS;
-      words[e] = w + off * 4;
-      words[e + 1] = chunk.gOffset + cursor * 4;
-      words[e + 2] = ms + off * 4;
-      words[e + 3] = mom === 0 ? 0 : mom + off * 4;
-      words[e + 4] = mg === 0 ? 0 : mg + off * 4;
-      words[e + 5] = len;
-      count++;
-      cursor += align4(len);
-      off += len;
-    }
-  }
-  if (count > 0) chunk.kernels.step(form, s, chunk.table, count);
+interface Placed {
+  readonly u: DenseUpdate;
+  readonly p: Placement;
+  /** The update's index in the step, for its clipping factors. */
+  readonly k: number;
 }
 
-/** One pass per chunk (usually one in all); entries of a chunk keep their order. */
-function runAll(batch: ReadonlyArray<{ u: DenseUpdate; p: Placement }>, form: UpdateForm, s: StepScalars): void {
+/** Copies each tile's gradients into the scratch and writes their clipping entries (in place). */
+function walkGradients(
+  chunk: Chunk, batch: readonly Placed[], factors: ClipFactors | null,
+  segment: (e: Placed, off: number, len: number, at: number, entry: number) => void, flush: (segments: number) => void,
+): void {
+  const { words, floats, gScratch } = chunk;
+  let g: Float32Array = gScratch;
+  walkTiles(batch.length, (i) => batch[i].p.n, chunk.tile, chunk.entries, (i, off, len, at, entry) => {
+    const e = batch[i];
+    if (off === 0) g = cpuValues(e.u.grad) as Float32Array;
+    // The only allocation of a step: a view per partial tile, one per 32,768 gradient elements.
+    gScratch.set(len === e.p.n ? g : g.subarray(off, off + len), at);
+    if (factors !== null) {
+      const c = (chunk.clipTable >>> 2) + entry * CLIP_ENTRY_WORDS;
+      words[c] = words[c + 1] = chunk.gOffset + at * 4;
+      words[c + 2] = len;
+      floats[c + 3] = factors.cn[e.k];
+      floats[c + 4] = factors.dn[e.k];
+    }
+    segment(e, off, len, at, entry);
+  }, flush);
+}
+
+/** Σx² of each gradient of the step, x clipped by `c`'s bounds and the given cn/dn. */
+function sumSquares(chunks: readonly Chunk[], batch: readonly Placed[], c: FoldedClip, f: ClipFactors): Float64Array {
+  const out = new Float64Array(f.cn.length);
+  for (const chunk of chunks) {
+    const of = batch.filter((e) => e.p.chunk === chunk);
+    const owner: number[] = [];
+    walkGradients(chunk, of, f, (e, _off, _len, _at, entry) => { owner[entry] = e.k; }, (segments) => {
+      chunk.kernels.sumSquares(chunk.clipTable, segments, c.lo, c.hi, chunk.sums);
+      for (let i = 0; i < segments; i++) out[owner[i]] += chunk.doubles[(chunk.sums >>> 3) + i];
+    });
+  }
+  return out;
+}
+
+/**
+ * Updates every entry of `batch` (all placed in `chunk`) tile by tile: the
+ * gradient tile is copied in, clipped in place when clipping is folded in, and
+ * one call updates the tile's variables, whose slots and values are already here.
+ */
+function runChunk(
+  chunk: Chunk, batch: readonly Placed[], form: UpdateForm, s: StepScalars, clip: FoldedClip | null, factors: ClipFactors | null,
+): void {
+  const { words } = chunk;
+  walkGradients(chunk, batch, factors, ({ p }, off, len, at, entry) => {
+    const e = (chunk.table >>> 2) + entry * ENTRY_WORDS;
+    words[e] = p.w.offset + off * 4;
+    words[e + 1] = chunk.gOffset + at * 4;
+    words[e + 2] = (p.slots.rms as SlotRegion).offset + off * 4;
+    words[e + 3] = p.slots.momentum ? p.slots.momentum.offset + off * 4 : 0;
+    words[e + 4] = p.slots.mg ? p.slots.mg.offset + off * 4 : 0;
+    words[e + 5] = len;
+  }, (segments) => {
+    if (clip !== null && factors !== null) chunk.kernels.clip(chunk.clipTable, segments, clip.lo, clip.hi, factors.scale);
+    chunk.kernels.step(form, s, chunk.table, segments);
+  });
+}
+
+/**
+ * One pass per chunk (usually one in all); entries of a chunk keep their order.
+ * With clipping, the norms it needs are measured first, over every chunk.
+ */
+function runAll(batch: readonly Placed[], form: UpdateForm, s: StepScalars, clip: ClipOptions | undefined): void {
   const chunks: Chunk[] = [];
   for (const { p } of batch) if (!chunks.includes(p.chunk)) chunks.push(p.chunk);
-  if (chunks.length === 1) runChunk(chunks[0], batch, form, s);
-  else for (const chunk of chunks) runChunk(chunk, batch.filter((e) => e.p.chunk === chunk), form, s);
+  const folded = clip !== undefined && hasClipping(clip) ? foldClip(clip) : null;
+  const factors = folded === null ? null
+    : clipFactors(folded, batch.length, (cn, dn) => sumSquares(chunks, batch, folded, { cn, dn, scale: 1 }));
+  for (const chunk of chunks) {
+    runChunk(chunk, chunks.length === 1 ? batch : batch.filter((e) => e.p.chunk === chunk), form, s, folded, factors);
+  }
 }
 
 export const cpuSimdKernel: DenseKernel = {
@@ -217,7 +263,8 @@ export const cpuSimdKernel: DenseKernel = {
     if (footprint(u) + OVERHEAD > MAX_CHUNK_BYTES) return 'the variable is too large for a private wasm memory';
     return null;
   },
-  run(updates, form, s) {
+  foldsClipping: true,
+  run(updates, form, s, clip) {
     const b = cpuBackend() as CpuBackendInternals;
     let ready: Array<{ u: DenseUpdate; p: Placement | null }> = updates.map((u) => ({ u, p: boundPlacement(b, u) }));
     const fresh = ready.filter((e) => e.p === null).map((e) => e.u);
@@ -227,7 +274,7 @@ export const cpuSimdKernel: DenseKernel = {
     }
     // A variable listed twice is updated twice, in order, as the op chain does:
     // entries run in table order and each has its own gradient tile.
-    runAll(ready as ReadonlyArray<{ u: DenseUpdate; p: Placement }>, form, s);
+    runAll(ready.map(({ u, p }, k) => ({ u, p: p as Placement, k })), form, s, clip);
   },
   release(variable, slots) {
     const p = placements.get(slots.rms);

@@ -33,6 +33,17 @@ export function setFastKernelsEnabled(enabled: boolean): boolean {
   return previous;
 }
 
+/**
+ * The plan for a step whose clipping one kernel folds into the update: every
+ * gradient dense and every update taken by that kernel (a global norm must span
+ * all of them). Null when any gradient or update would go elsewhere.
+ */
+export function foldingPlan(updates: ReadonlyArray<{ readonly grad: unknown }>): DensePlan | null {
+  if (!updates.every((u) => u.grad instanceof tf.Tensor)) return null;
+  const plan = planDense(updates as readonly DenseUpdate[]);
+  return plan.groups.length === 1 && plan.groups[0].kernel.foldsClipping === true ? plan : null;
+}
+
 /** Lets every kernel hand back what it holds for these variables (their optimizer is being disposed). */
 export function releaseKernelState(entries: Iterable<readonly [tf.Variable, SlotSet]>): void {
   const kernels = new Set(Object.values(FAST_KERNELS).flat());

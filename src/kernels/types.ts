@@ -4,6 +4,7 @@
  * writes the variable and its slots; which one runs is decided in select.ts.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ClipOptions } from '../optimizer/clipping.js';
 import type { SlotSet } from '../optimizer/slots.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 
@@ -19,8 +20,16 @@ export interface DenseKernel {
   readonly name: string;
   /** `null` when this kernel can apply the update, else why it cannot. */
   unsupportedReason(u: DenseUpdate): string | null;
-  /** Applies the step to every update. Called inside a tidy. */
-  run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars): void;
+  /**
+   * Whether `run` can take raw gradients with the step's clipping (TF 2.4's
+   * clipvalue, clipnorm, globalClipnorm, over exactly these updates) folded in.
+   */
+  readonly foldsClipping?: boolean;
+  /**
+   * Applies the step to every update; with `clip` (only for kernels that fold
+   * clipping) the gradients are unclipped. Called inside a tidy.
+   */
+  run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, clip?: ClipOptions): void;
   /**
    * Hands back what the kernel holds for a variable whose optimizer is being
    * disposed (before its slots are), so nothing of it stays pinned.

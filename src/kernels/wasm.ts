@@ -7,10 +7,14 @@
  * allocator that is reused while it is large enough. `wasm-heap-js` is the same
  * in-place update with the reference loops, for engines without wasm SIMD.
  */
+import { foldClip, hasClipping, type ClipOptions } from '../optimizer/clipping.js';
 import { denseStep } from '../rules/dense.js';
-import type { DenseState } from '../rules/types.js';
+import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
+import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles } from './tiles.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
-import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason } from './wasm/simd_module.js';
+import {
+  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, type SimdKernels,
+} from './wasm/simd_module.js';
 import {
   markWritten, wasmBackend, wasmMemory, wasmOffset, wasmWritableOffset, type WasmBackendInternals,
 } from './wasm_backend.js';
@@ -71,16 +75,103 @@ function tableFor(b: WasmBackendInternals, memory: WebAssembly.Memory, count: nu
   return { ptr: t.ptr, words: t.words };
 }
 
+/**
+ * What folded clipping needs on the heap, allocated once per backend: a step
+ * table and a clipping table of TILE_ENTRIES entries, their float64 sums, and a
+ * scratch tile the clipped gradients go to (the gradients themselves may be the
+ * caller's tensors, so they are never written).
+ */
+interface ClipWorkspace {
+  readonly table: number;
+  readonly clipTable: number;
+  readonly sums: number;
+  readonly scratch: number;
+}
+
+const workspaces = new WeakMap<WasmBackendInternals, ClipWorkspace>();
+
+function workspaceFor(b: WasmBackendInternals): ClipWorkspace {
+  let w = workspaces.get(b);
+  if (w === undefined) {
+    const table = b.wasm._malloc(TILE_ENTRIES * (ENTRY_BYTES + CLIP_ENTRY_BYTES + 8) + TILE_ELEMENTS * 4 + 16) >>> 0;
+    const clipTable = table + TILE_ENTRIES * ENTRY_BYTES;
+    const sums = (clipTable + TILE_ENTRIES * CLIP_ENTRY_BYTES + 7) & ~7;
+    w = { table, clipTable, sums, scratch: sums + TILE_ENTRIES * 8 };
+    workspaces.set(b, w);
+  }
+  return w;
+}
+
+/**
+ * The step with clipping folded in: the norms are measured on the gradients
+ * where they lie (one read each), then tile by tile the clipped gradients go to
+ * the scratch and one call updates the tile's variables in place.
+ */
+function runClipped(
+  b: WasmBackendInternals, kernels: SimdKernels, updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars,
+  clip: ClipOptions,
+): void {
+  const folded = foldClip(clip);
+  const ws = workspaceFor(b);
+  // Views after the allocation above: it may have grown the heap.
+  const { buffer } = kernels.memory;
+  const words = new Uint32Array(buffer);
+  const floats = new Float32Array(buffer);
+  const doubles = new Float64Array(buffer);
+  const offsets = updates.map((u) => wasmOffset(b, u.grad) as number);
+  const sizeOf = (k: number): number => updates[k].variable.size;
+  const clipEntry = (entry: number, src: number, dst: number, len: number, cn: number, dn: number): void => {
+    const c = (ws.clipTable >>> 2) + entry * CLIP_ENTRY_WORDS;
+    words[c] = src;
+    words[c + 1] = dst;
+    words[c + 2] = len;
+    floats[c + 3] = cn;
+    floats[c + 4] = dn;
+  };
+  const factors = clipFactors(folded, updates.length, (cn, dn) => {
+    const out = new Float64Array(updates.length);
+    const owner: number[] = [];
+    walkTiles(updates.length, sizeOf, Infinity, TILE_ENTRIES, (k, off, len, _at, entry) => {
+      owner[entry] = k;
+      clipEntry(entry, offsets[k] + off * 4, 0, len, cn[k], dn[k]);
+    }, (segments) => {
+      kernels.sumSquares(ws.clipTable, segments, folded.lo, folded.hi, ws.sums);
+      for (let i = 0; i < segments; i++) out[owner[i]] += doubles[(ws.sums >>> 3) + i];
+    });
+    return out;
+  });
+  walkTiles(updates.length, sizeOf, TILE_ELEMENTS, TILE_ENTRIES, (k, off, len, at, entry) => {
+    const u = updates[k];
+    clipEntry(entry, offsets[k] + off * 4, ws.scratch + at * 4, len, factors.cn[k], factors.dn[k]);
+    const e = (ws.table >>> 2) + entry * ENTRY_WORDS;
+    words[e] = (wasmOffset(b, u.variable) as number) + off * 4;
+    words[e + 1] = ws.scratch + at * 4;
+    words[e + 2] = (wasmOffset(b, u.slots.rms) as number) + off * 4;
+    words[e + 3] = u.slots.momentum ? (wasmOffset(b, u.slots.momentum) as number) + off * 4 : 0;
+    words[e + 4] = u.slots.mg ? (wasmOffset(b, u.slots.mg) as number) + off * 4 : 0;
+    words[e + 5] = len;
+  }, (segments) => {
+    kernels.clip(ws.clipTable, segments, folded.lo, folded.hi, factors.scale);
+    kernels.step(form, s, ws.table, segments);
+  });
+}
+
 export const wasmSimdKernel: DenseKernel = {
   name: 'wasm-simd',
+  foldsClipping: true,
   unsupportedReason(u) {
     return simdUnavailableReason() ?? heapReason(u);
   },
-  run(updates, form, s) {
+  run(updates, form, s, clip) {
     const b = wasmBackend() as WasmBackendInternals;
     const memory = wasmMemory(b) as WebAssembly.Memory;
     const kernels = simdKernels(memory);
     if (kernels === null) throw new Error('RMSprop: wasm-simd selected but SIMD is unavailable');
+    if (clip !== undefined && hasClipping(clip)) {
+      runClipped(b, kernels, updates, form, s, clip);
+      markAllWritten(b, updates);
+      return;
+    }
     const { ptr, words } = tableFor(b, memory, updates.length);
     let at = ptr >>> 2;
     for (const u of updates) {

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../config_keys.js';
-import { clipGradients, type ClipOptions } from './clipping.js';
+import { clipGradients, hasClipping, type ClipOptions } from './clipping.js';
 import { normalizeGradients, type GradientPair, type GradientsInput, type NamedTensor } from './gradients.js';
 import { withLookupCapture, type CapturedLookup } from '../sparse/embedding_lookup.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
@@ -16,7 +16,7 @@ import { SlotRegistry, type PendingSlots, type SlotName, type SlotSet } from './
 
 export type { GradientsInput, NamedTensor } from './gradients.js';
 
-/** A `[gradient, variable]` pair after checks and clipping. */
+/** A checked `[gradient, variable]` pair with its slots; clipped only by `clipUpdates`. */
 export interface PreparedUpdate extends GradientPair {
   readonly slots: SlotSet;
 }
@@ -28,6 +28,21 @@ function isIterName(name: string): boolean {
 const GRADIENT_HINT =
   'TF.js registers gradients only when @tensorflow/tfjs or @tensorflow/tfjs-layers is loaded ' +
   '(the CommonJS build of @tensorflow/tfjs-core alone has none): import one of them.';
+
+/**
+ * The updates with TF 2.4's gradient clipping applied as tensor ops (any
+ * backend). IndexedSlices are clipped on their raw values, before duplicate
+ * rows are summed, as in TF. Returns `updates` itself when nothing is set.
+ */
+export function clipUpdates(updates: readonly PreparedUpdate[], clip: ClipOptions): readonly PreparedUpdate[] {
+  if (!hasClipping(clip)) return updates;
+  const raw = updates.map((u) => (u.grad instanceof IndexedSlices ? u.grad.values : u.grad));
+  const clipped = clipGradients(raw, clip);
+  return updates.map((u, i) => ({
+    ...u,
+    grad: u.grad instanceof IndexedSlices ? u.grad.withValues(clipped[i]) : clipped[i],
+  }));
+}
 
 export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
   protected readonly slots: SlotRegistry;
@@ -43,8 +58,12 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
   /** Resolves and checks the step's hyperparameters at the count before the increment; may throw. */
   protected abstract prepareStep(step: number): StepContext;
 
-  /** Applies one step to every update; runs inside a tidy, after clipping. */
-  protected abstract updateStep(updates: readonly PreparedUpdate[], ctx: StepContext): void;
+  /**
+   * Applies one step to every update; runs inside a tidy. The gradients are as
+   * given: the subclass clips them with `clipUpdates`, or hands `clip` to an
+   * implementation that folds clipping into the update itself.
+   */
+  protected abstract updateStep(updates: readonly PreparedUpdate[], ctx: StepContext, clip: ClipOptions): void;
 
   protected abstract clipOptions(): ClipOptions;
 
@@ -208,14 +227,8 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
       const ctx = this.prepareStep(this.iterations);
       this.slots.create(pairs.map((p) => p.variable));
       tf.tidy(() => {
-        // Clipping sees the raw values of IndexedSlices, before duplicate rows are summed, as in TF.
-        const raw = pairs.map((p) => (p.grad instanceof IndexedSlices ? p.grad.values : p.grad));
-        const clipped = clipGradients(raw, this.clipOptions());
-        this.updateStep(pairs.map((p, i) => ({
-          variable: p.variable,
-          grad: p.grad instanceof IndexedSlices ? p.grad.withValues(clipped[i]) : clipped[i],
-          slots: this.slots.get(p.variable) as SlotSet,
-        })), ctx);
+        const updates = pairs.map((p) => ({ ...p, slots: this.slots.get(p.variable) as SlotSet }));
+        this.updateStep(updates, ctx, this.clipOptions());
       });
     } finally {
       tf.dispose(converted);

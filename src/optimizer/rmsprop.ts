@@ -5,7 +5,7 @@
  * src/rules, and the implementations in src/kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { planDense, releaseKernelState, type KernelChoice } from '../kernels/select.js';
+import { foldingPlan, planDense, releaseKernelState, type KernelChoice } from '../kernels/select.js';
 import type { DenseUpdate } from '../kernels/types.js';
 import { registerDeferred, unregisterDeferred, type RowCatcher } from '../sparse/deferred_rows.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
@@ -14,9 +14,9 @@ import { advanceClock, applySparse, catchUpRows, deferralOf, type SparseMode } f
 import { FLAVOR_SPECS, type Flavor } from '../rules/flavors.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 import { serialize as serializeSchedule, isLearningRateSchedule } from '../schedules/learning_rate_schedule.js';
-import type { ClipOptions } from './clipping.js';
+import { hasClipping, type ClipOptions } from './clipping.js';
 import { resolveStepScalars } from './hyper.js';
-import { KerasOptimizer, type PreparedUpdate } from './keras_optimizer.js';
+import { clipUpdates, KerasOptimizer, type PreparedUpdate } from './keras_optimizer.js';
 import {
   checkLearningRate, optionsFromConfig, resolveOptions,
   type LearningRate, type NumberOrFn, type ResolvedOptions, type RMSpropOptions,
@@ -132,7 +132,12 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
     return { scalars: resolveStepScalars(this, step) };
   }
 
-  protected updateStep(updates: readonly PreparedUpdate[], ctx: StepContext): void {
+  protected updateStep(given: readonly PreparedUpdate[], ctx: StepContext, clip: ClipOptions): void {
+    // Clipping folds into the update when every gradient is dense and one kernel
+    // that folds it takes them all (its norms span exactly these gradients);
+    // otherwise it runs first, as tensor ops.
+    const folding = hasClipping(clip) ? foldingPlan(given) : null;
+    const updates = folding === null ? clipUpdates(given, clip) : given;
     const dense: DenseUpdate[] = [];
     const sparse: Array<PreparedUpdate & { grad: IndexedSlices }> = [];
     // 'dense-equivalent' with weight decay has no row-proportional form (every
@@ -150,8 +155,10 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
     // A dense step on a variable with deferred rows: catch up first, then every row is current.
     const clocked = dense.filter((u) => this.clocks.has(u.variable));
     for (const u of clocked) this.finalizeDeferred(u.variable);
-    const plan = planDense(dense);
-    for (const { kernel, updates: group } of plan.groups) kernel.run(group, this.form, ctx.scalars);
+    const plan = folding ?? planDense(dense);
+    for (const { kernel, updates: group } of plan.groups) {
+      kernel.run(group, this.form, ctx.scalars, folding === null ? undefined : clip);
+    }
     for (const u of clocked) {
       const clock = this.clocks.get(u.variable) as RowClock;
       advanceClock(clock, this.form, ctx.scalars);

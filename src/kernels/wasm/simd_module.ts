@@ -8,7 +8,7 @@
 import { hasDecoupledDecay } from '../../rules/dense.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import {
-  RMSPROP_KERAS3_SIMD_SHARED_WASM, RMSPROP_KERAS3_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM, RMSPROP_PYTORCH_SIMD_WASM,
+  RMSPROP_CLIP_SIMD_SHARED_WASM, RMSPROP_CLIP_SIMD_WASM, RMSPROP_KERAS3_SIMD_SHARED_WASM, RMSPROP_KERAS3_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM, RMSPROP_PYTORCH_SIMD_WASM,
   RMSPROP_SIMD_SHARED_WASM, RMSPROP_SIMD_WASM, RMSPROP_TFJS_SIMD_SHARED_WASM, RMSPROP_TFJS_SIMD_WASM,
 } from './simd_bytes.generated.js';
 
@@ -35,11 +35,24 @@ interface FlavorExports {
   decay?: (table: number, count: number, lr: number, wd: number) => void;
 }
 
+interface ClipExports {
+  sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
+  apply(table: number, count: number, lo: number, hi: number, scale: number): void;
+}
+
+/** Bytes per clipping table entry: `[src, dst, n, cn (f32), dn (f32), unused]`. */
+export const CLIP_ENTRY_BYTES = 24;
+export const CLIP_ENTRY_WORDS = 6;
+
 /** The kernels bound to one memory. */
 export interface SimdKernels {
   readonly memory: WebAssembly.Memory;
   /** Runs `count` table entries starting at byte offset `table` of the memory. */
   step(form: UpdateForm, s: StepScalars, table: number, count: number): void;
+  /** Σ x² per clipping entry (x clipped by lo/hi, cn/dn) as float64 at `out + 8k`. */
+  sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
+  /** dst = x · scale per clipping entry (wasm-src/clipping.ts). */
+  clip(table: number, count: number, lo: number, hi: number, scale: number): void;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -55,6 +68,7 @@ const SOURCES = {
   keras3: [RMSPROP_KERAS3_SIMD_WASM, RMSPROP_KERAS3_SIMD_SHARED_WASM],
   tfjs: [RMSPROP_TFJS_SIMD_WASM, RMSPROP_TFJS_SIMD_SHARED_WASM],
   pytorch: [RMSPROP_PYTORCH_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM],
+  clipping: [RMSPROP_CLIP_SIMD_WASM, RMSPROP_CLIP_SIMD_SHARED_WASM],
 } as const;
 type ModuleName = keyof typeof SOURCES;
 
@@ -110,6 +124,12 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
   };
   const kernels: SimdKernels = {
     memory,
+    sumSquares(table, count, lo, hi, out) {
+      if (count > 0) (exportsOf('clipping') as unknown as ClipExports).sumSquares(table, count, lo, hi, out);
+    },
+    clip(table, count, lo, hi, scale) {
+      if (count > 0) (exportsOf('clipping') as unknown as ClipExports).apply(table, count, lo, hi, scale);
+    },
     step(form, s, table, count) {
       if (count === 0) return;
       const flavor = form.flavor ?? 'keras2';

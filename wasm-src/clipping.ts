@@ -1,0 +1,74 @@
+// Gradient clipping folded into the fused step (TF 2.4's `_transform_gradients`:
+// clipvalue, then clipnorm, then globalClipnorm). Each gradient element becomes
+//   x = ((max(min(g, hi), lo) · cn) / dn) · scale
+// which is clip_by_value, clip_by_norm's `(t · c) / max(‖t‖, c)` and
+// clip_by_global_norm's `t · scale`, operation for operation in float32. With
+// lo = −∞, hi = +∞, cn = dn = 1 and scale = 1 each part is the identity to the
+// bit, so one loop serves every combination. A leaf module, like rmsprop.ts.
+//
+// Table entries, six 32-bit words each:
+//   [src, dst, n, cn (f32), dn (f32), unused]   (byte offsets, element count)
+
+const ENTRY: usize = 24;
+
+@inline function src_(e: usize): usize { return <usize>load<u32>(e, 0); }
+@inline function dst_(e: usize): usize { return <usize>load<u32>(e, 4); }
+@inline function n_(e: usize): usize { return <usize>load<u32>(e, 8); }
+@inline function cn_(e: usize): f32 { return load<f32>(e, 12); }
+@inline function dn_(e: usize): f32 { return load<f32>(e, 16); }
+
+@inline function clip4(g: v128, lo: v128, hi: v128, cn: v128, dn: v128): v128 {
+  return f32x4.div(f32x4.mul(f32x4.max(f32x4.min(g, hi), lo), cn), dn);
+}
+
+@inline function clip1(g: f32, lo: f32, hi: f32, cn: f32, dn: f32): f32 {
+  // f32x4.min/max semantics: NaN in, NaN out (as TF's minimum and maximum).
+  const a = g != g ? g : (g < hi ? g : hi);
+  const b = a != a ? a : (a > lo ? a : lo);
+  return (b * cn) / dn;
+}
+
+// Writes Σ x² of each entry (squares rounded to float32, as TF squares in
+// float32; summed in float64, which is as close to any float32 order as it gets)
+// as an f64 at `out + 8k`. `scale` is not applied: the norms are taken before it.
+export function sumSquares(table: usize, count: i32, lo: f32, hi: f32, out: usize): void {
+  const vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const src = src_(e), n = n_(e) << 2, cn = cn_(e), dn = dn_(e);
+    const vcn = f32x4.splat(cn), vdn = f32x4.splat(dn);
+    const n4 = n & ~<usize>15;
+    let a = f64x2.splat(0), b = f64x2.splat(0);
+    let i: usize = 0;
+    for (; i < n4; i += 16) {
+      const x = clip4(v128.load(src + i, 0, 4), vlo, vhi, vcn, vdn);
+      const sq = f32x4.mul(x, x);
+      a = f64x2.add(a, f64x2.promote_low_f32x4(sq));
+      b = f64x2.add(b, f64x2.promote_low_f32x4(v128.shuffle<i32>(sq, sq, 2, 3, 0, 1)));
+    }
+    let sum = (f64x2.extract_lane(a, 0) + f64x2.extract_lane(b, 0)) + (f64x2.extract_lane(a, 1) + f64x2.extract_lane(b, 1));
+    for (; i < n; i += 4) {
+      const x = clip1(load<f32>(src + i), lo, hi, cn, dn);
+      sum += <f64>(x * x);
+    }
+    store<f64>(out + (<usize>k << 3), sum);
+  }
+}
+
+// dst = x · scale for each entry; dst may equal src.
+export function apply(table: usize, count: i32, lo: f32, hi: f32, scale: f32): void {
+  const vlo = f32x4.splat(lo), vhi = f32x4.splat(hi), vs = f32x4.splat(scale);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const src = src_(e), dst = dst_(e), n = n_(e) << 2, cn = cn_(e), dn = dn_(e);
+    const vcn = f32x4.splat(cn), vdn = f32x4.splat(dn);
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) {
+      v128.store(dst + i, f32x4.mul(clip4(v128.load(src + i, 0, 4), vlo, vhi, vcn, vdn), vs), 0, 4);
+    }
+    for (; i < n; i += 4) {
+      store<f32>(dst + i, clip1(load<f32>(src + i), lo, hi, cn, dn) * scale);
+    }
+  }
+}
