@@ -7,11 +7,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpuOwnedValues } from '../kernels/cpu_backend.js';
-import { wasmBackend, wasmMemory, wasmWritableOffset } from '../kernels/wasm_backend.js';
+import {
+  markWritten, wasmBackend, wasmMemory, wasmWritableOffset, type WasmBackendInternals,
+} from '../kernels/wasm_backend.js';
 
 export interface HostState {
   readonly arrays: Float32Array[];
-  /** Writes copies back; a no-op for live buffers. Call inside a tidy. */
+  /**
+   * Writes copies back, and tells the wasm backend that live buffers were
+   * written (see `markWritten`). Call inside a tidy, after the last write.
+   */
   commit(): void;
   /** Whether every array is a live buffer (the cost-of-touched-rows route). */
   readonly inPlace: boolean;
@@ -25,13 +30,17 @@ export function hostState(tensors: readonly tf.Variable[]): HostState {
   const wasm = wasmBackend();
   const memory = wasm ? wasmMemory(wasm) : null;
   const copies: Array<{ t: tf.Variable; a: Float32Array }> = [];
+  const onHeap: tf.Variable[] = [];
   const arrays = tensors.map((t) => {
     // cpuOwnedValues: on cpu an array the caller passed to tf.tensor can still be theirs.
     const live = cpuOwnedValues(t);
     if (live !== null) return live;
     if (wasm !== null && memory !== null) {
       const offset = wasmWritableOffset(wasm, t);
-      if (offset !== null) return new Float32Array(memory.buffer, offset, t.size);
+      if (offset !== null) {
+        onHeap.push(t);
+        return new Float32Array(memory.buffer, offset, t.size);
+      }
     }
     const a = new Float32Array(t.dataSync() as Float32Array);
     copies.push({ t, a });
@@ -41,6 +50,7 @@ export function hostState(tensors: readonly tf.Variable[]): HostState {
     arrays,
     inPlace: copies.length === 0,
     commit() {
+      for (const t of onHeap) markWritten(wasm as WasmBackendInternals, t);
       for (const { t, a } of copies) t.assign(tf.tensor(a, t.shape, 'float32'));
     },
   };

@@ -7,7 +7,7 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RMSprop } from '../../src/index.js';
+import { IndexedSlices, RMSprop } from '../../src/index.js';
 import { cpuKernel } from '../../src/kernels/cpu.js';
 import { cpuSimdKernel } from '../../src/kernels/cpu_simd.js';
 import { tfopsKernel } from '../../src/kernels/tfops.js';
@@ -194,5 +194,29 @@ for (const backend of BACKENDS) {
         tf.dispose([v, x]);
       }
     });
+
+    for (const sparseMode of ['keras2', 'lazy', 'dense-equivalent'] as const) {
+      test(`ops that cache work per tensor see rows written by a sparse step (${sparseMode})`, () => {
+        const r = rng(6);
+        const v = tf.tidy(() => tf.variable(tf.tensor(randomValues(12, r), [4, 3])));
+        const x = tf.tensor(randomValues(8, r), [2, 4]);
+        const opt = new RMSprop({ learningRate: 0.1, momentum: 0.5, sparseMode });
+        try {
+          for (let step = 0; step < 3; step++) {
+            tf.tidy(() => tf.matMul(x, v).dataSync()); // lets tfjs-wasm cache an operator on v
+            const values = tf.tensor(randomValues(6, r), [2, 3]);
+            opt.applyGradients([[new IndexedSlices(values, [step, 3]), v]]);
+            values.dispose();
+            // Reading the variable brings deferred rows (lazy) up to date first.
+            const fresh = tf.tidy(() => tf.matMul(x, tf.tensor(v.dataSync(), [4, 3])).dataSync());
+            const cachedPath = tf.tidy(() => tf.matMul(x, v).dataSync());
+            assertSameFloats(cachedPath, Float32Array.from(fresh), `matMul after step ${step}`);
+          }
+        } finally {
+          opt.dispose();
+          tf.dispose([v, x]);
+        }
+      });
+    }
   });
 }
