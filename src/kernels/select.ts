@@ -58,28 +58,40 @@ export interface KernelChoice {
 }
 
 export interface DensePlan {
-  readonly groups: ReadonlyArray<{ kernel: DenseKernel; updates: DenseUpdate[] }>;
-  readonly choices: readonly KernelChoice[];
+  readonly groups: ReadonlyArray<{ kernel: DenseKernel; updates: readonly DenseUpdate[] }>;
+  /** What ran for each update, built when asked (a step should not pay for a report). */
+  choices(): KernelChoice[];
 }
 
 export function planDense(updates: readonly DenseUpdate[]): DensePlan {
   const candidates = fastKernelsEnabled ? FAST_KERNELS[tf.getBackend()] ?? [] : [];
-  const groups = new Map<DenseKernel, DenseUpdate[]>();
-  const choices: KernelChoice[] = [];
-  for (const u of updates) {
-    let chosen: DenseKernel = tfopsKernel;
-    const reasons: string[] = [];
+  const chosen: DenseKernel[] = new Array(updates.length);
+  let reasons: Map<number, string> | null = null;
+  let mixed = false;
+  for (let i = 0; i < updates.length; i++) {
+    let kernel: DenseKernel = tfopsKernel;
+    let why: string[] | null = null;
     for (const k of candidates) {
-      const why = k.unsupportedReason(u);
-      if (why === null) { chosen = k; break; }
-      reasons.push(`${k.name}: ${why}`);
+      const reason = k.unsupportedReason(updates[i]);
+      if (reason === null) { kernel = k; break; }
+      (why ??= []).push(`${k.name}: ${reason}`);
     }
-    if (!groups.has(chosen)) groups.set(chosen, []);
-    groups.get(chosen)!.push(u);
-    choices.push({
-      variable: u.variable.name, kernel: chosen.name,
-      ...(reasons.length ? { fallbackReason: reasons.join('; ') } : {}),
-    });
+    chosen[i] = kernel;
+    if (why !== null) (reasons ??= new Map()).set(i, why.join('; '));
+    if (kernel !== chosen[0]) mixed = true;
   }
+  const choices = (): KernelChoice[] => updates.map((u, i) => {
+    const fallbackReason = reasons?.get(i);
+    return fallbackReason === undefined
+      ? { variable: u.variable.name, kernel: chosen[i].name }
+      : { variable: u.variable.name, kernel: chosen[i].name, fallbackReason };
+  });
+  if (!mixed) return { groups: updates.length > 0 ? [{ kernel: chosen[0], updates }] : [], choices };
+  const groups = new Map<DenseKernel, DenseUpdate[]>();
+  updates.forEach((u, i) => {
+    const group = groups.get(chosen[i]);
+    if (group === undefined) groups.set(chosen[i], [u]);
+    else group.push(u);
+  });
   return { groups: [...groups].map(([kernel, us]) => ({ kernel, updates: us })), choices };
 }

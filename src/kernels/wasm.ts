@@ -16,17 +16,38 @@ import {
   CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, type SimdKernels,
 } from './wasm/simd_module.js';
 import {
-  markWritten, wasmBackend, wasmMemory, wasmOffset, wasmWritableOffset, type WasmBackendInternals,
+  markEntryWritten, markWritten, wasmBackend, wasmMemory, wasmOffset, wasmWritableOffset, type WasmBackendInternals, type WasmTensorData,
 } from './wasm_backend.js';
 
-/** Drops whatever tfjs-wasm cached from the old contents of every tensor the step wrote. */
-function markAllWritten(b: WasmBackendInternals, updates: readonly DenseUpdate[]): void {
-  for (const u of updates) {
-    markWritten(b, u.variable);
-    markWritten(b, u.slots.rms);
-    if (u.slots.momentum) markWritten(b, u.slots.momentum);
-    if (u.slots.mg) markWritten(b, u.slots.mg);
+/**
+ * Writes each update's table entry `[w, g, ms, mom, mg, n]` (0 for an absent
+ * slot) into `words` from `base`, looking every tensor up once, and drops
+ * whatever tfjs-wasm cached from the old contents of each tensor the step is
+ * about to write (nothing reads them between this and the kernel call).
+ */
+function writeEntries(b: WasmBackendInternals, updates: readonly DenseUpdate[], words: Uint32Array, base: number): void {
+  const map = b.dataIdMap;
+  let at = base;
+  for (let i = 0; i < updates.length; i++) {
+    const u = updates[i];
+    const n = u.variable.size;
+    const w = map.get(u.variable.dataId) as WasmTensorData;
+    const ms = map.get(u.slots.rms.dataId) as WasmTensorData;
+    words[at] = w.memoryOffset as number;
+    words[at + 1] = (map.get(u.grad.dataId) as WasmTensorData).memoryOffset as number;
+    words[at + 2] = ms.memoryOffset as number;
+    markEntryWritten(b, w, n);
+    markEntryWritten(b, ms, n);
+    words[at + 3] = u.slots.momentum ? written(b, map.get(u.slots.momentum.dataId) as WasmTensorData, n) : 0;
+    words[at + 4] = u.slots.mg ? written(b, map.get(u.slots.mg.dataId) as WasmTensorData, n) : 0;
+    words[at + 5] = n;
+    at += ENTRY_WORDS;
   }
+}
+
+function written(b: WasmBackendInternals, d: WasmTensorData, n: number): number {
+  markEntryWritten(b, d, n);
+  return d.memoryOffset as number;
 }
 
 /** Why `u` cannot be updated in place on the wasm heap, or null. */
@@ -102,6 +123,14 @@ function workspaceFor(b: WasmBackendInternals): ClipWorkspace {
   return w;
 }
 
+let entryWords = new Uint32Array(16 * ENTRY_WORDS);
+
+/** A JS-side table for `count` entries, reused across steps. */
+function entryScratch(count: number): Uint32Array {
+  if (entryWords.length < count * ENTRY_WORDS) entryWords = new Uint32Array(Math.max(count, 2 * (entryWords.length / ENTRY_WORDS)) * ENTRY_WORDS);
+  return entryWords;
+}
+
 /**
  * The step with clipping folded in: the norms are measured on the gradients
  * where they lie (one read each), then tile by tile the clipped gradients go to
@@ -118,7 +147,9 @@ function runClipped(
   const words = new Uint32Array(buffer);
   const floats = new Float32Array(buffer);
   const doubles = new Float64Array(buffer);
-  const offsets = updates.map((u) => wasmOffset(b, u.grad) as number);
+  const entries = entryScratch(updates.length);
+  writeEntries(b, updates, entries, 0);
+  const offset = (k: number, field: number): number => entries[k * ENTRY_WORDS + field];
   const sizeOf = (k: number): number => updates[k].variable.size;
   const clipEntry = (entry: number, src: number, dst: number, len: number, cn: number, dn: number): void => {
     const c = (ws.clipTable >>> 2) + entry * CLIP_ENTRY_WORDS;
@@ -133,7 +164,7 @@ function runClipped(
     const owner: number[] = [];
     walkTiles(updates.length, sizeOf, Infinity, TILE_ENTRIES, (k, off, len, _at, entry) => {
       owner[entry] = k;
-      clipEntry(entry, offsets[k] + off * 4, 0, len, cn[k], dn[k]);
+      clipEntry(entry, offset(k, 1) + off * 4, 0, len, cn[k], dn[k]);
     }, (segments) => {
       kernels.sumSquares(ws.clipTable, segments, folded.lo, folded.hi, ws.sums);
       for (let i = 0; i < segments; i++) out[owner[i]] += doubles[(ws.sums >>> 3) + i];
@@ -141,14 +172,13 @@ function runClipped(
     return out;
   });
   walkTiles(updates.length, sizeOf, TILE_ELEMENTS, TILE_ENTRIES, (k, off, len, at, entry) => {
-    const u = updates[k];
-    clipEntry(entry, offsets[k] + off * 4, ws.scratch + at * 4, len, factors.cn[k], factors.dn[k]);
+    clipEntry(entry, offset(k, 1) + off * 4, ws.scratch + at * 4, len, factors.cn[k], factors.dn[k]);
     const e = (ws.table >>> 2) + entry * ENTRY_WORDS;
-    words[e] = (wasmOffset(b, u.variable) as number) + off * 4;
+    words[e] = offset(k, 0) + off * 4;
     words[e + 1] = ws.scratch + at * 4;
-    words[e + 2] = (wasmOffset(b, u.slots.rms) as number) + off * 4;
-    words[e + 3] = u.slots.momentum ? (wasmOffset(b, u.slots.momentum) as number) + off * 4 : 0;
-    words[e + 4] = u.slots.mg ? (wasmOffset(b, u.slots.mg) as number) + off * 4 : 0;
+    words[e + 2] = offset(k, 2) + off * 4;
+    words[e + 3] = offset(k, 3) === 0 ? 0 : offset(k, 3) + off * 4;
+    words[e + 4] = offset(k, 4) === 0 ? 0 : offset(k, 4) + off * 4;
     words[e + 5] = len;
   }, (segments) => {
     kernels.clip(ws.clipTable, segments, folded.lo, folded.hi, factors.scale);
@@ -169,22 +199,11 @@ export const wasmSimdKernel: DenseKernel = {
     if (kernels === null) throw new Error('RMSprop: wasm-simd selected but SIMD is unavailable');
     if (clip !== undefined && hasClipping(clip)) {
       runClipped(b, kernels, updates, form, s, clip);
-      markAllWritten(b, updates);
       return;
     }
     const { ptr, words } = tableFor(b, memory, updates.length);
-    let at = ptr >>> 2;
-    for (const u of updates) {
-      words[at] = wasmOffset(b, u.variable) as number;
-      words[at + 1] = wasmOffset(b, u.grad) as number;
-      words[at + 2] = wasmOffset(b, u.slots.rms) as number;
-      words[at + 3] = u.slots.momentum ? (wasmOffset(b, u.slots.momentum) as number) : 0;
-      words[at + 4] = u.slots.mg ? (wasmOffset(b, u.slots.mg) as number) : 0;
-      words[at + 5] = u.variable.size;
-      at += ENTRY_WORDS;
-    }
+    writeEntries(b, updates, words, ptr >>> 2);
     kernels.step(form, s, ptr, updates.length);
-    markAllWritten(b, updates);
   },
 };
 
@@ -207,7 +226,10 @@ export const wasmHeapJsKernel: DenseKernel = {
         mg: u.slots.mg ? view(u.slots.mg) : undefined,
       };
       denseStep(form, s, view(u.grad), st);
+      markWritten(b, u.variable);
+      markWritten(b, u.slots.rms);
+      if (u.slots.momentum) markWritten(b, u.slots.momentum);
+      if (u.slots.mg) markWritten(b, u.slots.mg);
     }
-    markAllWritten(b, updates);
   },
 };

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-interface WasmTensorData {
+export interface WasmTensorData {
   /** The id the C++ side knows the tensor by. */
   id: number;
   memoryOffset: number | null;
@@ -33,15 +33,28 @@ export interface WasmBackendInternals {
   dataIdMap: { has(dataId: object): boolean; get(dataId: object): WasmTensorData | undefined };
 }
 
-/** The active backend if it is tfjs-backend-wasm with the internals this package relies on. */
-export function wasmBackend(): WasmBackendInternals | null {
-  if (tf.getBackend() !== 'wasm') return null;
-  const b = tf.backend() as unknown as Partial<WasmBackendInternals>;
+// Checked once per backend object: the Emscripten module has hundreds of
+// properties, and reading them on every variable of every step showed up in profiles.
+const internalsOf = new WeakMap<object, WasmBackendInternals | null>();
+
+function checkInternals(b: Partial<WasmBackendInternals>): WasmBackendInternals | null {
   if (!b.wasm || typeof b.wasm._malloc !== 'function' || !b.dataIdMap || typeof b.dataIdMap.get !== 'function' ||
       typeof b.wasm.tfjs?.registerTensor !== 'function' || typeof b.wasm.tfjs?.disposeData !== 'function') {
     return null;
   }
   return b as WasmBackendInternals;
+}
+
+/** The active backend if it is tfjs-backend-wasm with the internals this package relies on. */
+export function wasmBackend(): WasmBackendInternals | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const b = tf.backend();
+  let internals = internalsOf.get(b);
+  if (internals === undefined) {
+    internals = checkInternals(b as unknown as Partial<WasmBackendInternals>);
+    internalsOf.set(b, internals);
+  }
+  return internals;
 }
 
 /** The heap of the wasm backend, or null if this build does not expose it. */
@@ -77,8 +90,12 @@ export function wasmWritableOffset(b: WasmBackendInternals, t: tf.Tensor): numbe
  * offset leaves the tensor as it was. Two hash-map operations per tensor.
  */
 export function markWritten(b: WasmBackendInternals, t: tf.Tensor): void {
-  const d = b.dataIdMap.get(t.dataId as object) as WasmTensorData;
+  markEntryWritten(b, b.dataIdMap.get(t.dataId as object) as WasmTensorData, t.size);
+}
+
+/** `markWritten` for a tensor whose entry is already at hand. */
+export function markEntryWritten(b: WasmBackendInternals, d: WasmTensorData, size: number): void {
   const api = b.wasm.tfjs as NonNullable<EmscriptenModule['tfjs']>;
   api.disposeData(d.id);
-  api.registerTensor(d.id, t.size, d.memoryOffset as number);
+  api.registerTensor(d.id, size, d.memoryOffset as number);
 }

@@ -64,7 +64,7 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
    * way), and always for 'tfjs', which keeps a momentum buffer even for 0.
    */
   readonly form: UpdateForm;
-  private lastChoices: readonly KernelChoice[] = [];
+  private lastChoices: () => readonly KernelChoice[] = () => [];
   /** Per-row step counts of variables whose untouched rows a sparse mode defers. */
   private readonly clocks = new Map<tf.Variable, RowClock>();
 
@@ -133,6 +133,16 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
   }
 
   protected updateStep(given: readonly PreparedUpdate[], ctx: StepContext, clip: ClipOptions): void {
+    // 'dense-equivalent' with weight decay has no row-proportional form (every
+    // row decays; PyTorch's coupled decay gives every row a gradient): it is
+    // applied as the densified gradient, which is what it is defined to equal.
+    const densify = this.sparseMode === 'dense-equivalent' && this.weightDecay > 0;
+    // A dense step on a variable with deferred rows: catch up first, then every
+    // row is current. First of all, since catching up may give the variable and
+    // its slots new buffers, which the kernels' checks must see.
+    const clocked = this.clocks.size === 0 ? [] : given.filter((u) =>
+      this.clocks.has(u.variable) && (densify || !(u.grad instanceof IndexedSlices)));
+    for (const u of clocked) this.finalizeDeferred(u.variable);
     // Clipping folds into the update when every gradient is dense and one kernel
     // that folds it takes them all (its norms span exactly these gradients);
     // otherwise it runs first, as tensor ops.
@@ -140,10 +150,6 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
     const updates = folding === null ? clipUpdates(given, clip) : given;
     const dense: DenseUpdate[] = [];
     const sparse: Array<PreparedUpdate & { grad: IndexedSlices }> = [];
-    // 'dense-equivalent' with weight decay has no row-proportional form (every
-    // row decays; PyTorch's coupled decay gives every row a gradient): it is
-    // applied as the densified gradient, which is what it is defined to equal.
-    const densify = this.sparseMode === 'dense-equivalent' && this.weightDecay > 0;
     for (const u of updates) {
       if (u.grad instanceof IndexedSlices) {
         if (densify) dense.push({ variable: u.variable, slots: u.slots, grad: densified(u.variable, u.grad) });
@@ -152,9 +158,6 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
         dense.push(u as DenseUpdate);
       }
     }
-    // A dense step on a variable with deferred rows: catch up first, then every row is current.
-    const clocked = dense.filter((u) => this.clocks.has(u.variable));
-    for (const u of clocked) this.finalizeDeferred(u.variable);
     const plan = folding ?? planDense(dense);
     for (const { kernel, updates: group } of plan.groups) {
       kernel.run(group, this.form, ctx.scalars, folding === null ? undefined : clip);
@@ -169,10 +172,8 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
       const clock = deferral === 'none' ? null : this.clockOf(u.variable);
       applySparse({ variable: u.variable, slices: u.grad, slots: u.slots }, this.form, ctx.scalars, this.sparseMode, clock);
     }
-    this.lastChoices = [
-      ...plan.choices,
-      ...sparse.map((u) => ({ variable: u.variable.name, kernel: `sparse-${this.sparseMode}` })),
-    ];
+    const sparseChoices = sparse.map((u) => ({ variable: u.variable.name, kernel: `sparse-${this.sparseMode}` }));
+    this.lastChoices = () => [...plan.choices(), ...sparseChoices];
   }
 
   private clockOf(variable: tf.Variable): RowClock {
@@ -213,7 +214,7 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
 
   /** Which implementation updated each variable in the last step, and why a faster one was not used. */
   lastStepKernels(): readonly KernelChoice[] {
-    return this.lastChoices;
+    return this.lastChoices();
   }
 
   /** Keras's `get_config` keys, camelCase; a schedule as `{className, config}`, a function as its current value. */
