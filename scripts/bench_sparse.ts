@@ -10,7 +10,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { IndexedSlices, RMSprop, type SparseMode } from '../src/index.js';
+import type * as Package from '../src/index.js';
+import type { SparseMode } from '../src/index.js';
+
+// The package as users load it: the build in dist/ (see scripts/bench.ts).
+const { IndexedSlices, RMSprop } = require('rmsprop') as typeof Package;
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);

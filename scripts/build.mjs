@@ -107,7 +107,7 @@ await buildKernels();
 // ---- TypeScript ---------------------------------------------------------------------------
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(['-p', 'tsconfig.json', '--outDir', 'dist/esm', '--declaration', 'false']);
-run(['-p', 'tsconfig.json', '--outDir', 'dist/cjs', '--module', 'CommonJS', '--moduleResolution', 'node10', '--declaration', 'false']);
+run(['-p', 'tsconfig.json', '--outDir', 'dist/cjs', '--module', 'CommonJS', '--moduleResolution', 'node10', '--declaration', 'false', '--esModuleInterop', 'false']);
 run(['-p', 'tsconfig.json', '--outDir', 'dist/types', '--emitDeclarationOnly', '--declaration', '--sourceMap', 'false']);
 for (const [dir, type] of [['esm', 'module'], ['cjs', 'commonjs']]) {
   mkdirSync(join(root, 'dist', dir), { recursive: true });
