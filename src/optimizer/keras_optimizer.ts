@@ -263,6 +263,7 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
       );
     }
     this.finalizeDeferred(variable);
+    this.slots.handOut(variable);
     return set[slot as SlotName] as tf.Variable;
   }
 
@@ -274,6 +275,7 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
     this.iterTensor?.dispose();
     // One cached scalar, so repeated saves do not leak (tfjs#8238).
     this.iterTensor = tf.scalar(this.iterations, 'int32');
+    this.slots.handOut();
     const slots = this.slots.size > 0 ? this.slots.ordered() : this.slots.orderedPending();
     return [{ name: 'iter', tensor: this.iterTensor }, ...slots];
   }

@@ -9,7 +9,16 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export type SlotName = 'rms' | 'momentum' | 'mg';
 
-export type SlotSet = { readonly [K in SlotName]?: tf.Variable } & { readonly rms: tf.Variable };
+export type SlotSet = { readonly [K in SlotName]?: tf.Variable } & {
+  readonly rms: tf.Variable;
+  /**
+   * False until a slot of the set leaves the optimizer (`getSlot`, `getWeights`).
+   * Until then no op outside the optimizer can have read it, so the wasm kernels
+   * need not tell tfjs-wasm's per-tensor caches that it changed (see
+   * `markWritten`). Absent means it may have been read.
+   */
+  readonly handedOut?: boolean;
+};
 
 /** State given to `setWeights` before the variables it belongs to have been seen. */
 export interface PendingSlots {
@@ -103,8 +112,9 @@ export class SlotRegistry {
     const matched = this.matchPending(fresh);
     for (const v of fresh) {
       const p = matched.get(v);
-      const set: Partial<Record<SlotName, tf.Variable>> = {};
+      const set: Partial<Record<SlotName, tf.Variable>> & { handedOut?: boolean } = {};
       for (const name of this.names) set[name] = newSlot(v.shape, p?.values.get(name));
+      set.handedOut = false;
       this.byVariable.set(v, set as SlotSet);
     }
     this.batches.push(fresh);
@@ -113,6 +123,12 @@ export class SlotRegistry {
       for (const p of used) for (const t of p.values.values()) t.dispose();
       this.pending = this.pending.filter((p) => !used.has(p));
     }
+  }
+
+  /** Records that the slots of `variable` (all variables when omitted) are in user code's hands. */
+  handOut(variable?: tf.Variable): void {
+    const sets = variable === undefined ? this.byVariable.values() : [this.byVariable.get(variable)];
+    for (const set of sets) if (set !== undefined) (set as { handedOut?: boolean }).handedOut = true;
   }
 
   /** `[name, slot variable]` in Keras weight order. */
