@@ -13,9 +13,10 @@ export type SlotSet = { readonly [K in SlotName]?: tf.Variable } & {
   readonly rms: tf.Variable;
   /**
    * False until a slot of the set leaves the optimizer (`getSlot`, `getWeights`).
-   * Until then no op outside the optimizer can have read it, so the wasm kernels
-   * need not tell tfjs-wasm's per-tensor caches that it changed (see
-   * `markWritten`). Absent means it may have been read.
+   * Until then only code digging it out of the engine's variable registry could
+   * have fed it to an op, so the wasm kernels need not tell tfjs-wasm's
+   * per-tensor caches that it changed (see `markWritten`). Absent means it may
+   * have been read.
    */
   readonly handedOut?: boolean;
 };
