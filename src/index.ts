@@ -2,7 +2,9 @@
  * rmsprop: the RMSprop optimizer of tf.keras (TensorFlow 2.4) for TensorFlow.js.
  */
 export { RMSprop } from './optimizer/rmsprop.js';
-export type { RMSpropOptions, LearningRate, NumberOrFn, PyTorchParamGroup, PyTorchExtraOptions } from './optimizer/rmsprop.js';
+export type {
+  RMSpropOptions, LearningRate, NumberOrFn, PyTorchParamGroup, PyTorchExtraOptions, WeightDecayExclusions,
+} from './optimizer/rmsprop.js';
 export type { Flavor } from './rules/flavors.js';
 export type { GradientsInput, NamedTensor } from './optimizer/keras_optimizer.js';
 export type { SlotName } from './optimizer/slots.js';

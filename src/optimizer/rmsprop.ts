@@ -23,9 +23,13 @@ import {
 } from './options.js';
 import { pytorchOptions, type PyTorchParamGroup, type PyTorchExtraOptions } from './pytorch_compat.js';
 import type { SlotName } from './slots.js';
+import { isExcluded, parseExclusions, type DecayExclusion, type WeightDecayExclusions } from './weight_decay.js';
 
 export type { RMSpropOptions, LearningRate, NumberOrFn } from './options.js';
 export type { PyTorchParamGroup, PyTorchExtraOptions } from './pytorch_compat.js';
+export type { WeightDecayExclusions } from './weight_decay.js';
+
+const NO_CLIPPING: ClipOptions = { clipnorm: null, clipvalue: null, globalClipnorm: null };
 
 /** The dense gradient equal to `slices` (duplicate rows summed); scatterND exists on every backend. */
 function densified(variable: tf.Variable, slices: IndexedSlices): tf.Tensor {
@@ -65,6 +69,9 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
    */
   readonly form: UpdateForm;
   private lastChoices: () => readonly KernelChoice[] = () => [];
+  /** Keras 3's exclusions from weight decay; null for none. */
+  private decayExclusion: DecayExclusion | null = null;
+  private readonly exclusionOf = new WeakMap<tf.Variable, boolean>();
   /** Per-row step counts of variables whose untouched rows a sparse mode defers. */
   private readonly clocks = new Map<tf.Variable, RowClock>();
 
@@ -132,11 +139,58 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
     return { scalars: resolveStepScalars(this, step) };
   }
 
+  /**
+   * Keras 3's `exclude_from_weight_decay`: the variables in `varList`, and those
+   * whose name contains a match of a `varNames` pattern (`['bias']`: every bias),
+   * step with no weight decay. Replaces earlier exclusions, and must come before
+   * the first step, as Keras requires it before the optimizer is built.
+   */
+  excludeFromWeightDecay(exclusions: WeightDecayExclusions): void {
+    const where = `${this.displayName}.excludeFromWeightDecay`;
+    if (this.slots.size > 0) {
+      throw new Error(`${where}: exclusions can only be configured before the first step (Keras: before the optimizer is built)`);
+    }
+    this.decayExclusion = parseExclusions(where, exclusions);
+  }
+
+  /** Whether `variable` steps without weight decay (decided once: exclusions are fixed after the first step). */
+  private excludedFromDecay(variable: tf.Variable): boolean {
+    if (this.decayExclusion === null) return false;
+    let excluded = this.exclusionOf.get(variable);
+    if (excluded === undefined) {
+      excluded = isExcluded(this.decayExclusion, variable);
+      this.exclusionOf.set(variable, excluded);
+    }
+    return excluded;
+  }
+
   protected updateStep(given: readonly PreparedUpdate[], ctx: StepContext, clip: ClipOptions): void {
+    const excluded = this.weightDecay === 0 || this.decayExclusion === null
+      ? [] : given.filter((u) => this.excludedFromDecay(u.variable));
+    if (excluded.length === 0) {
+      this.lastChoices = this.applyStep(given, ctx.scalars, clip);
+      return;
+    }
+    const undecayed: StepScalars = { ...ctx.scalars, weightDecay: 0 };
+    if (excluded.length === given.length) {
+      this.lastChoices = this.applyStep(given, undecayed, clip);
+      return;
+    }
+    // Two groups with their own scalars: clipping first, over all the gradients
+    // (a global norm spans both groups), then each group steps.
+    const clipped = clipUpdates(given, clip);
+    const isExcludedVar = new Set(excluded.map((u) => u.variable));
+    const decayedChoices = this.applyStep(clipped.filter((u) => !isExcludedVar.has(u.variable)), ctx.scalars, NO_CLIPPING);
+    const undecayedChoices = this.applyStep(clipped.filter((u) => isExcludedVar.has(u.variable)), undecayed, NO_CLIPPING);
+    this.lastChoices = () => [...decayedChoices(), ...undecayedChoices()];
+  }
+
+  /** One step of `given` with scalars `s`; returns the report of what ran, built when asked. */
+  private applyStep(given: readonly PreparedUpdate[], s: StepScalars, clip: ClipOptions): () => KernelChoice[] {
     // 'dense-equivalent' with weight decay has no row-proportional form (every
     // row decays; PyTorch's coupled decay gives every row a gradient): it is
     // applied as the densified gradient, which is what it is defined to equal.
-    const densify = this.sparseMode === 'dense-equivalent' && this.weightDecay > 0;
+    const densify = this.sparseMode === 'dense-equivalent' && (s.weightDecay ?? 0) > 0;
     // A dense step on a variable with deferred rows: catch up first, then every
     // row is current. First of all, since catching up may give the variable and
     // its slots new buffers, which the kernels' checks must see.
@@ -160,20 +214,20 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
     }
     const plan = folding ?? planDense(dense);
     for (const { kernel, updates: group } of plan.groups) {
-      kernel.run(group, this.form, ctx.scalars, folding === null ? undefined : clip);
+      kernel.run(group, this.form, s, folding === null ? undefined : clip);
     }
     for (const u of clocked) {
       const clock = this.clocks.get(u.variable) as RowClock;
-      advanceClock(clock, this.form, ctx.scalars);
+      advanceClock(clock, this.form, s);
       clock.markAllCurrent();
     }
     const deferral = deferralOf(this.sparseMode, this.form);
     for (const u of sparse) {
       const clock = deferral === 'none' ? null : this.clockOf(u.variable);
-      applySparse({ variable: u.variable, slices: u.grad, slots: u.slots }, this.form, ctx.scalars, this.sparseMode, clock);
+      applySparse({ variable: u.variable, slices: u.grad, slots: u.slots }, this.form, s, this.sparseMode, clock);
     }
     const sparseChoices = sparse.map((u) => ({ variable: u.variable.name, kernel: `sparse-${this.sparseMode}` }));
-    this.lastChoices = () => [...plan.choices(), ...sparseChoices];
+    return () => [...plan.choices(), ...sparseChoices];
   }
 
   private clockOf(variable: tf.Variable): RowClock {
