@@ -10,6 +10,7 @@ import { tfopsKernel } from './tfops.js';
 import type { SlotSet } from '../optimizer/slots.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
 import { wasmHeapJsKernel, wasmSimdKernel } from './wasm.js';
+import { wasmRowKernel, type RowKernel } from './wasm_rows.js';
 
 /**
  * Fast kernels per backend name, tried in order: the fused SIMD pass first, then
@@ -31,6 +32,16 @@ export function setFastKernelsEnabled(enabled: boolean): boolean {
   const previous = fastKernelsEnabled;
   fastKernelsEnabled = enabled;
   return previous;
+}
+
+/**
+ * The fast kernel for the rows of a sparse step whose update is the dense rule
+ * on each row, or null for the reference loops. Sized for `count` rows and
+ * `valueCount` gradient values; may allocate backend memory, so ask before
+ * making views of it.
+ */
+export function sparseRowKernel(variable: tf.Variable, slots: SlotSet, count: number, valueCount: number): RowKernel | null {
+  return fastKernelsEnabled && tf.getBackend() === 'wasm' ? wasmRowKernel(variable, slots, count, valueCount) : null;
 }
 
 /**

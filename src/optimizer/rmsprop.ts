@@ -222,11 +222,11 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
       clock.markAllCurrent();
     }
     const deferral = deferralOf(this.sparseMode, this.form);
-    for (const u of sparse) {
+    const sparseChoices = sparse.map((u) => {
       const clock = deferral === 'none' ? null : this.clockOf(u.variable);
-      applySparse({ variable: u.variable, slices: u.grad, slots: u.slots }, this.form, s, this.sparseMode, clock);
-    }
-    const sparseChoices = sparse.map((u) => ({ variable: u.variable.name, kernel: `sparse-${this.sparseMode}` }));
+      const rows = applySparse({ variable: u.variable, slices: u.grad, slots: u.slots }, this.form, s, this.sparseMode, clock);
+      return { variable: u.variable.name, kernel: `sparse-${this.sparseMode}${rows === null ? '' : `/${rows}`}` };
+    });
     return () => [...plan.choices(), ...sparseChoices];
   }
 

@@ -24,6 +24,7 @@ import { FLAVOR_SPECS } from '../rules/flavors.js';
 import { denseMomentum, densePlain } from '../rules/keras2.js';
 import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
 import type { SlotSet } from '../optimizer/slots.js';
+import { sparseRowKernel } from '../kernels/select.js';
 import { hostState, hostValues } from './host_state.js';
 import { sumDuplicates, type IndexedSlices } from './indexed_slices.js';
 import { RowClock } from './row_clock.js';
@@ -127,6 +128,22 @@ function catchUp(clock: RowClock, st: DenseState, row: number, rowSize: number, 
   clock.last[row] = clock.step;
 }
 
+/** The factor a row's accumulators decayed by over the plain-path steps it sat out. */
+function rowPreDecay(clock: RowClock, row: number): number {
+  const from = clock.last[row];
+  return from < clock.step ? clock.factors(from, clock.step).decay : 1;
+}
+
+/** `densePlain`'s `preDecay`, applied on its own: the same float32 product, stored. */
+function scaleAccumulators(st: DenseState, off: number, n: number, factor: number): void {
+  if (factor === 1) return;
+  const { ms, mg } = st;
+  for (let i = off; i < off + n; i++) {
+    ms[i] = Math.fround(ms[i] * factor);
+    if (mg !== undefined) mg[i] = Math.fround(mg[i] * factor);
+  }
+}
+
 const PREFETCH_AHEAD = 8;
 /** Keeps the prefetching reads observable, so the compiler cannot drop them. */
 export let prefetchSink = 0;
@@ -150,48 +167,60 @@ export interface SparseUpdate {
 
 /**
  * Applies one sparse step. `clock` is required when the mode defers work
- * (`deferralOf(...) !== 'none'`). Call inside a tidy.
+ * (`deferralOf(...) !== 'none'`). Call inside a tidy. Returns the name of the
+ * fast row kernel that updated the rows, or null for the reference loops.
  */
 export function applySparse(
   u: SparseUpdate, form: UpdateForm, s: StepScalars, mode: SparseMode, clock: RowClock | null,
-): void {
+): string | null {
   const rowSize = u.variable.size / u.variable.shape[0];
   const deferral = deferralOf(mode, form);
   const { rows, slice, values } = sumDuplicates(u.slices.indices, hostValues(u.slices.values), rowSize);
-  const host = hostState(tensorsOf(u.variable, u.slots));
-  const st = stateOf(host.arrays, u.slots);
   const moving = deferral === 'all';
   const keras2 = (form.flavor ?? 'keras2') === 'keras2';
   const decays = keras2 && hasDecoupledDecay(form, s);
+  // TF 2.4's plain path, and the momentum path of 'dense-equivalent' once a row
+  // is caught up, are the dense rule on each row: a fast kernel can take them all.
+  const denseRows = keras2 && !decays && (form.path === 'plain' || mode === 'dense-equivalent');
+  const rowKernel = denseRows ? sparseRowKernel(u.variable, u.slots, rows.length, values.length) : null;
+  // After the row kernel: making it may grow the wasm heap, which detaches views.
+  const host = hostState(tensorsOf(u.variable, u.slots));
+  const st = stateOf(host.arrays, u.slots);
   let sink = 0;
-  for (let p = 0; p < rows.length; p++) {
-    // Rows are scattered through tables far larger than the caches: touching a
-    // row a few iterations ahead starts its cache and TLB misses early, so they
-    // overlap with the arithmetic instead of stalling it.
-    if (p + PREFETCH_AHEAD < rows.length) sink += touchRow(st, rows[p + PREFETCH_AHEAD] * rowSize, rowSize);
-    const off = rows[p] * rowSize;
-    const gOffset = slice[p] * rowSize;
-    const gShift = gOffset - off;
-    if (!keras2) {
-      if (deferral !== 'none') catchUp(clock as RowClock, st, rows[p], rowSize, moving);
-      denseStep(form, s, values, st, off, off + rowSize, gShift);
-      continue;
+  if (rowKernel !== null) {
+    // What each row sat out first (touching rows ahead, as below), then every row in one call.
+    for (let p = 0; p < rows.length; p++) {
+      if (p + PREFETCH_AHEAD < rows.length) sink += touchRow(st, rows[p + PREFETCH_AHEAD] * rowSize, rowSize);
+      if (deferral === 'none') continue;
+      if (form.path === 'plain') scaleAccumulators(st, rows[p] * rowSize, rowSize, rowPreDecay(clock as RowClock, rows[p]));
+      else catchUp(clock as RowClock, st, rows[p], rowSize, moving);
     }
-    if (decays) decoupledDecay(s, st.w, off, off + rowSize);
-    if (form.path === 'plain') {
-      // The accumulators' catch-up is folded into the row's update pass.
-      let preDecay = 1;
-      if (deferral !== 'none') {
-        const c = clock as RowClock;
-        const from = c.last[rows[p]];
-        if (from < c.step) preDecay = c.factors(from, c.step).decay;
+    rowKernel.run(rows, slice, values, rowSize, form, s);
+  } else {
+    for (let p = 0; p < rows.length; p++) {
+      // Rows are scattered through tables far larger than the caches: touching a
+      // row a few iterations ahead starts its cache and TLB misses early, so they
+      // overlap with the arithmetic instead of stalling it.
+      if (p + PREFETCH_AHEAD < rows.length) sink += touchRow(st, rows[p + PREFETCH_AHEAD] * rowSize, rowSize);
+      const off = rows[p] * rowSize;
+      const gOffset = slice[p] * rowSize;
+      const gShift = gOffset - off;
+      if (!keras2) {
+        if (deferral !== 'none') catchUp(clock as RowClock, st, rows[p], rowSize, moving);
+        denseStep(form, s, values, st, off, off + rowSize, gShift);
+        continue;
       }
-      densePlain(s, form.centered, values, st, off, off + rowSize, gShift, preDecay);
-      continue;
+      if (decays) decoupledDecay(s, st.w, off, off + rowSize);
+      if (form.path === 'plain') {
+        // The accumulators' catch-up is folded into the row's update pass.
+        const preDecay = deferral === 'none' ? 1 : rowPreDecay(clock as RowClock, rows[p]);
+        densePlain(s, form.centered, values, st, off, off + rowSize, gShift, preDecay);
+        continue;
+      }
+      if (deferral !== 'none') catchUp(clock as RowClock, st, rows[p], rowSize, moving);
+      if (mode === 'dense-equivalent') denseMomentum(s, form.centered, values, st, off, off + rowSize, gShift);
+      else sparseKernelRow(s, form.centered, st, off, values, gOffset, rowSize);
     }
-    if (deferral !== 'none') catchUp(clock as RowClock, st, rows[p], rowSize, moving);
-    if (mode === 'dense-equivalent') denseMomentum(s, form.centered, values, st, off, off + rowSize, gShift);
-    else sparseKernelRow(s, form.centered, st, off, values, gOffset, rowSize);
   }
   if (deferral !== 'none') {
     const c = clock as RowClock;
@@ -200,6 +229,7 @@ export function applySparse(
   }
   prefetchSink = sink;
   host.commit();
+  return rowKernel === null ? null : rowKernel.name;
 }
 
 /**

@@ -1,0 +1,83 @@
+/**
+ * Sparse rows on the `wasm` backend through the dense SIMD kernel. Where a
+ * row's update is the dense rule restricted to that row (TF 2.4's plain path in
+ * every sparse mode, and 'dense-equivalent' on the momentum path, after the
+ * row's catch-up), each row is one entry `[w, g, ms, mom, mg, n]` of the
+ * kernel's table, so every row of a step goes through one call, in place on the
+ * heap. The gradient rows (already deduplicated) are copied to a heap scratch
+ * first: they come from a JavaScript array.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { StepScalars, UpdateForm } from '../rules/types.js';
+import type { SlotSet } from '../optimizer/slots.js';
+import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, type SimdKernels } from './wasm/simd_module.js';
+import { wasmBackend, wasmMemory, wasmWritableOffset, type WasmBackendInternals } from './wasm_backend.js';
+
+export interface RowKernel {
+  readonly name: string;
+  /**
+   * Applies the dense rule of `form` to each row `rows[p]` of the tensors given
+   * at creation, with the gradient row `values[slice[p]·rowSize …]`. Makes no
+   * heap allocation, so views made after the kernel was created stay valid.
+   */
+  run(rows: Int32Array, slice: Int32Array, values: Float32Array, rowSize: number, form: UpdateForm, s: StepScalars): void;
+}
+
+interface Workspace { ptr: number; bytes: number }
+
+const workspaces = new WeakMap<WasmBackendInternals, Workspace>();
+
+/** `bytes` of heap, 16-byte aligned, kept per backend and grown by doubling. */
+function workspace(b: WasmBackendInternals, bytes: number): number {
+  let w = workspaces.get(b);
+  if (w === undefined || w.bytes < bytes) {
+    if (w !== undefined) b.wasm._free(w.ptr);
+    const size = Math.max(bytes, 2 * (w?.bytes ?? 0), 64 * 1024);
+    w = { ptr: b.wasm._malloc(size + 16) >>> 0, bytes: size };
+    workspaces.set(b, w);
+  }
+  return (w.ptr + 15) & ~15;
+}
+
+/**
+ * The row kernel for `variable` and its `slots`, with room for `count` rows and
+ * `valueCount` gradient values, or null when any of them is not a float32
+ * buffer of its own on the wasm heap, or SIMD is unavailable. May grow the
+ * heap: call it before making heap views.
+ */
+export function wasmRowKernel(variable: tf.Variable, slots: SlotSet, count: number, valueCount: number): RowKernel | null {
+  const b = wasmBackend();
+  const memory = b === null ? null : wasmMemory(b);
+  if (b === null || memory === null || simdKernels(memory) === null) return null;
+  const { rms, momentum, mg } = slots;
+  for (const t of [variable, rms, momentum, mg]) if (t !== undefined && wasmWritableOffset(b, t) === null) return null;
+  const base = workspace(b, count * ENTRY_BYTES + valueCount * 4);
+  const gBase = base + count * ENTRY_BYTES;
+  const offset = (t: tf.Variable | undefined): number => (t === undefined ? 0 : wasmWritableOffset(b, t) as number);
+  return {
+    name: 'wasm-simd-rows',
+    run(rows, slice, values, rowSize, form, s) {
+      if (rows.length > count || values.length > valueCount) throw new Error('RMSprop: row kernel sized for fewer rows');
+      const kernels = simdKernels(memory) as SimdKernels;
+      new Float32Array(memory.buffer, gBase, values.length).set(values);
+      const w = offset(variable);
+      const ms = offset(rms);
+      const mom = form.path === 'momentum' ? offset(momentum) : 0;
+      const a = form.centered ? offset(mg) : 0;
+      const words = new Uint32Array(memory.buffer);
+      const rowBytes = rowSize * 4;
+      let at = base >>> 2;
+      for (let p = 0; p < rows.length; p++) {
+        const off = rows[p] * rowBytes;
+        words[at] = w + off;
+        words[at + 1] = gBase + slice[p] * rowBytes;
+        words[at + 2] = ms + off;
+        words[at + 3] = mom === 0 ? 0 : mom + off;
+        words[at + 4] = a === 0 ? 0 : a + off;
+        words[at + 5] = rowSize;
+        at += ENTRY_WORDS;
+      }
+      kernels.step(form, s, base, rows.length);
+    },
+  };
+}

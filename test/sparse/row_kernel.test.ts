@@ -1,0 +1,89 @@
+/**
+ * The wasm row kernel (sparse rows through the dense SIMD kernel) equals the
+ * reference row loops to the bit, in every mode and form it takes: the plain
+ * path in each sparse mode (with the decay of the steps a row sat out) and the
+ * momentum path of 'dense-equivalent' (after the row's catch-up). Rows of 6
+ * floats exercise the kernel's scalar tail; batches grow so its heap workspace
+ * is reallocated mid-run; a dense step in the middle catches every row up.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { IndexedSlices, RMSprop, type RMSpropOptions } from '../../src/index.js';
+import { setFastKernelsEnabled } from '../../src/kernels/select.js';
+import { assertBitEqual, tf, useBackend } from '../support/tf.js';
+import { randomValues, rng } from '../kernels/support.js';
+
+const ROWS = 50;
+const DIM = 6;
+
+interface Run { values: Float32Array[]; kernels: string[] }
+
+function trajectory(options: RMSpropOptions, fast: boolean, init: Float32Array): Run {
+  const previous = setFastKernelsEnabled(fast);
+  const table = tf.tidy(() => tf.variable(tf.tensor(init, [ROWS, DIM])));
+  const opt = new RMSprop({ learningRate: 0.05, ...options });
+  const r = rng(17);
+  const kernels: string[] = [];
+  try {
+    for (let step = 0; step < 14; step++) {
+      tf.tidy(() => {
+        if (step === 7) {
+          opt.applyGradients([[tf.tensor(randomValues(ROWS * DIM, r), [ROWS, DIM]), table]]);
+          return;
+        }
+        const n = 3 + step * 5; // grows: the kernel's workspace is reallocated along the way
+        const ids = Array.from({ length: n }, (_, i) => (i % 4 === 3 ? i % 3 : Math.floor(r() * ROWS)));
+        opt.applyGradients([[new IndexedSlices(tf.tensor(randomValues(n * DIM, r, 2), [n, DIM]), ids), table]]);
+        kernels.push(opt.lastStepKernels()[0].kernel);
+      });
+    }
+    opt.finalizeVariableValues();
+    const slots = opt.getSlotNames().map((name) => Float32Array.from(opt.getSlot(table, name as 'rms').dataSync()));
+    return { values: [Float32Array.from(table.dataSync()), ...slots], kernels };
+  } finally {
+    opt.dispose();
+    table.dispose();
+    setFastKernelsEnabled(previous);
+  }
+}
+
+const CASES: Array<{ options: RMSpropOptions; fast: boolean }> = [
+  ...(['keras2', 'lazy', 'dense-equivalent'] as const).flatMap((sparseMode) => [false, true].map((centered) =>
+    ({ options: { sparseMode, centered }, fast: true }))),
+  ...[false, true].map((centered) => ({ options: { sparseMode: 'dense-equivalent' as const, momentum: 0.9, centered }, fast: true })),
+  // TF's sparse momentum kernel is not the dense rule: the reference loops run it.
+  ...(['keras2', 'lazy'] as const).map((sparseMode) => ({ options: { sparseMode, momentum: 0.9 }, fast: false })),
+];
+
+describe('sparse rows through the wasm SIMD kernel', () => {
+  before(() => useBackend('wasm'));
+
+  for (const { options, fast } of CASES) {
+    const label = `${options.sparseMode}, ${options.momentum ? 'momentum' : 'plain'}${options.centered ? ', centered' : ''}`;
+    test(`${label}: ${fast ? 'the row kernel equals the reference loops to the bit' : 'the reference loops run'}`, () => {
+      const init = randomValues(ROWS * DIM, rng(3));
+      const kernel = trajectory(options, true, init);
+      const reference = trajectory(options, false, init);
+      const expected = `sparse-${options.sparseMode}${fast ? '/wasm-simd-rows' : ''}`;
+      assert.deepEqual(new Set(kernel.kernels), new Set([expected]));
+      assert.deepEqual(new Set(reference.kernels), new Set([`sparse-${options.sparseMode}`]));
+      kernel.values.forEach((v, i) => assertBitEqual(v, reference.values[i], i === 0 ? 'table' : `slot ${i}`));
+    });
+  }
+
+  test('a table that shares its buffer takes the reference loops, and the other tensor keeps its values', () => {
+    const init = tf.tensor(randomValues(ROWS * DIM, rng(4)), [ROWS, DIM]);
+    const table = tf.variable(init); // shares init's buffer while init lives
+    const before = Float32Array.from(init.dataSync());
+    const opt = new RMSprop({ learningRate: 0.05 });
+    try {
+      tf.tidy(() => opt.applyGradients([[new IndexedSlices(tf.ones([2, DIM]), [1, 4]), table]]));
+      assert.equal(opt.lastStepKernels()[0].kernel, 'sparse-keras2');
+      assertBitEqual(Float32Array.from(init.dataSync()), before, 'the shared tensor');
+      assert.notEqual(table.dataSync()[DIM], before[DIM]);
+    } finally {
+      opt.dispose();
+      tf.dispose([table, init]);
+    }
+  });
+});
