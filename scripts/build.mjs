@@ -31,13 +31,14 @@ const memoryVariants = {
 // One module per flavor, so each stays under the 4 KB that browsers allow for
 // synchronous compilation on the main thread: the TF 2.4 kernels, then Keras 3
 // (with the decoupled weight-decay pass every flavor but PyTorch uses), TF.js, PyTorch;
-// and the gradient clipping folded into the step.
+// the gradient clipping folded into the step; and TF's sparse momentum kernel.
 const sources = {
   RMSPROP_SIMD: 'wasm-src/rmsprop.ts',
   RMSPROP_KERAS3_SIMD: 'wasm-src/keras3.ts',
   RMSPROP_TFJS_SIMD: 'wasm-src/tfjs.ts',
   RMSPROP_PYTORCH_SIMD: 'wasm-src/pytorch.ts',
   RMSPROP_CLIP_SIMD: 'wasm-src/clipping.ts',
+  RMSPROP_SPARSE_SIMD: 'wasm-src/sparse.ts',
 };
 const variants = Object.fromEntries(Object.entries(sources).flatMap(([prefix, file]) =>
   Object.entries(memoryVariants).map(([suffix, extra]) => [`${prefix}${suffix}_WASM`, [file, ...extra]])));

@@ -1,11 +1,12 @@
 /**
- * Sparse rows on the `wasm` backend through the dense SIMD kernel. Where a
- * row's update is the dense rule restricted to that row (TF 2.4's plain path in
- * every sparse mode, and 'dense-equivalent' on the momentum path, after the
- * row's catch-up), each row is one entry `[w, g, ms, mom, mg, n]` of the
- * kernel's table, so every row of a step goes through one call, in place on the
- * heap. The gradient rows (already deduplicated) are copied to a heap scratch
- * first: they come from a JavaScript array.
+ * Sparse rows on the `wasm` backend with the SIMD kernels: each row is one entry
+ * `[w, g, ms, mom, mg, n]` of a kernel table, so every row of a step goes
+ * through one call, in place on the heap. A row takes either the dense rule
+ * restricted to it (TF 2.4's plain path in every sparse mode, and
+ * 'dense-equivalent' on the momentum path once the row is caught up) or TF's
+ * sparse momentum kernel (wasm-src/sparse.ts). The gradient rows (already
+ * deduplicated) are copied to a heap scratch first: they come from a
+ * JavaScript array.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
@@ -13,14 +14,19 @@ import type { SlotSet } from '../optimizer/slots.js';
 import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, type SimdKernels } from './wasm/simd_module.js';
 import { wasmBackend, wasmMemory, wasmWritableOffset, type WasmBackendInternals } from './wasm_backend.js';
 
+/** The arithmetic of a row: the dense rule of the form, or TF 2.4's sparse momentum kernel. */
+export type RowRule = 'dense' | 'tf-sparse';
+
 export interface RowKernel {
   readonly name: string;
   /**
-   * Applies the dense rule of `form` to each row `rows[p]` of the tensors given
-   * at creation, with the gradient row `values[slice[p]·rowSize …]`. Makes no
-   * heap allocation, so views made after the kernel was created stay valid.
+   * Applies `rule` to each row `rows[p]` of the tensors given at creation, with
+   * the gradient row `values[slice[p]·rowSize …]`. Makes no heap allocation, so
+   * views made after the kernel was created stay valid.
    */
-  run(rows: Int32Array, slice: Int32Array, values: Float32Array, rowSize: number, form: UpdateForm, s: StepScalars): void;
+  run(
+    rule: RowRule, rows: Int32Array, slice: Int32Array, values: Float32Array, rowSize: number, form: UpdateForm, s: StepScalars,
+  ): void;
 }
 
 interface Workspace { ptr: number; bytes: number }
@@ -56,7 +62,7 @@ export function wasmRowKernel(variable: tf.Variable, slots: SlotSet, count: numb
   const offset = (t: tf.Variable | undefined): number => (t === undefined ? 0 : wasmWritableOffset(b, t) as number);
   return {
     name: 'wasm-simd-rows',
-    run(rows, slice, values, rowSize, form, s) {
+    run(rule, rows, slice, values, rowSize, form, s) {
       if (rows.length > count || values.length > valueCount) throw new Error('RMSprop: row kernel sized for fewer rows');
       const kernels = simdKernels(memory) as SimdKernels;
       new Float32Array(memory.buffer, gBase, values.length).set(values);
@@ -77,7 +83,8 @@ export function wasmRowKernel(variable: tf.Variable, slots: SlotSet, count: numb
         words[at + 5] = rowSize;
         at += ENTRY_WORDS;
       }
-      kernels.step(form, s, base, rows.length);
+      if (rule === 'dense') kernels.step(form, s, base, rows.length);
+      else kernels.sparseMomentum(form.centered, s, base, rows.length);
     },
   };
 }

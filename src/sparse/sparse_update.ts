@@ -25,6 +25,7 @@ import { denseMomentum, densePlain } from '../rules/keras2.js';
 import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
 import type { SlotSet } from '../optimizer/slots.js';
 import { sparseRowKernel } from '../kernels/select.js';
+import type { RowRule } from '../kernels/wasm_rows.js';
 import { hostState, hostValues } from './host_state.js';
 import { sumDuplicates, type IndexedSlices } from './indexed_slices.js';
 import { RowClock } from './row_clock.js';
@@ -180,9 +181,10 @@ export function applySparse(
   const keras2 = (form.flavor ?? 'keras2') === 'keras2';
   const decays = keras2 && hasDecoupledDecay(form, s);
   // TF 2.4's plain path, and the momentum path of 'dense-equivalent' once a row
-  // is caught up, are the dense rule on each row: a fast kernel can take them all.
-  const denseRows = keras2 && !decays && (form.path === 'plain' || mode === 'dense-equivalent');
-  const rowKernel = denseRows ? sparseRowKernel(u.variable, u.slots, rows.length, values.length) : null;
+  // is caught up, are the dense rule on each row; the other momentum modes are
+  // TF's sparse kernel. A fast kernel can take all the rows either way.
+  const rule: RowRule = form.path === 'plain' || mode === 'dense-equivalent' ? 'dense' : 'tf-sparse';
+  const rowKernel = keras2 && !decays ? sparseRowKernel(u.variable, u.slots, rows.length, values.length) : null;
   // After the row kernel: making it may grow the wasm heap, which detaches views.
   const host = hostState(tensorsOf(u.variable, u.slots));
   const st = stateOf(host.arrays, u.slots);
@@ -195,7 +197,7 @@ export function applySparse(
       if (form.path === 'plain') scaleAccumulators(st, rows[p] * rowSize, rowSize, rowPreDecay(clock as RowClock, rows[p]));
       else catchUp(clock as RowClock, st, rows[p], rowSize, moving);
     }
-    rowKernel.run(rows, slice, values, rowSize, form, s);
+    rowKernel.run(rule, rows, slice, values, rowSize, form, s);
   } else {
     for (let p = 0; p < rows.length; p++) {
       // Rows are scattered through tables far larger than the caches: touching a

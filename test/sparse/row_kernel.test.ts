@@ -1,8 +1,9 @@
 /**
- * The wasm row kernel (sparse rows through the dense SIMD kernel) equals the
+ * The wasm row kernel (sparse rows through the SIMD kernels) equals the
  * reference row loops to the bit, in every mode and form it takes: the plain
- * path in each sparse mode (with the decay of the steps a row sat out) and the
- * momentum path of 'dense-equivalent' (after the row's catch-up). Rows of 6
+ * path in each sparse mode (with the decay of the steps a row sat out), the
+ * momentum path of 'dense-equivalent' (after the row's catch-up), and TF's
+ * sparse momentum kernel in 'keras2' and 'lazy'. Rows of 6
  * floats exercise the kernel's scalar tail; batches grow so its heap workspace
  * is reallocated mid-run; a dense step in the middle catches every row up.
  */
@@ -51,15 +52,21 @@ const CASES: Array<{ options: RMSpropOptions; fast: boolean }> = [
   ...(['keras2', 'lazy', 'dense-equivalent'] as const).flatMap((sparseMode) => [false, true].map((centered) =>
     ({ options: { sparseMode, centered }, fast: true }))),
   ...[false, true].map((centered) => ({ options: { sparseMode: 'dense-equivalent' as const, momentum: 0.9, centered }, fast: true })),
-  // TF's sparse momentum kernel is not the dense rule: the reference loops run it.
-  ...(['keras2', 'lazy'] as const).map((sparseMode) => ({ options: { sparseMode, momentum: 0.9 }, fast: false })),
+  // TF's sparse momentum kernel (wasm-src/sparse.ts, its rsqrt in float64 lanes).
+  ...(['keras2', 'lazy'] as const).flatMap((sparseMode) => [false, true].map((centered) =>
+    ({ options: { sparseMode, momentum: 0.9, centered }, fast: true }))),
+  // Other flavors have no sparse kernel of their own: the reference loops run their rules.
+  { options: { sparseMode: 'keras2', momentum: 0.9, flavor: 'keras3' }, fast: false },
+  // Neither does weight decay on the TF 2.4 rules.
+  { options: { sparseMode: 'lazy', weightDecay: 0.01 }, fast: false },
 ];
 
 describe('sparse rows through the wasm SIMD kernel', () => {
   before(() => useBackend('wasm'));
 
   for (const { options, fast } of CASES) {
-    const label = `${options.sparseMode}, ${options.momentum ? 'momentum' : 'plain'}${options.centered ? ', centered' : ''}`;
+    const label = `${options.sparseMode}, ${options.momentum ? 'momentum' : 'plain'}${options.centered ? ', centered' : ''}` +
+      `${options.flavor ? `, ${options.flavor}` : ''}${options.weightDecay ? ', weight decay' : ''}`;
     test(`${label}: ${fast ? 'the row kernel equals the reference loops to the bit' : 'the reference loops run'}`, () => {
       const init = randomValues(ROWS * DIM, rng(3));
       const kernel = trajectory(options, true, init);

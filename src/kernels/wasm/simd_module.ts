@@ -9,7 +9,8 @@ import { hasDecoupledDecay } from '../../rules/dense.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import {
   RMSPROP_CLIP_SIMD_SHARED_WASM, RMSPROP_CLIP_SIMD_WASM, RMSPROP_KERAS3_SIMD_SHARED_WASM, RMSPROP_KERAS3_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM, RMSPROP_PYTORCH_SIMD_WASM,
-  RMSPROP_SIMD_SHARED_WASM, RMSPROP_SIMD_WASM, RMSPROP_TFJS_SIMD_SHARED_WASM, RMSPROP_TFJS_SIMD_WASM,
+  RMSPROP_SIMD_SHARED_WASM, RMSPROP_SIMD_WASM, RMSPROP_SPARSE_SIMD_SHARED_WASM, RMSPROP_SPARSE_SIMD_WASM,
+  RMSPROP_TFJS_SIMD_SHARED_WASM, RMSPROP_TFJS_SIMD_WASM,
 } from './simd_bytes.generated.js';
 
 /** Bytes per table entry: six u32, `[w, g, ms, mom, mg, n]` (byte offsets, element count). */
@@ -35,6 +36,12 @@ interface FlavorExports {
   decay?: (table: number, count: number, lr: number, wd: number) => void;
 }
 
+/** TF 2.4's sparse momentum kernel (wasm-src/sparse.ts): `(table, count, lr, rho, 1 − rho, momentum, epsilon)`. */
+interface SparseExports {
+  momentum: (table: number, count: number, lr: number, rho: number, omr: number, mu: number, eps: number) => void;
+  momentumCentered: SparseExports['momentum'];
+}
+
 interface ClipExports {
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
   apply(table: number, count: number, lo: number, hi: number, scale: number): void;
@@ -53,6 +60,8 @@ export interface SimdKernels {
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
   /** dst = x · scale per clipping entry (wasm-src/clipping.ts). */
   clip(table: number, count: number, lo: number, hi: number, scale: number): void;
+  /** TF 2.4's sparse momentum kernel on `count` entries, each one row (wasm-src/sparse.ts). */
+  sparseMomentum(centered: boolean, s: StepScalars, table: number, count: number): void;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -69,6 +78,7 @@ const SOURCES = {
   tfjs: [RMSPROP_TFJS_SIMD_WASM, RMSPROP_TFJS_SIMD_SHARED_WASM],
   pytorch: [RMSPROP_PYTORCH_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM],
   clipping: [RMSPROP_CLIP_SIMD_WASM, RMSPROP_CLIP_SIMD_SHARED_WASM],
+  sparse: [RMSPROP_SPARSE_SIMD_WASM, RMSPROP_SPARSE_SIMD_SHARED_WASM],
 } as const;
 type ModuleName = keyof typeof SOURCES;
 
@@ -129,6 +139,11 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
     },
     clip(table, count, lo, hi, scale) {
       if (count > 0) (exportsOf('clipping') as unknown as ClipExports).apply(table, count, lo, hi, scale);
+    },
+    sparseMomentum(centered, s, table, count) {
+      if (count === 0) return;
+      const x = exportsOf('sparse') as unknown as SparseExports;
+      (centered ? x.momentumCentered : x.momentum)(table, count, s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon);
     },
     step(form, s, table, count) {
       if (count === 0) return;
