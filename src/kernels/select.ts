@@ -35,10 +35,10 @@ export function setFastKernelsEnabled(enabled: boolean): boolean {
 }
 
 /**
- * The fast kernel for the rows of a sparse step whose update is the dense rule
- * on each row, or null for the reference loops. Sized for `count` rows and
- * `valueCount` gradient values; may allocate backend memory, so ask before
- * making views of it.
+ * The fast kernel for the rows of a sparse step of TF 2.4's rules (each row
+ * takes the dense rule or TF's sparse momentum kernel), or null for the
+ * reference loops. Sized for `count` rows and `valueCount` gradient values; may
+ * allocate backend memory, so ask before making views of it.
  */
 export function sparseRowKernel(variable: tf.Variable, slots: SlotSet, count: number, valueCount: number): RowKernel | null {
   return fastKernelsEnabled && tf.getBackend() === 'wasm' ? wasmRowKernel(variable, slots, count, valueCount) : null;
