@@ -210,5 +210,38 @@ describe('flavors in the optimizer', () => {
       }
       assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
     });
+
+    test(`${flavor}: sparse 'dense-equivalent' catches idle rows up over a changing learning rate and momentum`, () => {
+      // Rows sit out steps whose rate (a schedule) and momentum (a function) differ:
+      // the closed-form catch-up must weigh each step by its own values.
+      const r = rng(9);
+      const rows = 8;
+      const init = randomValues(rows * 2, r);
+      const dense = tf.tidy(() => tf.variable(tf.tensor2d(init, [rows, 2])));
+      const sparse = tf.tidy(() => tf.variable(tf.tensor2d(init, [rows, 2])));
+      let step = 0;
+      const opts = {
+        flavor, learningRate: new schedules.ExponentialDecay({ initialLearningRate: 0.05, decaySteps: 2, decayRate: 0.7 }),
+        momentum: () => 0.5 + 0.04 * (step % 5),
+      } as const;
+      const od = new RMSprop(opts);
+      const os = new RMSprop({ ...opts, sparseMode: 'dense-equivalent' });
+      try {
+        for (; step < 16; step++) {
+          const idx = step % 4 === 0 ? [0, 5] : [0, 1];
+          const vals = randomValues(4, r);
+          tf.tidy(() => {
+            od.applyGradients([[tf.scatterND(tf.tensor2d(idx, [2, 1], 'int32'), tf.tensor2d(vals, [2, 2]), [rows, 2]), dense]]);
+            os.applyGradients([[new IndexedSlices(tf.tensor2d(vals, [2, 2]), idx), sparse]]);
+          });
+        }
+        os.finalizeVariableValues();
+        assertClose(sparse.dataSync(), dense.dataSync(), 1e-5, 1e-6, `${flavor} variable`);
+        assertClose(os.getSlot(sparse, 'momentum').dataSync(), od.getSlot(dense, 'momentum').dataSync(), 1e-5, 1e-9, `${flavor} momentum`);
+      } finally {
+        for (const o of [od, os]) o.dispose();
+        tf.dispose([dense, sparse]);
+      }
+    });
   }
 });
