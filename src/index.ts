@@ -3,7 +3,7 @@
  */
 export { RMSprop } from './optimizer/rmsprop.js';
 export type {
-  RMSpropOptions, LearningRate, NumberOrFn, PyTorchParamGroup, PyTorchExtraOptions, WeightDecayExclusions,
+  RMSpropOptions, LearningRate, NumberOrFn, PyTorchParamGroup, PyTorchExtraOptions, PyTorchVariableGroup, WeightDecayExclusions,
 } from './optimizer/rmsprop.js';
 export type { Flavor } from './rules/flavors.js';
 export type { GradientsInput, NamedTensor } from './optimizer/keras_optimizer.js';

@@ -4,8 +4,12 @@
  * keyword arguments (`weightDecay` or PyTorch's `weight_decay`) and a
  * `state_dict()['param_groups'][0]` as JSON, whose bookkeeping keys
  * (`params`, `foreach`, `capturable`, `differentiable`, `initial_lr` written
- * by an lr scheduler) carry no arithmetic and are accepted.
+ * by an lr scheduler) carry no arithmetic and are accepted. Also takes a list
+ * of param groups with their variables, as far as one optimizer can hold them:
+ * groups that differ only in weight decay, one value or zero (PyTorch's usual
+ * decay / no-decay split), become an optimizer with `excludeFromWeightDecay`.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../config_keys.js';
 import type { LearningRate, RMSpropOptions } from './options.js';
 
@@ -125,4 +129,61 @@ export function pytorchOptions(group: PyTorchParamGroup, extra: PyTorchExtraOpti
     weightDecay,
     flavor: 'pytorch',
   };
+}
+
+/** A param group with its variables, as passed to `torch.optim.RMSprop([...])`. */
+export interface PyTorchVariableGroup extends Omit<PyTorchParamGroup, 'params'> {
+  params: readonly tf.Variable[];
+}
+
+const SHARED_OPTIONS = ['learningRate', 'rho', 'epsilon', 'momentum', 'centered'] as const;
+
+/**
+ * Options for one optimizer equivalent to PyTorch's param `groups` (each
+ * group's keys over `defaults`), and the variables it must exclude from weight
+ * decay. Throws, before anything is built, when the groups need more than one
+ * optimizer: any difference but weight decay, or two non-zero weight decays.
+ */
+export function pytorchGroupsOptions(
+  groups: readonly PyTorchVariableGroup[], defaults: PyTorchParamGroup, extra: PyTorchExtraOptions,
+): { options: RMSpropOptions; excluded: tf.Variable[] } {
+  if (groups.length === 0) throw new TypeError(`${where}: the list of param groups is empty`);
+  if (defaults === null || typeof defaults !== 'object' || Array.isArray(defaults) || 'params' in defaults) {
+    throw new TypeError(`${where}: the defaults after a list of param groups must be an object without \`params\`, got ${show(defaults)}`);
+  }
+  const seen = new Map<tf.Variable, number>();
+  const resolved = groups.map((group, i) => {
+    if (group === null || typeof group !== 'object' || !Array.isArray(group.params)) {
+      throw new TypeError(`${where}: groups[${i}] must be {params: tf.Variable[], ...}, got ${show(group)}`);
+    }
+    group.params.forEach((v, j) => {
+      if (!(v instanceof tf.Variable)) throw new TypeError(`${where}: groups[${i}].params[${j}] must be a tf.Variable, got ${show(v)}`);
+      const other = seen.get(v);
+      if (other !== undefined) throw new Error(`${where}: variable ${show(v.name)} is in groups[${other}] and groups[${i}]`);
+      seen.set(v, i);
+    });
+    const { params, ...keys } = group;
+    return { params, options: pytorchOptions({ ...defaults, ...keys }, extra) };
+  });
+  const first = resolved[0].options;
+  resolved.forEach(({ options }, i) => {
+    for (const key of SHARED_OPTIONS) {
+      if (options[key] !== first[key]) {
+        throw new Error(
+          `${where}: groups[0] and groups[${i}] differ in ${key} (${show(first[key])} vs ${show(options[key])}); ` +
+          'one optimizer takes groups that differ in weight decay only: use one optimizer per group',
+        );
+      }
+    }
+  });
+  const decays = [...new Set(resolved.map(({ options }) => options.weightDecay as number).filter((wd) => wd !== 0))];
+  if (decays.length > 1) {
+    throw new Error(
+      `${where}: the groups have weight decays ${decays.join(' and ')}; one optimizer takes one non-zero weight decay ` +
+      '(and groups without): use one optimizer per weight decay',
+    );
+  }
+  const weightDecay = decays[0] ?? 0;
+  const excluded = weightDecay === 0 ? [] : resolved.filter(({ options }) => options.weightDecay === 0).flatMap(({ params }) => params);
+  return { options: { ...first, weightDecay }, excluded };
 }

@@ -21,12 +21,14 @@ import {
   checkLearningRate, optionsFromConfig, resolveOptions,
   type LearningRate, type NumberOrFn, type ResolvedOptions, type RMSpropOptions,
 } from './options.js';
-import { pytorchOptions, type PyTorchParamGroup, type PyTorchExtraOptions } from './pytorch_compat.js';
+import {
+  pytorchGroupsOptions, pytorchOptions, type PyTorchExtraOptions, type PyTorchParamGroup, type PyTorchVariableGroup,
+} from './pytorch_compat.js';
 import type { SlotName } from './slots.js';
 import { isExcluded, parseExclusions, type DecayExclusion, type WeightDecayExclusions } from './weight_decay.js';
 
 export type { RMSpropOptions, LearningRate, NumberOrFn } from './options.js';
-export type { PyTorchParamGroup, PyTorchExtraOptions } from './pytorch_compat.js';
+export type { PyTorchParamGroup, PyTorchExtraOptions, PyTorchVariableGroup } from './pytorch_compat.js';
 export type { WeightDecayExclusions } from './weight_decay.js';
 
 const NO_CLIPPING: ClipOptions = { clipnorm: null, clipvalue: null, globalClipnorm: null };
@@ -109,8 +111,23 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
    * as JSON (snake_case `weight_decay`, and its flags). `extra` carries the
    * options PyTorch has no name for (name, clipping, sparseMode, decay).
    */
-  static fromPyTorch(group: PyTorchParamGroup = {}, extra: PyTorchExtraOptions = {}): RMSprop {
-    return new RMSprop(pytorchOptions(group, extra));
+  static fromPyTorch(group?: PyTorchParamGroup, extra?: PyTorchExtraOptions): RMSprop;
+  /**
+   * PyTorch's list of param groups with their variables, each group's keys over
+   * `defaults` (`torch.optim.RMSprop([{params, weight_decay}, ...], lr=...)`).
+   * Groups may differ in weight decay only, one non-zero value or zero: the
+   * usual decay / no-decay split, made with `excludeFromWeightDecay`.
+   */
+  static fromPyTorch(groups: readonly PyTorchVariableGroup[], defaults?: PyTorchParamGroup, extra?: PyTorchExtraOptions): RMSprop;
+  static fromPyTorch(
+    first: PyTorchParamGroup | readonly PyTorchVariableGroup[] = {}, second: PyTorchParamGroup | PyTorchExtraOptions = {},
+    third: PyTorchExtraOptions = {},
+  ): RMSprop {
+    if (!Array.isArray(first)) return new RMSprop(pytorchOptions(first as PyTorchParamGroup, second as PyTorchExtraOptions));
+    const { options, excluded } = pytorchGroupsOptions(first, second as PyTorchParamGroup, third);
+    const opt = new RMSprop(options);
+    if (excluded.length > 0) opt.excludeFromWeightDecay({ varList: excluded });
+    return opt;
   }
 
   /** The learning rate as given: a number, a schedule or a function. Assigning checks it. */
