@@ -20,14 +20,14 @@
  * so an array the caller handed to `tf.tensor` is never written.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { SlotName } from '../optimizer/slots.js';
+import type { SlotName, SlotSet } from '../optimizer/slots.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 import {
   cpuBackend, createdCpuBackend, cpuValues, cpuWritableValues, holdsView, markOwned, type CpuBackendInternals,
 } from './cpu_backend.js';
 import { foldClip, hasClipping, type ClipOptions, type FoldedClip } from '../optimizer/clipping.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles, type ClipFactors } from './tiles.js';
-import type { DenseKernel, DenseUpdate } from './types.js';
+import type { DenseKernel, DenseUpdate, RowKernel } from './types.js';
 import {
   CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, type SimdKernels,
 } from './wasm/simd_module.js';
@@ -74,14 +74,17 @@ const placements = new WeakMap<tf.Variable, Placement>();
 const align16 = (bytes: number): number => (bytes + 15) & ~15;
 const align4 = (elements: number): number => (elements + 3) & ~3;
 
-function slotsOf(u: DenseUpdate): Array<[SlotName, tf.Variable]> {
+/** What placing needs of an update: the variable and its slots (a sparse step has no dense gradient). */
+type Bindable = Pick<DenseUpdate, 'variable' | 'slots'>;
+
+function slotsOf(u: Bindable): Array<[SlotName, tf.Variable]> {
   const out: Array<[SlotName, tf.Variable]> = [['rms', u.slots.rms]];
   if (u.slots.momentum) out.push(['momentum', u.slots.momentum]);
   if (u.slots.mg) out.push(['mg', u.slots.mg]);
   return out;
 }
 
-function footprint(u: DenseUpdate): number {
+function footprint(u: Bindable): number {
   return (1 + slotsOf(u).length) * align16(u.variable.size * 4);
 }
 
@@ -108,7 +111,7 @@ function bind(b: CpuBackendInternals, region: SlotRegion, t: tf.Variable): boole
 }
 
 /** Builds chunks for updates that have no usable placement, then binds their slots. */
-function place(b: CpuBackendInternals, fresh: readonly DenseUpdate[]): void {
+function place(b: CpuBackendInternals, fresh: readonly Bindable[]): void {
   let start = 0;
   while (start < fresh.length) {
     let end = start;
@@ -118,7 +121,8 @@ function place(b: CpuBackendInternals, fresh: readonly DenseUpdate[]): void {
       end++;
     }
     const group = fresh.slice(start, end);
-    const entries = Math.min(TILE_ENTRIES, group.length);
+    // Full-size tables: a sparse step fills them with rows even for one variable.
+    const entries = TILE_ENTRIES;
     const tile = Math.min(TILE_ELEMENTS, group.reduce((sum, u) => sum + align4(u.variable.size), 0));
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((tablesBytes(entries) + tile * 4 + bytes) / PAGE)) });
     const kernels = simdKernels(memory) as SimdKernels;
@@ -157,7 +161,7 @@ function place(b: CpuBackendInternals, fresh: readonly DenseUpdate[]): void {
 }
 
 /** The placement of `u` with every slot bound to it, or null if it needs a new one. */
-function boundPlacement(b: CpuBackendInternals, u: DenseUpdate): Placement | null {
+function boundPlacement(b: CpuBackendInternals, u: Bindable): Placement | null {
   const p = placements.get(u.slots.rms);
   if (p === undefined || p.n !== u.variable.size || !bind(b, p.w, u.variable)) return null;
   for (const [name, slot] of slotsOf(u)) {
@@ -290,3 +294,64 @@ export const cpuSimdKernel: DenseKernel = {
     }
   },
 };
+
+/**
+ * The rows of a sparse step through the same chunk: the table and its slots are
+ * placed like a dense variable's (views into the chunk, bound on first use), the
+ * rows' gradients are copied into the scratch as many rows as it holds at a time,
+ * and one call updates them. Null when SIMD, the backend internals or a buffer of
+ * its own are missing, the table is too large for a chunk, or a row for the
+ * scratch. Placing may replace the tensors' arrays: create it before taking them.
+ */
+export function cpuRowKernel(variable: tf.Variable, slots: SlotSet): RowKernel | null {
+  const b = cpuBackend();
+  const u: Bindable = { variable, slots };
+  if (simdUnavailableReason() !== null || b === null || variable.dtype !== 'float32') return null;
+  if (cpuWritableValues(variable) === null || slotsOf(u).some(([, t]) => cpuWritableValues(t) === null)) return null;
+  if (footprint(u) + OVERHEAD > MAX_CHUNK_BYTES) return null;
+  let p = boundPlacement(b, u);
+  if (p === null) {
+    try {
+      place(b, [u]);
+    } catch {
+      // An engine that refuses a memory this large: the reference loops need none.
+      return null;
+    }
+    p = boundPlacement(b, u) as Placement;
+  }
+  const rowSize = variable.size / variable.shape[0];
+  const { chunk } = p;
+  if (rowSize > chunk.tile) return null;
+  const placement = p;
+  return {
+    name: 'cpu-simd-rows',
+    run(rule, rows, slice, values, n, form, s) {
+      const { words, gScratch, kernels } = chunk;
+      const perCall = Math.min(chunk.entries, Math.floor(chunk.tile / n));
+      const rowBytes = n * 4;
+      const { w, slots: regions } = placement;
+      const ms = (regions.rms as SlotRegion).offset;
+      const mom = form.path === 'momentum' && regions.momentum ? regions.momentum.offset : 0;
+      const mg = form.centered && regions.mg ? regions.mg.offset : 0;
+      for (let first = 0; first < rows.length; first += perCall) {
+        const count = Math.min(perCall, rows.length - first);
+        for (let q = 0; q < count; q++) {
+          // A row is a few hundred bytes: a loop, where a subarray per row would be garbage.
+          const src = slice[first + q] * n;
+          const at = q * n;
+          for (let j = 0; j < n; j++) gScratch[at + j] = values[src + j];
+          const off = rows[first + q] * rowBytes;
+          const e = (chunk.table >>> 2) + q * ENTRY_WORDS;
+          words[e] = w.offset + off;
+          words[e + 1] = chunk.gOffset + at * 4;
+          words[e + 2] = ms + off;
+          words[e + 3] = mom === 0 ? 0 : mom + off;
+          words[e + 4] = mg === 0 ? 0 : mg + off;
+          words[e + 5] = n;
+        }
+        if (rule === 'dense') kernels.step(form, s, chunk.table, count);
+        else kernels.sparseMomentum(form.centered, s, chunk.table, count);
+      }
+    },
+  };
+}

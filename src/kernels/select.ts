@@ -5,12 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpuKernel } from './cpu.js';
-import { cpuSimdKernel } from './cpu_simd.js';
+import { cpuRowKernel, cpuSimdKernel } from './cpu_simd.js';
 import { tfopsKernel } from './tfops.js';
 import type { SlotSet } from '../optimizer/slots.js';
-import type { DenseKernel, DenseUpdate } from './types.js';
+import type { DenseKernel, DenseUpdate, RowKernel } from './types.js';
 import { wasmHeapJsKernel, wasmSimdKernel } from './wasm.js';
-import { wasmRowKernel, type RowKernel } from './wasm_rows.js';
+import { wasmRowKernel } from './wasm_rows.js';
 
 /**
  * Fast kernels per backend name, tried in order: the fused SIMD pass first, then
@@ -41,7 +41,12 @@ export function setFastKernelsEnabled(enabled: boolean): boolean {
  * allocate backend memory, so ask before making views of it.
  */
 export function sparseRowKernel(variable: tf.Variable, slots: SlotSet, count: number, valueCount: number): RowKernel | null {
-  return fastKernelsEnabled && tf.getBackend() === 'wasm' ? wasmRowKernel(variable, slots, count, valueCount) : null;
+  if (!fastKernelsEnabled) return null;
+  switch (tf.getBackend()) {
+    case 'wasm': return wasmRowKernel(variable, slots, count, valueCount);
+    case 'cpu': return cpuRowKernel(variable, slots);
+    default: return null;
+  }
 }
 
 /**

@@ -36,3 +36,20 @@ export interface DenseKernel {
    */
   release?(variable: tf.Variable, slots: SlotSet): void;
 }
+
+/** The arithmetic of a sparse row: the dense rule of the form, or TF 2.4's sparse momentum kernel. */
+export type RowRule = 'dense' | 'tf-sparse';
+
+/** The rows of one sparse step of one variable, in one pass (select.ts's `sparseRowKernel`). */
+export interface RowKernel {
+  readonly name: string;
+  /**
+   * Applies `rule` to each row `rows[p]` of the variable and slots given at
+   * creation, with the gradient row `values[slice[p]·rowSize …]`. Makes no
+   * allocation in the tensors' memory, so views made after the kernel was
+   * created stay valid.
+   */
+  run(
+    rule: RowRule, rows: Int32Array, slice: Int32Array, values: Float32Array, rowSize: number, form: UpdateForm, s: StepScalars,
+  ): void;
+}

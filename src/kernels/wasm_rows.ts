@@ -9,25 +9,10 @@
  * JavaScript array.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { StepScalars, UpdateForm } from '../rules/types.js';
 import type { SlotSet } from '../optimizer/slots.js';
+import type { RowKernel } from './types.js';
 import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, type SimdKernels } from './wasm/simd_module.js';
 import { wasmBackend, wasmMemory, wasmWritableOffset, type WasmBackendInternals } from './wasm_backend.js';
-
-/** The arithmetic of a row: the dense rule of the form, or TF 2.4's sparse momentum kernel. */
-export type RowRule = 'dense' | 'tf-sparse';
-
-export interface RowKernel {
-  readonly name: string;
-  /**
-   * Applies `rule` to each row `rows[p]` of the tensors given at creation, with
-   * the gradient row `values[slice[p]·rowSize …]`. Makes no heap allocation, so
-   * views made after the kernel was created stay valid.
-   */
-  run(
-    rule: RowRule, rows: Int32Array, slice: Int32Array, values: Float32Array, rowSize: number, form: UpdateForm, s: StepScalars,
-  ): void;
-}
 
 interface Workspace { ptr: number; bytes: number }
 

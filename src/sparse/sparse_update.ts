@@ -25,7 +25,7 @@ import { denseMomentum, densePlain } from '../rules/keras2.js';
 import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
 import type { SlotSet } from '../optimizer/slots.js';
 import { sparseRowKernel } from '../kernels/select.js';
-import type { RowRule } from '../kernels/wasm_rows.js';
+import type { RowRule } from '../kernels/types.js';
 import { hostState, hostValues } from './host_state.js';
 import { sumDuplicates, type IndexedSlices } from './indexed_slices.js';
 import { RowClock } from './row_clock.js';

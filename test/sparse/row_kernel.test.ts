@@ -1,6 +1,7 @@
 /**
- * The wasm row kernel (sparse rows through the SIMD kernels) equals the
- * reference row loops to the bit, in every mode and form it takes: the plain
+ * The row kernels (sparse rows through the SIMD kernels, on the wasm heap or
+ * in the cpu kernel's memory) equal the
+ * reference row loops to the bit, in every mode and form they take: the plain
  * path in each sparse mode (with the decay of the steps a row sat out), the
  * momentum path of 'dense-equivalent' (after the row's catch-up), and TF's
  * sparse momentum kernel in 'keras2' and 'lazy'. Rows of 6
@@ -10,8 +11,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { IndexedSlices, RMSprop, type RMSpropOptions } from '../../src/index.js';
+import { createdCpuBackend } from '../../src/kernels/cpu_backend.js';
 import { setFastKernelsEnabled } from '../../src/kernels/select.js';
-import { assertBitEqual, tf, useBackend } from '../support/tf.js';
+import { assertBitEqual, BACKENDS, tf, useBackend } from '../support/tf.js';
 import { randomValues, rng } from '../kernels/support.js';
 
 const ROWS = 50;
@@ -61,8 +63,10 @@ const CASES: Array<{ options: RMSpropOptions; fast: boolean }> = [
   { options: { sparseMode: 'lazy', weightDecay: 0.01 }, fast: false },
 ];
 
-describe('sparse rows through the wasm SIMD kernel', () => {
-  before(() => useBackend('wasm'));
+const ROW_KERNEL = { wasm: 'wasm-simd-rows', cpu: 'cpu-simd-rows' } as const;
+
+for (const backend of BACKENDS) describe(`sparse rows through the SIMD kernels (${backend})`, () => {
+  before(() => useBackend(backend));
 
   for (const { options, fast } of CASES) {
     const label = `${options.sparseMode}, ${options.momentum ? 'momentum' : 'plain'}${options.centered ? ', centered' : ''}` +
@@ -71,7 +75,7 @@ describe('sparse rows through the wasm SIMD kernel', () => {
       const init = randomValues(ROWS * DIM, rng(3));
       const kernel = trajectory(options, true, init);
       const reference = trajectory(options, false, init);
-      const expected = `sparse-${options.sparseMode}${fast ? '/wasm-simd-rows' : ''}`;
+      const expected = `sparse-${options.sparseMode}${fast ? `/${ROW_KERNEL[backend]}` : ''}`;
       assert.deepEqual(new Set(kernel.kernels), new Set([expected]));
       assert.deepEqual(new Set(reference.kernels), new Set([`sparse-${options.sparseMode}`]));
       kernel.values.forEach((v, i) => assertBitEqual(v, reference.values[i], i === 0 ? 'table' : `slot ${i}`));
@@ -91,6 +95,29 @@ describe('sparse rows through the wasm SIMD kernel', () => {
     } finally {
       opt.dispose();
       tf.dispose([table, init]);
+    }
+  });
+});
+
+describe('sparse rows on cpu: the table lives in the kernel memory until the optimizer goes', () => {
+  before(() => useBackend('cpu'));
+
+  test('a disposed optimizer leaves the table a plain array of its own, with its values', () => {
+    const values = (t: tf.Tensor) => createdCpuBackend()!.data.get(t.dataId as object).values as Float32Array;
+    const table = tf.tidy(() => tf.variable(tf.tensor(randomValues(ROWS * DIM, rng(5)), [ROWS, DIM])));
+    const opt = new RMSprop({ learningRate: 0.05, momentum: 0.9 });
+    try {
+      tf.tidy(() => opt.applyGradients([[new IndexedSlices(tf.ones([2, DIM]), [3, 8]), table]]));
+      assert.equal(opt.lastStepKernels()[0].kernel, 'sparse-keras2/cpu-simd-rows');
+      const inKernelMemory = values(table);
+      assert.ok(inKernelMemory.buffer.byteLength > 3 * inKernelMemory.byteLength, 'a view into the kernel memory');
+      const trained = Float32Array.from(table.dataSync());
+      opt.dispose();
+      const after = values(table);
+      assert.equal(after.buffer.byteLength, after.byteLength, 'an array of its own');
+      assertBitEqual(Float32Array.from(table.dataSync()), trained, 'values kept');
+    } finally {
+      table.dispose();
     }
   });
 });
