@@ -25,7 +25,8 @@ import type { StepScalars, UpdateForm } from '../rules/types.js';
 import {
   cpuBackend, createdCpuBackend, cpuValues, cpuWritableValues, holdsView, markOwned, type CpuBackendInternals,
 } from './cpu_backend.js';
-import { foldClip, hasClipping, type ClipOptions, type FoldedClip } from '../optimizer/clipping.js';
+import { clipGradients, foldClip, hasClipping, type ClipOptions, type FoldedClip } from '../optimizer/clipping.js';
+import { cpuKernel } from './cpu.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles, type ClipFactors } from './tiles.js';
 import type { DenseKernel, DenseUpdate, RowKernel } from './types.js';
 import {
@@ -273,7 +274,17 @@ export const cpuSimdKernel: DenseKernel = {
     let ready: Array<{ u: DenseUpdate; p: Placement | null }> = updates.map((u) => ({ u, p: boundPlacement(b, u) }));
     const fresh = ready.filter((e) => e.p === null).map((e) => e.u);
     if (fresh.length > 0) {
-      place(b, fresh);
+      try {
+        place(b, fresh);
+      } catch {
+        // The engine refused a memory this large: the whole step takes the
+        // reference loops in place, which need none, after clipping as tensor ops
+        // when it was to be folded in. (Binding only moves values, so variables
+        // placed before the refusal are consistent wherever they live.)
+        const grads = clip !== undefined && hasClipping(clip) ? clipGradients(updates.map((u) => u.grad), clip) : null;
+        cpuKernel.run(grads === null ? updates : updates.map((u, i) => ({ variable: u.variable, grad: grads[i], slots: u.slots })), form, s);
+        return;
+      }
       ready = ready.map(({ u, p }) => ({ u, p: p ?? boundPlacement(b, u) }));
     }
     // A variable listed twice is updated twice, in order, as the op chain does:
