@@ -283,7 +283,7 @@ export const cpuSimdKernel: DenseKernel = {
         // placed before the refusal are consistent wherever they live.)
         const grads = clip !== undefined && hasClipping(clip) ? clipGradients(updates.map((u) => u.grad), clip) : null;
         cpuKernel.run(grads === null ? updates : updates.map((u, i) => ({ variable: u.variable, grad: grads[i], slots: u.slots })), form, s);
-        return;
+        return { kernel: cpuKernel.name, reason: 'cpu-simd: the engine refused a private wasm memory' };
       }
       ready = ready.map(({ u, p }) => ({ u, p: p ?? boundPlacement(b, u) }));
     }

@@ -8,7 +8,9 @@ import { cpuKernel } from './cpu.js';
 import { cpuRowKernel, cpuSimdKernel } from './cpu_simd.js';
 import { tfopsKernel } from './tfops.js';
 import type { SlotSet } from '../optimizer/slots.js';
-import type { DenseKernel, DenseUpdate, RowKernel } from './types.js';
+import type { ClipOptions } from '../optimizer/clipping.js';
+import type { StepScalars, UpdateForm } from '../rules/types.js';
+import type { DenseKernel, DenseUpdate, RowKernel, RunFallback } from './types.js';
 import { wasmHeapJsKernel, wasmSimdKernel } from './wasm.js';
 import { wasmRowKernel } from './wasm_rows.js';
 
@@ -75,8 +77,23 @@ export interface KernelChoice {
 
 export interface DensePlan {
   readonly groups: ReadonlyArray<{ kernel: DenseKernel; updates: readonly DenseUpdate[] }>;
-  /** What ran for each update, built when asked (a step should not pay for a report). */
-  choices(): KernelChoice[];
+  /**
+   * What ran for each update, built when asked (a step should not pay for a
+   * report), with what kernels handed on at run time (`runPlan`'s result).
+   */
+  choices(handedOn?: ReadonlyMap<DenseKernel, RunFallback>): KernelChoice[];
+}
+
+/** Runs each group of `plan`; returns the kernels that handed their step on, for `choices`. */
+export function runPlan(
+  plan: DensePlan, form: UpdateForm, s: StepScalars, clip: ClipOptions | undefined,
+): ReadonlyMap<DenseKernel, RunFallback> | undefined {
+  let handedOn: Map<DenseKernel, RunFallback> | undefined;
+  for (const { kernel, updates } of plan.groups) {
+    const fallback = kernel.run(updates, form, s, clip);
+    if (fallback) (handedOn ??= new Map()).set(kernel, fallback);
+  }
+  return handedOn;
 }
 
 export function planDense(updates: readonly DenseUpdate[]): DensePlan {
@@ -96,11 +113,11 @@ export function planDense(updates: readonly DenseUpdate[]): DensePlan {
     if (why !== null) (reasons ??= new Map()).set(i, why.join('; '));
     if (kernel !== chosen[0]) mixed = true;
   }
-  const choices = (): KernelChoice[] => updates.map((u, i) => {
-    const fallbackReason = reasons?.get(i);
-    return fallbackReason === undefined
-      ? { variable: u.variable.name, kernel: chosen[i].name }
-      : { variable: u.variable.name, kernel: chosen[i].name, fallbackReason };
+  const choices = (handedOn?: ReadonlyMap<DenseKernel, RunFallback>): KernelChoice[] => updates.map((u, i) => {
+    const ran = handedOn?.get(chosen[i]);
+    const fallbackReason = [reasons?.get(i), ran?.reason].filter((r) => r !== undefined).join('; ');
+    const kernel = ran?.kernel ?? chosen[i].name;
+    return fallbackReason === '' ? { variable: u.variable.name, kernel } : { variable: u.variable.name, kernel, fallbackReason };
   });
   if (!mixed) return { groups: updates.length > 0 ? [{ kernel: chosen[0], updates }] : [], choices };
   const groups = new Map<DenseKernel, DenseUpdate[]>();

@@ -15,6 +15,12 @@ export interface DenseUpdate {
   readonly slots: SlotSet;
 }
 
+/** A kernel that handed its step to another at run time: which, and why. */
+export interface RunFallback {
+  readonly kernel: string;
+  readonly reason: string;
+}
+
 export interface DenseKernel {
   /** A short name, reported by `RMSprop.lastStepKernels()`. */
   readonly name: string;
@@ -27,9 +33,10 @@ export interface DenseKernel {
   readonly foldsClipping?: boolean;
   /**
    * Applies the step to every update; with `clip` (only for kernels that fold
-   * clipping) the gradients are unclipped. Called inside a tidy.
+   * clipping) the gradients are unclipped. Called inside a tidy. Returns what
+   * ran instead, when the kernel had to hand the step to another at run time.
    */
-  run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, clip?: ClipOptions): void;
+  run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, clip?: ClipOptions): RunFallback | void;
   /**
    * Hands back what the kernel holds for a variable whose optimizer is being
    * disposed (before its slots are), so nothing of it stays pinned.

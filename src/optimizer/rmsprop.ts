@@ -5,7 +5,7 @@
  * src/rules, and the implementations in src/kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { foldingPlan, planDense, releaseKernelState, type KernelChoice } from '../kernels/select.js';
+import { foldingPlan, planDense, releaseKernelState, runPlan, type KernelChoice } from '../kernels/select.js';
 import type { DenseUpdate } from '../kernels/types.js';
 import { registerDeferred, unregisterDeferred, type RowCatcher } from '../sparse/deferred_rows.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
@@ -230,9 +230,7 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
       }
     }
     const plan = folding ?? planDense(dense);
-    for (const { kernel, updates: group } of plan.groups) {
-      kernel.run(group, this.form, s, folding === null ? undefined : clip);
-    }
+    const handedOn = runPlan(plan, this.form, s, folding === null ? undefined : clip);
     for (const u of clocked) {
       const clock = this.clocks.get(u.variable) as RowClock;
       advanceClock(clock, this.form, s);
@@ -244,7 +242,7 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
       const rows = applySparse({ variable: u.variable, slices: u.grad, slots: u.slots }, this.form, s, this.sparseMode, clock);
       return { variable: u.variable.name, kernel: `sparse-${this.sparseMode}${rows === null ? '' : `/${rows}`}` };
     });
-    return () => [...plan.choices(), ...sparseChoices];
+    return () => [...plan.choices(handedOn), ...sparseChoices];
   }
 
   private clockOf(variable: tf.Variable): RowClock {

@@ -66,7 +66,7 @@ for (const backend of BACKENDS) {
                   const grads = refs.map((ref) => randomGrad(ref.w.length, r));
                   const full = tf.tidy(() => ups.map((u, i) => ({ ...u, grad: tf.tensor(grads[i], u.variable.shape) })));
                   for (const u of full) assert.equal(kernel.unsupportedReason(u), null);
-                  tf.tidy(() => kernel.run(full, form, s));
+                  tf.tidy(() => { kernel.run(full, form, s); });
                   tf.dispose(full.map((u) => u.grad));
                   refs.forEach((ref, i) => denseStep(form, s, grads[i], ref));
                   ups.forEach((u, i) => {

@@ -91,7 +91,7 @@ describe('cpu kernel tiles (cpu)', () => {
         const grads = order.map((i) => randomGrad(sizes[i], r));
         const updates = order.map((i, k) => ({ ...parts[i], grad: tf.tensor(grads[k]) }));
         for (const u of updates) assert.equal(cpuSimdKernel.unsupportedReason(u), null);
-        tf.tidy(() => cpuSimdKernel.run(updates, form, s));
+        tf.tidy(() => { cpuSimdKernel.run(updates, form, s); });
         tf.dispose(updates.map((u) => u.grad));
         order.forEach((i, k) => denseStep(form, s, grads[k], refs[i]));
         parts.forEach((p, i) => {

@@ -54,7 +54,7 @@ function trajectory(kernel: DenseKernel, form: UpdateForm, seed: number): void {
         const why = kernel.unsupportedReason(u);
         assert.equal(why, null, `${kernel.name} refused an exclusive float32 update: ${why}`);
       }
-      tf.tidy(() => kernel.run(full, form, s));
+      tf.tidy(() => { kernel.run(full, form, s); });
       tf.dispose(full.map((u) => u.grad));
       refs.forEach((ref, i) => denseStep(form, s, grads[i], ref));
       updates.forEach((u, i) => {

@@ -142,8 +142,10 @@ for (const backend of BACKENDS) {
         try {
           assert.equal(kernel.unsupportedReason(u), null);
           const f = Math.fround;
-          tf.tidy(() => kernel.run([u], { path: 'momentum', centered: true },
-            { lr: f(0.1), rho: f(0.9), oneMinusRho: f(1 - f(0.9)), momentum: f(0.9), epsilon: f(1e-7) }));
+          tf.tidy(() => {
+            kernel.run([u], { path: 'momentum', centered: true },
+              { lr: f(0.1), rho: f(0.9), oneMinusRho: f(1 - f(0.9)), momentum: f(0.9), epsilon: f(1e-7) });
+          });
           for (const k of Object.keys(arrays) as Array<keyof typeof arrays>) {
             assertSameFloats(arrays[k], copies[k], `${kernel.name}: source array of ${k}`);
           }
