@@ -30,7 +30,7 @@ import { cpuKernel } from './cpu.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles, type ClipFactors } from './tiles.js';
 import type { DenseKernel, DenseUpdate, RowKernel } from './types.js';
 import {
-  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, type SimdKernels,
+  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, simdKernels, simdUnavailableReason, writeEntry, type SimdKernels,
 } from './wasm/simd_module.js';
 
 const PAGE = 65536;
@@ -226,13 +226,11 @@ function runChunk(
 ): void {
   const { words } = chunk;
   walkGradients(chunk, batch, factors, ({ p }, off, len, at, entry) => {
-    const e = (chunk.table >>> 2) + entry * ENTRY_WORDS;
-    words[e] = p.w.offset + off * 4;
-    words[e + 1] = chunk.gOffset + at * 4;
-    words[e + 2] = (p.slots.rms as SlotRegion).offset + off * 4;
-    words[e + 3] = p.slots.momentum ? p.slots.momentum.offset + off * 4 : 0;
-    words[e + 4] = p.slots.mg ? p.slots.mg.offset + off * 4 : 0;
-    words[e + 5] = len;
+    const { rms, momentum, mg } = p.slots;
+    writeEntry(
+      words, chunk.table, entry, p.w.offset, (rms as SlotRegion).offset, momentum?.offset ?? 0, mg?.offset ?? 0,
+      off * 4, chunk.gOffset + at * 4, len,
+    );
   }, (segments) => {
     if (clip !== null && factors !== null) chunk.kernels.clip(chunk.clipTable, segments, clip.lo, clip.hi, factors.scale);
     chunk.kernels.step(form, s, chunk.table, segments);
@@ -351,17 +349,9 @@ export function cpuRowKernel(variable: tf.Variable, slots: SlotSet): RowKernel |
           const src = slice[first + q] * n;
           const at = q * n;
           for (let j = 0; j < n; j++) gScratch[at + j] = values[src + j];
-          const off = rows[first + q] * rowBytes;
-          const e = (chunk.table >>> 2) + q * ENTRY_WORDS;
-          words[e] = w.offset + off;
-          words[e + 1] = chunk.gOffset + at * 4;
-          words[e + 2] = ms + off;
-          words[e + 3] = mom === 0 ? 0 : mom + off;
-          words[e + 4] = mg === 0 ? 0 : mg + off;
-          words[e + 5] = n;
+          writeEntry(words, chunk.table, q, w.offset, ms, mom, mg, rows[first + q] * rowBytes, chunk.gOffset + at * 4, n);
         }
-        if (rule === 'dense') kernels.step(form, s, chunk.table, count);
-        else kernels.sparseMomentum(form.centered, s, chunk.table, count);
+        kernels.rows(rule, form, s, chunk.table, count);
       }
     },
   };

@@ -13,21 +13,20 @@ import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles } from './tiles.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
 import {
-  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, type SimdKernels,
+  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, writeEntry, type SimdKernels,
 } from './wasm/simd_module.js';
 import {
   markEntryWritten, markWritten, wasmBackend, wasmMemory, wasmOffset, wasmWritableOffset, type WasmBackendInternals, type WasmTensorData,
 } from './wasm_backend.js';
 
 /**
- * Writes each update's table entry `[w, g, ms, mom, mg, n]` (0 for an absent
- * slot) into `words` from `base`, looking every tensor up once, and drops
- * whatever tfjs-wasm cached from the old contents of the tensors the step is
- * about to write (nothing reads them between this and the kernel call).
+ * Writes each update's table entry into the table at byte `table` of `words`,
+ * looking every tensor up once, and drops whatever tfjs-wasm cached from the old
+ * contents of the tensors the step is about to write (nothing reads them
+ * between this and the kernel call).
  */
-function writeEntries(b: WasmBackendInternals, updates: readonly DenseUpdate[], words: Uint32Array, base: number): void {
+function writeEntries(b: WasmBackendInternals, updates: readonly DenseUpdate[], words: Uint32Array, table: number): void {
   const map = b.dataIdMap;
-  let at = base;
   for (let i = 0; i < updates.length; i++) {
     const u = updates[i];
     const { rms, momentum, mg } = u.slots;
@@ -36,13 +35,11 @@ function writeEntries(b: WasmBackendInternals, updates: readonly DenseUpdate[], 
     const ms = map.get(rms.dataId) as WasmTensorData;
     const mo = momentum ? map.get(momentum.dataId) as WasmTensorData : null;
     const ma = mg ? map.get(mg.dataId) as WasmTensorData : null;
-    words[at] = w.memoryOffset as number;
-    words[at + 1] = (map.get(u.grad.dataId) as WasmTensorData).memoryOffset as number;
-    words[at + 2] = ms.memoryOffset as number;
-    words[at + 3] = mo === null ? 0 : mo.memoryOffset as number;
-    words[at + 4] = ma === null ? 0 : ma.memoryOffset as number;
-    words[at + 5] = n;
-    at += ENTRY_WORDS;
+    const g = (map.get(u.grad.dataId) as WasmTensorData).memoryOffset as number;
+    writeEntry(
+      words, table, i, w.memoryOffset as number, ms.memoryOffset as number,
+      mo === null ? 0 : mo.memoryOffset as number, ma === null ? 0 : ma.memoryOffset as number, 0, g, n,
+    );
     markEntryWritten(b, w, n);
     // Slots no op outside the optimizer has seen cannot be in any cache: with cold
     // caches after a large step, re-registering them was 9% of a 200-variable step.
@@ -177,13 +174,7 @@ function runClipped(
   });
   walkTiles(updates.length, sizeOf, TILE_ELEMENTS, TILE_ENTRIES, (k, off, len, at, entry) => {
     clipEntry(entry, offset(k, 1) + off * 4, ws.scratch + at * 4, len, factors.cn[k], factors.dn[k]);
-    const e = (ws.table >>> 2) + entry * ENTRY_WORDS;
-    words[e] = offset(k, 0) + off * 4;
-    words[e + 1] = ws.scratch + at * 4;
-    words[e + 2] = offset(k, 2) + off * 4;
-    words[e + 3] = offset(k, 3) === 0 ? 0 : offset(k, 3) + off * 4;
-    words[e + 4] = offset(k, 4) === 0 ? 0 : offset(k, 4) + off * 4;
-    words[e + 5] = len;
+    writeEntry(words, ws.table, entry, offset(k, 0), offset(k, 2), offset(k, 3), offset(k, 4), off * 4, ws.scratch + at * 4, len);
   }, (segments) => {
     kernels.clip(ws.clipTable, segments, folded.lo, folded.hi, factors.scale);
     kernels.step(form, s, ws.table, segments);
@@ -206,7 +197,7 @@ export const wasmSimdKernel: DenseKernel = {
       return;
     }
     const { ptr, words } = tableFor(b, memory, updates.length);
-    writeEntries(b, updates, words, ptr >>> 2);
+    writeEntries(b, updates, words, ptr);
     kernels.step(form, s, ptr, updates.length);
   },
 };

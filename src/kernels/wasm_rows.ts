@@ -11,7 +11,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { SlotSet } from '../optimizer/slots.js';
 import type { RowKernel } from './types.js';
-import { ENTRY_BYTES, ENTRY_WORDS, simdKernels, type SimdKernels } from './wasm/simd_module.js';
+import { ENTRY_BYTES, simdKernels, writeEntry, type SimdKernels } from './wasm/simd_module.js';
 import { wasmBackend, wasmMemory, wasmWritableOffset, type WasmBackendInternals } from './wasm_backend.js';
 
 interface Workspace { ptr: number; bytes: number }
@@ -57,19 +57,10 @@ export function wasmRowKernel(variable: tf.Variable, slots: SlotSet, count: numb
       const a = form.centered ? offset(mg) : 0;
       const words = new Uint32Array(memory.buffer);
       const rowBytes = rowSize * 4;
-      let at = base >>> 2;
       for (let p = 0; p < rows.length; p++) {
-        const off = rows[p] * rowBytes;
-        words[at] = w + off;
-        words[at + 1] = gBase + slice[p] * rowBytes;
-        words[at + 2] = ms + off;
-        words[at + 3] = mom === 0 ? 0 : mom + off;
-        words[at + 4] = a === 0 ? 0 : a + off;
-        words[at + 5] = rowSize;
-        at += ENTRY_WORDS;
+        writeEntry(words, base, p, w, ms, mom, a, rows[p] * rowBytes, gBase + slice[p] * rowBytes, rowSize);
       }
-      if (rule === 'dense') kernels.step(form, s, base, rows.length);
-      else kernels.sparseMomentum(form.centered, s, base, rows.length);
+      kernels.rows(rule, form, s, base, rows.length);
     },
   };
 }

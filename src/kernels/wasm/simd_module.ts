@@ -7,6 +7,7 @@
  */
 import { hasDecoupledDecay } from '../../rules/dense.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
+import type { RowRule } from '../types.js';
 import {
   RMSPROP_CLIP_SIMD_SHARED_WASM, RMSPROP_CLIP_SIMD_WASM, RMSPROP_KERAS3_SIMD_SHARED_WASM, RMSPROP_KERAS3_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM, RMSPROP_PYTORCH_SIMD_WASM,
   RMSPROP_SIMD_SHARED_WASM, RMSPROP_SIMD_WASM, RMSPROP_SPARSE_SIMD_SHARED_WASM, RMSPROP_SPARSE_SIMD_WASM,
@@ -16,6 +17,24 @@ import {
 /** Bytes per table entry: six u32, `[w, g, ms, mom, mg, n]` (byte offsets, element count). */
 export const ENTRY_BYTES = 24;
 export const ENTRY_WORDS = 6;
+
+/**
+ * Writes entry `entry` of the step table at byte `table`: the arrays at byte
+ * offsets `w`, `ms`, `mom`, `mg` (0 for a slot the form lacks, which stays 0),
+ * each from `at` bytes in, the gradient at byte `g`, and `n` elements. The one
+ * writer of the layout the modules read.
+ */
+export function writeEntry(
+  words: Uint32Array, table: number, entry: number, w: number, ms: number, mom: number, mg: number, at: number, g: number, n: number,
+): void {
+  const e = (table >>> 2) + entry * ENTRY_WORDS;
+  words[e] = w + at;
+  words[e + 1] = g;
+  words[e + 2] = ms + at;
+  words[e + 3] = mom === 0 ? 0 : mom + at;
+  words[e + 4] = mg === 0 ? 0 : mg + at;
+  words[e + 5] = n;
+}
 
 type Step4 = (table: number, count: number, a: number, b: number, c: number, d: number) => void;
 /** The flavor kernels' uniform signature: `(table, count, lr, rho, 1 − rho, momentum, epsilon, weightDecay)`. */
@@ -62,6 +81,8 @@ export interface SimdKernels {
   clip(table: number, count: number, lo: number, hi: number, scale: number): void;
   /** TF 2.4's sparse momentum kernel on `count` entries, each one row (wasm-src/sparse.ts). */
   sparseMomentum(centered: boolean, s: StepScalars, table: number, count: number): void;
+  /** `count` entries that are each one row of a sparse step, with the row's `rule`. */
+  rows(rule: RowRule, form: UpdateForm, s: StepScalars, table: number, count: number): void;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -139,6 +160,10 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
     },
     clip(table, count, lo, hi, scale) {
       if (count > 0) (exportsOf('clipping') as unknown as ClipExports).apply(table, count, lo, hi, scale);
+    },
+    rows(rule, form, s, table, count) {
+      if (rule === 'dense') this.step(form, s, table, count);
+      else this.sparseMomentum(form.centered, s, table, count);
     },
     sparseMomentum(centered, s, table, count) {
       if (count === 0) return;
