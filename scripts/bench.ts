@@ -15,7 +15,7 @@ import type * as Package from '../src/index.js';
 // The package as users load it: the build in dist/ (npm run bench builds first), not
 // the sources through tsx, whose module interop puts a getter call behind every `tf.`
 // access and, measured, doubled the per-variable overhead of a step.
-const { RMSprop } = require('rmsprop') as typeof Package;
+const { RMSprop, helperThreadReady, setHelperThreadEnabled } = require('rmsprop') as typeof Package;
 
 const quiet = console.warn;
 console.warn = (...a: unknown[]) => { if (!(typeof a[0] === 'string' && a[0].includes('tfjs-node'))) quiet(...a); };
@@ -118,6 +118,9 @@ async function main(): Promise<void> {
   console.log(`streaming-bandwidth probe (256 MiB array copy, read + write): ${probe.toFixed(1)} GB/s\n`);
   console.log('| backend | path | N | ours ms/step | ours GB/s | kernel | tf.train.rmsprop ms/step | tf.train GB/s | speed-up | ours / probe |');
   console.log('|---|---|---|---:|---:|---|---:|---:|---:|---:|');
+  // The cpu kernel's helper thread starts on the first large step; started
+  // here, every measured step of 1e7 has it from the first.
+  const helper = await helperThreadReady();
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
     await tf.ready();
@@ -133,6 +136,19 @@ async function main(): Promise<void> {
       }
     }
   }
+  console.log(`\nThe cpu kernel on one thread (setHelperThreadEnabled(false); the helper thread ${helper ? 'ran above' : 'was not available above'}):\n`);
+  console.log('| path | N | one thread ms/step | GB/s | kernel | ours / probe |');
+  console.log('|---|---|---:|---:|---|---:|');
+  await tf.setBackend('cpu');
+  setHelperThreadEnabled(false);
+  for (const path of PATHS) {
+    const size = SIZES[3];
+    const ours = measure('ours', path, size.shapes);
+    const gbs = (size.shapes[0] * 4 * path.arrays) / (ours.ms / 1000) / 1e9;
+    console.log(`| ${path.name} | ${size.label} | ${fmt(ours.ms)} | ${fmt(gbs)} | ${ours.kernel} | ${(100 * gbs / probe).toFixed(0)}% |`);
+  }
+  setHelperThreadEnabled(true);
+  await helperThreadReady();
   console.log('\nClipping folded into the kernel (momentum path; tf.train.rmsprop clips with tf ops first):\n');
   console.log('| backend | clipping | N | ours ms/step | ours unclipped ms/step | kernel | tf.train.rmsprop + tf clipping ms/step | speed-up |');
   console.log('|---|---|---|---:|---:|---|---:|---:|');

@@ -29,29 +29,36 @@ import { clipGradients, foldClip, hasClipping, type ClipOptions, type FoldedClip
 import { cpuKernel } from './cpu.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles, type ClipFactors } from './tiles.js';
 import type { DenseKernel, DenseUpdate, RowKernel } from './types.js';
+import { helperStep, helperThreadPossible, RING } from './helper_thread.js';
 import {
-  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, simdKernels, simdUnavailableReason, writeEntry, type SimdKernels,
+  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, clipCall, ENTRY_BYTES, simdKernels, simdUnavailableReason, stepCalls, writeEntry, type SimdKernels,
 } from './wasm/simd_module.js';
 
 const PAGE = 65536;
 /** Largest chunk: a 1.5 GiB private memory is a safe size for every current engine. */
 const MAX_CHUNK_BYTES = 1536 * 1024 * 1024;
 
+/** A tile's working area: byte offsets of its step table and clipping table, and its gradient scratch. */
+interface RingSlot {
+  readonly table: number;
+  readonly clipTable: number;
+  readonly gOffset: number;
+  readonly gScratch: Float32Array;
+}
+
 interface Chunk {
   readonly kernels: SimdKernels;
   readonly words: Uint32Array;
   readonly floats: Float32Array;
   readonly doubles: Float64Array;
-  /** Byte offset of the step table, and how many entries it holds. */
-  readonly table: number;
+  /** Entries each table holds. */
   readonly entries: number;
-  /** Byte offsets of the clipping table (as many entries) and of its float64 sums. */
-  readonly clipTable: number;
+  /** Byte offset of the float64 sums of the clipping tables. */
   readonly sums: number;
-  /** Elements of the gradient scratch: TILE_ELEMENTS, or less for a small group. */
+  /** Elements of each gradient scratch: TILE_ELEMENTS, or less for a small group. */
   readonly tile: number;
-  readonly gScratch: Float32Array;
-  readonly gOffset: number;
+  /** One working area, or RING in a shared memory, where a helper thread updates tiles as they are copied. */
+  readonly ring: readonly RingSlot[];
 }
 
 /** A slot's home in a chunk, and the dataId whose values are currently that view. */
@@ -89,12 +96,32 @@ function footprint(u: Bindable): number {
   return (1 + slotsOf(u).length) * align16(u.variable.size * 4);
 }
 
-/** Bytes of a chunk's tables for `entries` entries. */
-const tablesBytes = (entries: number): number =>
-  align16(entries * ENTRY_BYTES) + align16(entries * CLIP_ENTRY_BYTES) + entries * 8;
+/** Bytes of a ring slot: its two tables of `entries` entries and a scratch of `tile` elements (a multiple of 4). */
+const slotBytes = (entries: number, tile: number): number =>
+  align16(entries * ENTRY_BYTES) + align16(entries * CLIP_ENTRY_BYTES) + tile * 4;
 
-/** The most bytes a chunk's tables and scratch take. */
-const OVERHEAD = tablesBytes(TILE_ENTRIES) + TILE_ELEMENTS * 4;
+/** The most bytes a chunk's tables, sums and scratch take. */
+const OVERHEAD = RING * slotBytes(TILE_ENTRIES, TILE_ELEMENTS) + TILE_ENTRIES * 8;
+
+/**
+ * Steps of at least this many elements in a chunk run with the helper thread;
+ * a group this large gets a shared memory. Below it a step is a few tiles, and
+ * waking the helper costs about what it would save.
+ */
+export const THREAD_MIN_ELEMENTS = 1 << 20;
+
+/** A shared memory (for a helper thread) where one is possible and asked for, else a private one. */
+function chunkMemory(bytes: number, shared: boolean): { memory: WebAssembly.Memory; shared: boolean } {
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  if (shared) {
+    try {
+      return { memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }), shared };
+    } catch {
+      // An engine without shared memory of this size: the step runs on one thread.
+    }
+  }
+  return { memory: new WebAssembly.Memory({ initial: pages }), shared: false };
+}
 
 /**
  * Makes the tensor's values the region's view, copying its current values in,
@@ -124,12 +151,24 @@ function place(b: CpuBackendInternals, fresh: readonly Bindable[]): void {
     const group = fresh.slice(start, end);
     // Full-size tables: a sparse step fills them with rows even for one variable.
     const entries = TILE_ENTRIES;
-    const tile = Math.min(TILE_ELEMENTS, group.reduce((sum, u) => sum + align4(u.variable.size), 0));
-    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((tablesBytes(entries) + tile * 4 + bytes) / PAGE)) });
+    const elements = group.reduce((sum, u) => sum + align4(u.variable.size), 0);
+    const tile = Math.min(TILE_ELEMENTS, elements);
+    const wantShared = elements >= THREAD_MIN_ELEMENTS && helperThreadPossible();
+    const slots = wantShared ? RING : 1;
+    const { memory, shared } = chunkMemory(entries * 8 + slots * slotBytes(entries, tile) + bytes, wantShared);
     const kernels = simdKernels(memory) as SimdKernels;
-    const clipTable = align16(entries * ENTRY_BYTES);
-    const sums = clipTable + align16(entries * CLIP_ENTRY_BYTES);
-    let at = tablesBytes(entries);
+    let at = 0;
+    const sums = at;
+    at += entries * 8;
+    const { buffer } = memory;
+    const ring: RingSlot[] = [];
+    for (let k = 0; k < (shared ? RING : 1); k++) {
+      const table = at;
+      const clipTable = table + align16(entries * ENTRY_BYTES);
+      const gOffset = clipTable + align16(entries * CLIP_ENTRY_BYTES);
+      ring.push({ table, clipTable, gOffset, gScratch: new Float32Array(buffer, gOffset, tile) });
+      at = gOffset + tile * 4;
+    }
     const region = (n: number): { offset: number; view: Float32Array } => {
       const r = { offset: at, view: new Float32Array(memory.buffer, at, n) };
       at += align16(n * 4);
@@ -140,11 +179,9 @@ function place(b: CpuBackendInternals, fresh: readonly Bindable[]): void {
       markOwned(r.view);
       return r;
     };
-    const g = region(tile);
-    const { buffer } = memory;
     const chunk: Chunk = {
       kernels, words: new Uint32Array(buffer), floats: new Float32Array(buffer), doubles: new Float64Array(buffer),
-      table: 0, entries, clipTable, sums, tile, gScratch: g.view, gOffset: g.offset,
+      entries, sums, tile, ring,
     };
     for (const u of group) {
       const n = u.variable.size;
@@ -179,27 +216,35 @@ interface Placed {
   readonly k: number;
 }
 
-/** Copies each tile's gradients into the scratch and writes their clipping entries (in place). */
+/**
+ * Copies each tile's gradients into a slot's scratch and writes their clipping
+ * entries (in place). `acquire` gives the slot for each new tile: the first, or
+ * the next free one of the ring when a helper thread runs the tiles.
+ */
 function walkGradients(
   chunk: Chunk, batch: readonly Placed[], factors: ClipFactors | null,
-  segment: (e: Placed, off: number, len: number, at: number, entry: number) => void, flush: (segments: number) => void,
+  segment: (e: Placed, off: number, len: number, at: number, entry: number, slot: RingSlot) => void,
+  flush: (segments: number, slot: RingSlot) => void,
+  acquire: () => RingSlot = () => chunk.ring[0],
 ): void {
-  const { words, floats, gScratch } = chunk;
-  let g: Float32Array = gScratch;
+  const { words, floats } = chunk;
+  let g: Float32Array = chunk.ring[0].gScratch;
+  let slot = chunk.ring[0];
   walkTiles(batch.length, (i) => batch[i].p.n, chunk.tile, chunk.entries, (i, off, len, at, entry) => {
+    if (entry === 0) slot = acquire();
     const e = batch[i];
     if (off === 0) g = cpuValues(e.u.grad) as Float32Array;
     // The only allocation of a step: a view per partial tile, one per 32,768 gradient elements.
-    gScratch.set(len === e.p.n ? g : g.subarray(off, off + len), at);
+    slot.gScratch.set(len === e.p.n ? g : g.subarray(off, off + len), at);
     if (factors !== null) {
-      const c = (chunk.clipTable >>> 2) + entry * CLIP_ENTRY_WORDS;
-      words[c] = words[c + 1] = chunk.gOffset + at * 4;
+      const c = (slot.clipTable >>> 2) + entry * CLIP_ENTRY_WORDS;
+      words[c] = words[c + 1] = slot.gOffset + at * 4;
       words[c + 2] = len;
       floats[c + 3] = factors.cn[e.k];
       floats[c + 4] = factors.dn[e.k];
     }
-    segment(e, off, len, at, entry);
-  }, flush);
+    segment(e, off, len, at, entry, slot);
+  }, (segments) => flush(segments, slot));
 }
 
 /** Σx² of each gradient of the step, x clipped by `c`'s bounds and the given cn/dn. */
@@ -208,8 +253,8 @@ function sumSquares(chunks: readonly Chunk[], batch: readonly Placed[], c: Folde
   for (const chunk of chunks) {
     const of = batch.filter((e) => e.p.chunk === chunk);
     const owner: number[] = [];
-    walkGradients(chunk, of, f, (e, _off, _len, _at, entry) => { owner[entry] = e.k; }, (segments) => {
-      chunk.kernels.sumSquares(chunk.clipTable, segments, c.lo, c.hi, chunk.sums);
+    walkGradients(chunk, of, f, (e, _off, _len, _at, entry) => { owner[entry] = e.k; }, (segments, slot) => {
+      chunk.kernels.sumSquares(slot.clipTable, segments, c.lo, c.hi, chunk.sums);
       for (let i = 0; i < segments; i++) out[owner[i]] += chunk.doubles[(chunk.sums >>> 3) + i];
     });
   }
@@ -217,39 +262,69 @@ function sumSquares(chunks: readonly Chunk[], batch: readonly Placed[], c: Folde
 }
 
 /**
+ * Whether a step of `batch` in `chunk` runs with the helper thread: a shared
+ * chunk, enough elements to pay for the hand-over, and no variable listed twice
+ * (its two updates must run in order, and tiles may run in any).
+ */
+function wantsHelper(chunk: Chunk, batch: readonly Placed[]): boolean {
+  if (chunk.ring.length === 1) return false;
+  let elements = 0;
+  for (const e of batch) elements += e.p.n;
+  return elements >= THREAD_MIN_ELEMENTS && new Set(batch.map((e) => e.p)).size === batch.length;
+}
+
+/**
  * Updates every entry of `batch` (all placed in `chunk`) tile by tile: the
  * gradient tile is copied in, clipped in place when clipping is folded in, and
- * one call updates the tile's variables, whose slots and values are already here.
+ * one call updates the tile's variables, whose slots and values are already
+ * here. True when the helper thread took part.
  */
 function runChunk(
   chunk: Chunk, batch: readonly Placed[], form: UpdateForm, s: StepScalars, clip: FoldedClip | null, factors: ClipFactors | null,
-): void {
-  const { words } = chunk;
-  walkGradients(chunk, batch, factors, ({ p }, off, len, at, entry) => {
+): boolean {
+  const { words, kernels } = chunk;
+  const steps = stepCalls(form, s);
+  const calls = clip !== null && factors !== null ? [clipCall(clip.lo, clip.hi, factors.scale), ...steps] : steps;
+  const entry = ({ p }: Placed, off: number, len: number, at: number, k: number, slot: RingSlot): void => {
     const { rms, momentum, mg } = p.slots;
     writeEntry(
-      words, chunk.table, entry, p.w.offset, (rms as SlotRegion).offset, momentum?.offset ?? 0, mg?.offset ?? 0,
-      off * 4, chunk.gOffset + at * 4, len,
+      words, slot.table, k, p.w.offset, (rms as SlotRegion).offset, momentum?.offset ?? 0, mg?.offset ?? 0,
+      off * 4, slot.gOffset + at * 4, len,
     );
-  }, (segments) => {
-    if (clip !== null && factors !== null) chunk.kernels.clip(chunk.clipTable, segments, clip.lo, clip.hi, factors.scale);
-    chunk.kernels.step(form, s, chunk.table, segments);
-  });
+  };
+  const helped = wantsHelper(chunk, batch) ? helperStep(kernels.memory, kernels, calls) : null;
+  if (helped === null) {
+    walkGradients(chunk, batch, factors, entry, (segments, slot) => kernels.call(calls, slot.table, slot.clipTable, segments));
+    return false;
+  }
+  try {
+    walkGradients(
+      chunk, batch, factors, entry,
+      (segments, slot) => helped.publish(slot.table, slot.clipTable, segments),
+      () => chunk.ring[helped.nextSlot()],
+    );
+  } finally {
+    helped.finish();
+  }
+  return true;
 }
 
 /**
  * One pass per chunk (usually one in all); entries of a chunk keep their order.
- * With clipping, the norms it needs are measured first, over every chunk.
+ * With clipping, the norms it needs are measured first, over every chunk. True
+ * when the helper thread took part.
  */
-function runAll(batch: readonly Placed[], form: UpdateForm, s: StepScalars, clip: ClipOptions | undefined): void {
+function runAll(batch: readonly Placed[], form: UpdateForm, s: StepScalars, clip: ClipOptions | undefined): boolean {
   const chunks: Chunk[] = [];
   for (const { p } of batch) if (!chunks.includes(p.chunk)) chunks.push(p.chunk);
   const folded = clip !== undefined && hasClipping(clip) ? foldClip(clip) : null;
   const factors = folded === null ? null
     : clipFactors(folded, batch.length, (cn, dn) => sumSquares(chunks, batch, folded, { cn, dn, scale: 1 }));
+  let helped = false;
   for (const chunk of chunks) {
-    runChunk(chunk, chunks.length === 1 ? batch : batch.filter((e) => e.p.chunk === chunk), form, s, folded, factors);
+    helped = runChunk(chunk, chunks.length === 1 ? batch : batch.filter((e) => e.p.chunk === chunk), form, s, folded, factors) || helped;
   }
+  return helped;
 }
 
 export const cpuSimdKernel: DenseKernel = {
@@ -287,7 +362,7 @@ export const cpuSimdKernel: DenseKernel = {
     }
     // A variable listed twice is updated twice, in order, as the op chain does:
     // entries run in table order and each has its own gradient tile.
-    runAll(ready.map(({ u, p }, k) => ({ u, p: p as Placement, k })), form, s, clip);
+    if (runAll(ready.map(({ u, p }, k) => ({ u, p: p as Placement, k })), form, s, clip)) return { kernel: 'cpu-simd-threaded' };
   },
   release(variable, slots) {
     const p = placements.get(slots.rms);
@@ -335,7 +410,8 @@ export function cpuRowKernel(variable: tf.Variable, slots: SlotSet): RowKernel |
   return {
     name: 'cpu-simd-rows',
     run(rule, rows, slice, values, n, form, s) {
-      const { words, gScratch, kernels } = chunk;
+      const { words, kernels } = chunk;
+      const { gScratch, gOffset, table } = chunk.ring[0];
       const perCall = Math.min(chunk.entries, Math.floor(chunk.tile / n));
       const rowBytes = n * 4;
       const { w, slots: regions } = placement;
@@ -349,9 +425,9 @@ export function cpuRowKernel(variable: tf.Variable, slots: SlotSet): RowKernel |
           const src = slice[first + q] * n;
           const at = q * n;
           for (let j = 0; j < n; j++) gScratch[at + j] = values[src + j];
-          writeEntry(words, chunk.table, q, w.offset, ms, mom, mg, rows[first + q] * rowBytes, chunk.gOffset + at * 4, n);
+          writeEntry(words, table, q, w.offset, ms, mom, mg, rows[first + q] * rowBytes, gOffset + at * 4, n);
         }
-        kernels.rows(rule, form, s, chunk.table, count);
+        kernels.rows(rule, form, s, table, count);
       }
     },
   };

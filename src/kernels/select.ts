@@ -10,7 +10,7 @@ import { tfopsKernel } from './tfops.js';
 import type { SlotSet } from '../optimizer/slots.js';
 import type { ClipOptions } from '../optimizer/clipping.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
-import type { DenseKernel, DenseUpdate, RowKernel, RunFallback } from './types.js';
+import type { DenseKernel, DenseUpdate, RowKernel, RunReport } from './types.js';
 import { wasmHeapJsKernel, wasmSimdKernel } from './wasm.js';
 import { wasmRowKernel } from './wasm_rows.js';
 
@@ -79,21 +79,21 @@ export interface DensePlan {
   readonly groups: ReadonlyArray<{ kernel: DenseKernel; updates: readonly DenseUpdate[] }>;
   /**
    * What ran for each update, built when asked (a step should not pay for a
-   * report), with what kernels handed on at run time (`runPlan`'s result).
+   * report), with what kernels reported running instead (`runPlan`'s result).
    */
-  choices(handedOn?: ReadonlyMap<DenseKernel, RunFallback>): KernelChoice[];
+  choices(reported?: ReadonlyMap<DenseKernel, RunReport>): KernelChoice[];
 }
 
-/** Runs each group of `plan`; returns the kernels that handed their step on, for `choices`. */
+/** Runs each group of `plan`; returns what kernels reported running instead of themselves, for `choices`. */
 export function runPlan(
   plan: DensePlan, form: UpdateForm, s: StepScalars, clip: ClipOptions | undefined,
-): ReadonlyMap<DenseKernel, RunFallback> | undefined {
-  let handedOn: Map<DenseKernel, RunFallback> | undefined;
+): ReadonlyMap<DenseKernel, RunReport> | undefined {
+  let reported: Map<DenseKernel, RunReport> | undefined;
   for (const { kernel, updates } of plan.groups) {
-    const fallback = kernel.run(updates, form, s, clip);
-    if (fallback) (handedOn ??= new Map()).set(kernel, fallback);
+    const report = kernel.run(updates, form, s, clip);
+    if (report) (reported ??= new Map()).set(kernel, report);
   }
-  return handedOn;
+  return reported;
 }
 
 export function planDense(updates: readonly DenseUpdate[]): DensePlan {
@@ -113,8 +113,8 @@ export function planDense(updates: readonly DenseUpdate[]): DensePlan {
     if (why !== null) (reasons ??= new Map()).set(i, why.join('; '));
     if (kernel !== chosen[0]) mixed = true;
   }
-  const choices = (handedOn?: ReadonlyMap<DenseKernel, RunFallback>): KernelChoice[] => updates.map((u, i) => {
-    const ran = handedOn?.get(chosen[i]);
+  const choices = (reported?: ReadonlyMap<DenseKernel, RunReport>): KernelChoice[] => updates.map((u, i) => {
+    const ran = reported?.get(chosen[i]);
     const fallbackReason = [reasons?.get(i), ran?.reason].filter((r) => r !== undefined).join('; ');
     const kernel = ran?.kernel ?? chosen[i].name;
     return fallbackReason === '' ? { variable: u.variable.name, kernel } : { variable: u.variable.name, kernel, fallbackReason };

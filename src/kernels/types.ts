@@ -15,10 +15,13 @@ export interface DenseUpdate {
   readonly slots: SlotSet;
 }
 
-/** A kernel that handed its step to another at run time: which, and why. */
-export interface RunFallback {
+/**
+ * What a kernel ran, when not simply itself: another it handed the step to at
+ * run time (with why), or a variant of itself (the cpu kernel with its helper thread).
+ */
+export interface RunReport {
   readonly kernel: string;
-  readonly reason: string;
+  readonly reason?: string;
 }
 
 export interface DenseKernel {
@@ -34,9 +37,9 @@ export interface DenseKernel {
   /**
    * Applies the step to every update; with `clip` (only for kernels that fold
    * clipping) the gradients are unclipped. Called inside a tidy. Returns what
-   * ran instead, when the kernel had to hand the step to another at run time.
+   * ran, when that was another kernel or a variant of this one.
    */
-  run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, clip?: ClipOptions): RunFallback | void;
+  run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, clip?: ClipOptions): RunReport | void;
   /**
    * Hands back what the kernel holds for a variable whose optimizer is being
    * disposed (before its slots are), so nothing of it stays pinned.

@@ -230,7 +230,7 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
       }
     }
     const plan = folding ?? planDense(dense);
-    const handedOn = runPlan(plan, this.form, s, folding === null ? undefined : clip);
+    const reported = runPlan(plan, this.form, s, folding === null ? undefined : clip);
     for (const u of clocked) {
       const clock = this.clocks.get(u.variable) as RowClock;
       advanceClock(clock, this.form, s);
@@ -242,7 +242,7 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
       const rows = applySparse({ variable: u.variable, slices: u.grad, slots: u.slots }, this.form, s, this.sparseMode, clock);
       return { variable: u.variable.name, kernel: `sparse-${this.sparseMode}${rows === null ? '' : `/${rows}`}` };
     });
-    return () => [...plan.choices(handedOn), ...sparseChoices];
+    return () => [...plan.choices(reported), ...sparseChoices];
   }
 
   private clockOf(variable: tf.Variable): RowClock {

@@ -36,25 +36,6 @@ export function writeEntry(
   words[e + 5] = n;
 }
 
-type Step4 = (table: number, count: number, a: number, b: number, c: number, d: number) => void;
-/** The flavor kernels' uniform signature: `(table, count, lr, rho, 1 − rho, momentum, epsilon, weightDecay)`. */
-type Step = (table: number, count: number, lr: number, rho: number, omr: number, mu: number, eps: number, wd: number) => void;
-
-interface Keras2Exports {
-  momentum: Step4;
-  momentumCentered: Step4;
-  plain: Step4;
-  plainCentered: Step4;
-}
-
-interface FlavorExports {
-  momentum: Step;
-  momentumCentered: Step;
-  plain?: Step;
-  plainCentered?: Step;
-  decay?: (table: number, count: number, lr: number, wd: number) => void;
-}
-
 /** TF 2.4's sparse momentum kernel (wasm-src/sparse.ts): `(table, count, lr, rho, 1 − rho, momentum, epsilon)`. */
 interface SparseExports {
   momentum: (table: number, count: number, lr: number, rho: number, omr: number, mu: number, eps: number) => void;
@@ -70,11 +51,59 @@ interface ClipExports {
 export const CLIP_ENTRY_BYTES = 24;
 export const CLIP_ENTRY_WORDS = 6;
 
+/**
+ * The exports a step may call, by number: a helper thread (helper_thread.ts) is
+ * told what to call through shared memory, where a function cannot go. Each
+ * takes `(table, count, ...args)`.
+ */
+export const KERNEL_EXPORTS: ReadonlyArray<readonly [ModuleName, string]> = [
+  ...(['keras2', 'keras3', 'tfjs', 'pytorch'] as const).flatMap((m) =>
+    ['plain', 'plainCentered', 'momentum', 'momentumCentered'].map((fn) => [m, fn] as const)),
+  ['keras3', 'decay'],
+  ['clipping', 'apply'],
+];
+const exportCode = (module: ModuleName, fn: string): number => KERNEL_EXPORTS.findIndex(([m, f]) => m === module && f === fn);
+
+/** One call of a kernel export on a table: `KERNEL_EXPORTS[code](table, count, ...args)`. */
+export interface KernelCall {
+  readonly code: number;
+  /** Whether it takes the clipping table (`[src, dst, n, cn, dn]` entries) instead of the step table. */
+  readonly onClipTable: boolean;
+  readonly args: readonly number[];
+}
+
+/** The calls of one dense step of `form` (the decoupled weight-decay pass first, where there is one). */
+export function stepCalls(form: UpdateForm, s: StepScalars): KernelCall[] {
+  const flavor = form.flavor ?? 'keras2';
+  const wd = s.weightDecay ?? 0;
+  const calls: KernelCall[] = [];
+  const call = (module: ModuleName, fn: string, args: number[]): void => { calls.push({ code: exportCode(module, fn), onClipTable: false, args }); };
+  if (hasDecoupledDecay(form, s)) call('keras3', 'decay', [s.lr, wd]);
+  const fn = form.path === 'momentum'
+    ? (form.centered ? 'momentumCentered' : 'momentum')
+    : (form.centered ? 'plainCentered' : 'plain');
+  if (flavor === 'keras2') {
+    call('keras2', fn, form.path === 'momentum'
+      ? [s.lr, s.oneMinusRho, s.momentum, s.epsilon]
+      : [s.lr, s.rho, s.oneMinusRho, s.epsilon]);
+  } else {
+    call(flavor, fn, [s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon, wd]);
+  }
+  return calls;
+}
+
+/** The call that clips the gradients of a clipping table in place: x ↦ clip(x, lo, hi) · cn/dn · scale. */
+export function clipCall(lo: number, hi: number, scale: number): KernelCall {
+  return { code: exportCode('clipping', 'apply'), onClipTable: true, args: [lo, hi, scale] };
+}
+
 /** The kernels bound to one memory. */
 export interface SimdKernels {
   readonly memory: WebAssembly.Memory;
   /** Runs `count` table entries starting at byte offset `table` of the memory. */
   step(form: UpdateForm, s: StepScalars, table: number, count: number): void;
+  /** Makes each call on `count` entries of the step table at `table` or the clipping table at `clipTable`. */
+  call(calls: readonly KernelCall[], table: number, clipTable: number, count: number): void;
   /** Σ x² per clipping entry (x clipped by lo/hi, cn/dn) as float64 at `out + 8k`. */
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
   /** dst = x · scale per clipping entry (wasm-src/clipping.ts). */
@@ -101,7 +130,7 @@ const SOURCES = {
   clipping: [RMSPROP_CLIP_SIMD_WASM, RMSPROP_CLIP_SIMD_SHARED_WASM],
   sparse: [RMSPROP_SPARSE_SIMD_WASM, RMSPROP_SPARSE_SIMD_SHARED_WASM],
 } as const;
-type ModuleName = keyof typeof SOURCES;
+export type ModuleName = keyof typeof SOURCES;
 
 let modules: Record<ModuleName, { plain: WebAssembly.Module; shared: WebAssembly.Module }> | null = null;
 let unavailable: string | null = null;
@@ -122,6 +151,13 @@ function compiled(): typeof modules {
     }
   }
   return modules;
+}
+
+/** The modules built for a shared memory, by name, for a helper thread to instantiate; null without SIMD. */
+export function sharedModules(): Record<ModuleName, WebAssembly.Module> | null {
+  const m = compiled();
+  if (m === null) return null;
+  return Object.fromEntries(Object.entries(m).map(([name, v]) => [name, v.shared])) as Record<ModuleName, WebAssembly.Module>;
 }
 
 /** Why the SIMD kernels cannot run here, or null when they can. */
@@ -171,27 +207,16 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
       (centered ? x.momentumCentered : x.momentum)(table, count, s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon);
     },
     step(form, s, table, count) {
+      this.call(stepCalls(form, s), table, 0, count);
+    },
+    call(calls, table, clipTable, count) {
       if (count === 0) return;
-      const flavor = form.flavor ?? 'keras2';
-      const wd = s.weightDecay ?? 0;
-      if (hasDecoupledDecay(form, s)) {
-        (exportsOf('keras3') as unknown as FlavorExports).decay!(table, count, s.lr, wd);
+      for (const c of calls) {
+        const [module, name] = KERNEL_EXPORTS[c.code];
+        const fn = exportsOf(module)[name] as ((table: number, count: number, ...args: number[]) => void) | undefined;
+        if (fn === undefined) throw new Error(`RMSprop: no ${name} kernel in the '${module}' module`);
+        fn(c.onClipTable ? clipTable : table, count, ...c.args);
       }
-      if (flavor === 'keras2') {
-        const x = exportsOf('keras2') as unknown as Keras2Exports;
-        if (form.path === 'momentum') {
-          (form.centered ? x.momentumCentered : x.momentum)(table, count, s.lr, s.oneMinusRho, s.momentum, s.epsilon);
-        } else {
-          (form.centered ? x.plainCentered : x.plain)(table, count, s.lr, s.rho, s.oneMinusRho, s.epsilon);
-        }
-        return;
-      }
-      const x = exportsOf(flavor) as unknown as FlavorExports;
-      const fn = form.path === 'momentum'
-        ? (form.centered ? x.momentumCentered : x.momentum)
-        : (form.centered ? x.plainCentered : x.plain);
-      if (fn === undefined) throw new Error(`RMSprop: no ${form.path} kernel for the '${flavor}' flavor`);
-      fn(table, count, s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon, wd);
     },
   };
   byMemory.set(memory, kernels);

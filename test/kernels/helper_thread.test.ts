@@ -1,0 +1,225 @@
+/**
+ * The cpu kernel's helper thread: a large step's tiles are updated by a second
+ * thread while the main thread copies the next ones in (and runs tiles itself
+ * when it would wait). Tiles are independent and run the same calls, so every
+ * form, flavor and clipping mode must give, to the bit, what one thread gives;
+ * for TF 2.4's rules also what the reference rules give. A variable listed
+ * twice stays on one thread (its updates must run in order), the helper never
+ * keeps a process alive, and turning it off is honoured at once.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RMSprop, type RMSpropOptions } from '../../src/index.js';
+import { cpuSimdKernel, THREAD_MIN_ELEMENTS } from '../../src/kernels/cpu_simd.js';
+import { helperThreadPossible, helperThreadReady, setHelperThreadEnabled } from '../../src/kernels/helper_thread.js';
+import { TILE_ELEMENTS } from '../../src/kernels/tiles.js';
+import { denseStep } from '../../src/rules/keras2.js';
+import type { DenseState, UpdateForm } from '../../src/rules/types.js';
+import { f32 } from '../../src/f32.js';
+import { tf, useBackend } from '../support/tf.js';
+import { assertSameFloats, formName, FORMS, randomGrad, randomValues, rng } from './support.js';
+
+/** One variable over the threshold with a ragged end, one smaller than a tile, one that starts mid-tile. */
+const SIZES = [THREAD_MIN_ELEMENTS + 3 * TILE_ELEMENTS + 7, 1001, TILE_ELEMENTS + 5];
+
+interface Run {
+  w: Float32Array[];
+  slots: Float32Array[][];
+  kernels: string[];
+}
+
+/** `steps` seeded steps of an optimizer made with `options`; `threads` says whether the helper may run. */
+async function train(options: RMSpropOptions, sizes: readonly number[], steps: number, seed: number, threads: boolean): Promise<Run> {
+  if (threads) await helperOn();
+  else setHelperThreadEnabled(false);
+  const r = rng(seed);
+  const opt = new RMSprop(options);
+  const vars = sizes.map((n) => tf.tidy(() => tf.variable(tf.tensor(randomValues(n, r)))));
+  const kernels: string[] = [];
+  try {
+    for (let step = 0; step < steps; step++) {
+      const grads = sizes.map((n) => tf.tensor(randomGrad(n, r)));
+      opt.applyGradients(grads.map((g, i) => [g, vars[i]] as const));
+      tf.dispose(grads);
+      kernels.push(...new Set(opt.lastStepKernels().map((c) => c.kernel)));
+    }
+    return {
+      w: vars.map((v) => v.dataSync() as Float32Array),
+      slots: vars.map((v) => opt.getSlotNames().map((name) => opt.getSlot(v, name).dataSync() as Float32Array)),
+      kernels,
+    };
+  } finally {
+    opt.dispose();
+    tf.dispose(vars);
+  }
+}
+
+async function helperOn(): Promise<void> {
+  setHelperThreadEnabled(true);
+  assert.equal(await helperThreadReady(), true, 'the helper thread started');
+}
+
+function assertSameRuns(a: Run, b: Run, what: string): void {
+  a.w.forEach((w, i) => assertSameFloats(w, b.w[i], `${what}: variable ${i}`));
+  a.slots.forEach((slots, i) => {
+    assert.equal(slots.length, b.slots[i].length, `${what}: slots of variable ${i}`);
+    slots.forEach((s, j) => assertSameFloats(s, b.slots[i][j], `${what}: slot ${j} of variable ${i}`));
+  });
+}
+
+const CLIPS: ReadonlyArray<[string, RMSpropOptions]> = [
+  ['no clipping', {}],
+  ['clipvalue', { clipvalue: 1e-3 }],
+  ['clipnorm', { clipnorm: 0.5 }],
+  ['globalClipnorm', { globalClipnorm: 0.5 }],
+];
+
+describe('cpu kernel with its helper thread', { skip: helperThreadPossible() ? false : 'no helper thread possible here (needs Node 20.16+ and two cores)' }, () => {
+  before(async () => { await useBackend('cpu'); });
+  after(() => { setHelperThreadEnabled(true); });
+
+  for (const form of FORMS) {
+    const options = { learningRate: 0.01, rho: 0.9, momentum: form.path === 'momentum' ? 0.5 : 0, centered: form.centered, epsilon: 1e-7 };
+    for (const [clipName, clip] of CLIPS) {
+      test(`${formName(form)}, ${clipName}: bit-equal to one thread`, async () => {
+        const threaded = await train({ ...options, ...clip }, SIZES, 3, 11, true);
+        const single = await train({ ...options, ...clip }, SIZES, 3, 11, false);
+        // The helper starts before the first step (awaited), so every step uses it.
+        assert.deepEqual(threaded.kernels, ['cpu-simd-threaded', 'cpu-simd-threaded', 'cpu-simd-threaded']);
+        assert.deepEqual(single.kernels, ['cpu-simd', 'cpu-simd', 'cpu-simd']);
+        assertSameRuns(threaded, single, `${formName(form)} ${clipName}`);
+      });
+    }
+  }
+
+  test('TF 2.4 rules: threaded steps equal the reference rules', async () => {
+    for (const form of FORMS) {
+      const r = rng(5);
+      const sizes = [SIZES[0]];
+      const run = await train({ learningRate: 0.01, rho: 0.9, momentum: form.path === 'momentum' ? 0.5 : 0, centered: form.centered, epsilon: 1e-7 }, sizes, 2, 5, true);
+      const s = { lr: f32(0.01), rho: f32(0.9), oneMinusRho: f32(1 - f32(0.9)), momentum: f32(0.5), epsilon: f32(1e-7) };
+      const ref: DenseState = {
+        w: randomValues(sizes[0], r), ms: new Float32Array(sizes[0]),
+        ...(form.path === 'momentum' ? { mom: new Float32Array(sizes[0]) } : {}),
+        ...(form.centered ? { mg: new Float32Array(sizes[0]) } : {}),
+      };
+      for (let step = 0; step < 2; step++) denseStep(form as UpdateForm, s, randomGrad(sizes[0], r), ref);
+      assertSameFloats(run.w[0], ref.w, `${formName(form)} w`);
+      assertSameFloats(run.slots[0][0], ref.ms, `${formName(form)} ms`);
+    }
+  });
+
+  for (const flavor of ['keras3', 'tfjs', 'pytorch'] as const) {
+    for (const form of [FORMS[0], FORMS[3]]) {
+      test(`${flavor} flavor, ${formName(form)}, weight decay: bit-equal to one thread`, async () => {
+        const options: RMSpropOptions = {
+          flavor, learningRate: 0.01, rho: 0.9, momentum: form.path === 'momentum' ? 0.5 : 0, centered: form.centered,
+          epsilon: 1e-7, weightDecay: flavor === 'tfjs' ? 0 : 0.01,
+        };
+        const threaded = await train(options, SIZES, 3, 17, true);
+        const single = await train(options, SIZES, 3, 17, false);
+        assert.deepEqual(threaded.kernels, ['cpu-simd-threaded', 'cpu-simd-threaded', 'cpu-simd-threaded']);
+        assertSameRuns(threaded, single, `${flavor} ${formName(form)}`);
+      });
+    }
+  }
+
+  test('a variable listed twice in one kernel call stays on one thread, updated twice in order', async () => {
+    // The optimizer refuses duplicates; the kernel still applies them as the op chain would.
+    await helperOn();
+    const r = rng(12);
+    const form = { path: 'momentum', centered: true } as const;
+    const s = { lr: f32(0.01), rho: f32(0.9), oneMinusRho: f32(1 - f32(0.9)), momentum: f32(0.5), epsilon: f32(1e-7) };
+    const n = SIZES[0];
+    const make = (a: Float32Array) => tf.tidy(() => tf.variable(tf.tensor(a), false));
+    const ref = { w: randomValues(n, r), ms: new Float32Array(n), mom: new Float32Array(n), mg: new Float32Array(n) };
+    const part = {
+      variable: make(ref.w.slice()),
+      slots: { rms: make(ref.ms.slice()), momentum: make(ref.mom.slice()), mg: make(ref.mg.slice()) },
+    };
+    try {
+      for (let step = 0; step < 2; step++) {
+        const grads = [randomGrad(n, r), randomGrad(n, r)];
+        const updates = grads.map((g) => ({ ...part, grad: tf.tensor(g) }));
+        let report: unknown;
+        tf.tidy(() => { report = cpuSimdKernel.run(updates, form, s); });
+        tf.dispose(updates.map((u) => u.grad));
+        assert.equal(report, undefined, 'ran as cpu-simd, on one thread');
+        for (const g of grads) denseStep(form, s, g, ref);
+        assertSameFloats(part.variable.dataSync(), ref.w, `step ${step} w`);
+        assertSameFloats(part.slots.rms.dataSync(), ref.ms, `step ${step} ms`);
+        assertSameFloats(part.slots.momentum.dataSync(), ref.mom, `step ${step} mom`);
+        assertSameFloats(part.slots.mg.dataSync(), ref.mg, `step ${step} mg`);
+      }
+    } finally {
+      cpuSimdKernel.release?.(part.variable, part.slots);
+      tf.dispose([part.variable, part.slots.rms, part.slots.momentum, part.slots.mg]);
+    }
+  });
+
+  test('steps below the threshold run on one thread', async () => {
+    const run = await train({ learningRate: 0.01 }, [THREAD_MIN_ELEMENTS - 4], 1, 3, true);
+    assert.deepEqual(run.kernels, ['cpu-simd']);
+  });
+
+  test('turned off between steps, the next step runs on one thread', async () => {
+    await helperOn();
+    const opt = new RMSprop({ learningRate: 0.01 });
+    const v = tf.tidy(() => tf.variable(tf.zeros([SIZES[0]])));
+    const g = tf.ones([SIZES[0]]);
+    try {
+      opt.applyGradients([[g, v]]);
+      assert.equal(opt.lastStepKernels()[0].kernel, 'cpu-simd-threaded');
+      assert.equal(setHelperThreadEnabled(false), true);
+      opt.applyGradients([[g, v]]);
+      assert.equal(opt.lastStepKernels()[0].kernel, 'cpu-simd');
+      assert.equal(await helperThreadReady(), false);
+    } finally {
+      setHelperThreadEnabled(true);
+      opt.dispose();
+      tf.dispose([v, g]);
+    }
+  });
+
+  test('a disposed optimizer leaves its variable a plain, unshared array', async () => {
+    await helperOn();
+    const opt = new RMSprop({ learningRate: 0.01 });
+    const v = tf.tidy(() => tf.variable(tf.zeros([SIZES[0]])));
+    const g = tf.ones([SIZES[0]]);
+    opt.applyGradients([[g, v]]);
+    assert.ok(v.dataSync().buffer instanceof SharedArrayBuffer, 'placed in the shared memory while the optimizer lives');
+    const before = v.dataSync().slice() as Float32Array;
+    opt.dispose();
+    assert.ok(v.dataSync().buffer instanceof ArrayBuffer && !(v.dataSync().buffer instanceof SharedArrayBuffer));
+    assertSameFloats(v.dataSync(), before, 'values kept');
+    tf.dispose([v, g]);
+  });
+
+  test('weights in the shared memory save and load through tf.io', async () => {
+    await helperOn();
+    const opt = new RMSprop({ learningRate: 0.01, momentum: 0.9 });
+    const v = tf.tidy(() => tf.variable(tf.randomUniform([SIZES[0]])));
+    const g = tf.randomNormal([SIZES[0]]);
+    try {
+      opt.applyGradients([[g, v]]);
+      const weights = await opt.getWeights();
+      const { data, specs } = await tf.io.encodeWeights(weights);
+      const decoded = tf.io.decodeWeights(data, specs);
+      for (const { name, tensor } of weights) assertSameFloats(decoded[name].dataSync(), Float32Array.from(tensor.dataSync()), name);
+      tf.dispose(Object.values(decoded));
+    } finally {
+      opt.dispose();
+      tf.dispose([v, g]);
+    }
+  });
+
+  test('a process that used the helper exits on its own', () => {
+    const script = fileURLToPath(new URL('./helper_exit_fixture.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.signal, null, `killed after ${60} s: the helper kept the process alive`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /cpu-simd-threaded/);
+  });
+});
