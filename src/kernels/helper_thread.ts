@@ -27,10 +27,13 @@ const MAX_ARGS = 6;
  * The control block's int32 layout, handed to the helper with it. Tile
  * counters only grow (wrapping): tile `c` goes to slot `c & (RING − 1)`, whose
  * words are `[table, clipTable, count, stamp]`, stamp = c + 1 once it ran.
+ * NAP is never written: a timed wait on it is a short sleep.
  */
 const LAYOUT = {
-  EPOCH: 0, QUIT: 1, READY: 2, MEMORY: 3, PRODUCED: 4, CLAIMED: 5, DONE: 6, ACTIVE: 7, FAILED: 8, CALLS: 9,
+  EPOCH: 0, QUIT: 1, READY: 2, MEMORY: 3, PRODUCED: 4, CLAIMED: 5, DONE: 6, ACTIVE: 7, FAILED: 8, CALLS: 9, NAP: 10,
   SLOTS: 16, CALL_WORDS: 16 + 4 * RING, ARGS_BYTE: 128 + 16 * RING + 16 * MAX_CALLS, RING, MAX_CALLS, MAX_ARGS,
+  /** Fruitless spins (tens of microseconds) before a nap, and the nap. */
+  SPINS: 4096, NAP_MS: 0.05,
 };
 type Layout = typeof LAYOUT;
 const CONTROL_BYTES = LAYOUT.ARGS_BYTE + 8 * MAX_CALLS * MAX_ARGS;
@@ -90,7 +93,11 @@ for (let seen = 0; ;) {
   seen = Atomics.load(ctl, L.EPOCH);
   if (Atomics.load(ctl, L.QUIT) !== 0) break;
   drain();
-  while (Atomics.load(ctl, L.ACTIVE) !== 0) runOneTile(ctl, L, run);
+  // Spins while a step runs, napping now and then so that on a busy machine the main thread gets the core.
+  for (let idle = 0; Atomics.load(ctl, L.ACTIVE) !== 0;) {
+    if (runOneTile(ctl, L, run)) idle = 0;
+    else if (++idle === L.SPINS) { idle = 0; Atomics.wait(ctl, L.NAP, 0, L.NAP_MS); }
+  }
 }
 `;
 
@@ -170,6 +177,7 @@ function start(): Helper | null {
   try {
     worker = new wt.Worker(HELPER_SOURCE, { eval: true, workerData: { control, layout: LAYOUT, names: KERNEL_EXPORTS, modules } });
   } catch {
+    possible = false;
     return null;
   }
   let settle: (ok: boolean) => void = () => {};
@@ -245,6 +253,18 @@ export interface TileStep {
   finish(): void;
 }
 
+let canNap = true;
+
+/** A short sleep of the calling thread; where it may not block (a browser's main thread), nothing. */
+function nap(ctl: Int32Array): void {
+  if (!canNap) return;
+  try {
+    Atomics.wait(ctl, LAYOUT.NAP, 0, LAYOUT.NAP_MS);
+  } catch {
+    canNap = false;
+  }
+}
+
 /** Seconds without a finished tile after which the helper is taken to be lost. */
 const STALL_SECONDS = 10;
 
@@ -279,13 +299,19 @@ export function helperStep(memory: WebAssembly.Memory, kernels: SimdKernels, cal
   Atomics.add(ctl, L.EPOCH, 1);
   Atomics.notify(ctl, L.EPOCH);
 
-  /** Runs tiles (or spins) until `done()`; a stalled helper ends the step with an error. */
+  /**
+   * Runs tiles until `done()`; between tiles the helper is running, spins, and
+   * now and then naps so that on a busy machine the helper gets a core. A
+   * helper that finishes nothing for STALL_SECONDS ends the step with an error.
+   */
   const helpUntil = (done: () => boolean): void => {
-    let spins = 0;
+    let idle = 0;
     let finished = Atomics.load(ctl, L.DONE);
     let since = performance.now();
     while (!done()) {
-      if (runOneTile(ctl, L, run) || (++spins & 0xffff) !== 0) continue;
+      if (runOneTile(ctl, L, run)) { idle = 0; continue; }
+      if (++idle < L.SPINS) continue;
+      idle = 0;
       const now = Atomics.load(ctl, L.DONE);
       if (now !== finished) {
         finished = now;
@@ -295,6 +321,7 @@ export function helperStep(memory: WebAssembly.Memory, kernels: SimdKernels, cal
         Atomics.store(ctl, L.ACTIVE, 0);
         throw new Error(`RMSprop: the cpu kernel's helper thread stopped in the middle of a step (no tile finished for ${STALL_SECONDS} s); this step is partly applied, and later steps run on one thread`);
       }
+      nap(ctl);
     }
   };
 
