@@ -4,12 +4,14 @@
 // centered-momentum paths, next to a streaming-bandwidth probe run in the same
 // process. Medians over repeated steps after warm-up. Not a test: nothing fails.
 // On cpu, steps of 2^20 elements or more run with the kernel's helper thread
-// (started before the cpu rows); a second table gives 1e7 on one thread.
+// (started before the cpu rows); a second table gives 1e7 on one thread, and
+// with the helper against a two-thread probe.
 //
 // Bytes per step count each input read once and each output written once:
 // plain 5 arrays (w, g, ms in; w, ms out), momentum 7, centered momentum 9.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type * as Package from '../src/index.js';
@@ -62,6 +64,42 @@ function bandwidthProbe(): number {
   const b = new Float32Array(n);
   const s = medianSeconds(() => b.set(a), 9);
   return (2 * n * 4) / s / 1e9;
+}
+
+/**
+ * The same copy on two threads at once (this thread and a worker, each its own
+ * arrays), both bytes counted: what two cores can stream, the ceiling for the
+ * cpu kernel with its helper thread.
+ */
+function twoThreadProbe(): number {
+  const n = 64 * 1024 * 1024;
+  const ctl = new Int32Array(new SharedArrayBuffer(12));
+  const worker = new Worker(`
+    const ctl = new Int32Array(require('node:worker_threads').workerData);
+    const a = new Float32Array(${n}).fill(1), b = new Float32Array(${n});
+    b.set(a);
+    Atomics.store(ctl, 1, 1);
+    for (let seen = 0; ;) {
+      Atomics.wait(ctl, 0, seen);
+      seen = Atomics.load(ctl, 0);
+      if (seen < 0) break;
+      b.set(a);
+      Atomics.add(ctl, 2, 1);
+    }`, { eval: true, workerData: ctl.buffer });
+  while (Atomics.load(ctl, 1) === 0) Atomics.wait(ctl, 1, 0, 10);
+  const a = new Float32Array(n).fill(1);
+  const b = new Float32Array(n);
+  const s = medianSeconds(() => {
+    const done = Atomics.load(ctl, 2);
+    Atomics.add(ctl, 0, 1);
+    Atomics.notify(ctl, 0);
+    b.set(a);
+    while (Atomics.load(ctl, 2) === done) Atomics.wait(ctl, 2, done, 1);
+  }, 9);
+  Atomics.store(ctl, 0, -1);
+  Atomics.notify(ctl, 0);
+  void worker.terminate();
+  return (2 * 2 * n * 4) / s / 1e9;
 }
 
 function makeVars(shapes: number[]): tf.Variable[] {
@@ -117,7 +155,9 @@ async function main(): Promise<void> {
   const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
   console.log(`machine: ${cpuModel}, ${os.cpus().length} cores; Node ${process.version}; tfjs ${tf.version.tfjs}`);
   const probe = bandwidthProbe();
-  console.log(`streaming-bandwidth probe (256 MiB array copy, read + write): ${probe.toFixed(1)} GB/s\n`);
+  console.log(`streaming-bandwidth probe (256 MiB array copy, read + write): ${probe.toFixed(1)} GB/s`);
+  const probe2 = twoThreadProbe();
+  console.log(`two-thread probe (the same copy on two threads at once, both counted): ${probe2.toFixed(1)} GB/s\n`);
   console.log('| backend | path | N | ours ms/step | ours GB/s | kernel | tf.train.rmsprop ms/step | tf.train GB/s | speed-up | ours / probe |');
   console.log('|---|---|---|---:|---:|---|---:|---:|---:|---:|');
   // The cpu kernel's helper thread starts on the first large step; started
@@ -138,19 +178,22 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`\nThe cpu kernel on one thread (setHelperThreadEnabled(false); the helper thread ${helper ? 'ran above' : 'was not available above'}):\n`);
-  console.log('| path | N | one thread ms/step | GB/s | kernel | ours / probe |');
-  console.log('|---|---|---:|---:|---|---:|');
+  console.log(`\nThe cpu kernel at 1e7 on one thread (setHelperThreadEnabled(false)) against the probe, and with its helper thread against the two-thread probe (helper ${helper ? 'available' : 'NOT available'}):\n`);
+  console.log('| path | N | one thread ms/step | GB/s | kernel | ours / probe | with the helper ms/step | kernel | with the helper / two-thread probe |');
+  console.log('|---|---|---:|---:|---|---:|---:|---|---:|');
   await tf.setBackend('cpu');
-  setHelperThreadEnabled(false);
   for (const path of PATHS) {
     const size = SIZES[3];
-    const ours = measure('ours', path, size.shapes);
-    const gbs = (size.shapes[0] * 4 * path.arrays) / (ours.ms / 1000) / 1e9;
-    console.log(`| ${path.name} | ${size.label} | ${fmt(ours.ms)} | ${fmt(gbs)} | ${ours.kernel} | ${(100 * gbs / probe).toFixed(0)}% |`);
+    const bytes = size.shapes[0] * 4 * path.arrays;
+    setHelperThreadEnabled(false);
+    const one = measure('ours', path, size.shapes);
+    setHelperThreadEnabled(true);
+    await helperThreadReady();
+    const two = measure('ours', path, size.shapes);
+    const gbs = (ms: number) => bytes / (ms / 1000) / 1e9;
+    console.log(`| ${path.name} | ${size.label} | ${fmt(one.ms)} | ${fmt(gbs(one.ms))} | ${one.kernel} | ${(100 * gbs(one.ms) / probe).toFixed(0)}% | ` +
+      `${fmt(two.ms)} | ${two.kernel} | ${(100 * gbs(two.ms) / probe2).toFixed(0)}% |`);
   }
-  setHelperThreadEnabled(true);
-  await helperThreadReady();
   console.log('\nClipping folded into the kernel (momentum path; tf.train.rmsprop clips with tf ops first):\n');
   console.log('| backend | clipping | N | ours ms/step | ours unclipped ms/step | kernel | tf.train.rmsprop + tf clipping ms/step | speed-up |');
   console.log('|---|---|---|---:|---:|---|---:|---:|');
