@@ -14,11 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { RMSprop, type RMSpropOptions } from '../../src/index.js';
 import { cpuSimdKernel, THREAD_MIN_ELEMENTS } from '../../src/kernels/cpu_simd.js';
 import { helperThreadPossible, helperThreadReady, setHelperThreadEnabled } from '../../src/kernels/helper_thread.js';
+import { setFastKernelsEnabled } from '../../src/kernels/select.js';
 import { TILE_ELEMENTS } from '../../src/kernels/tiles.js';
 import { denseStep } from '../../src/rules/keras2.js';
 import type { DenseState, UpdateForm } from '../../src/rules/types.js';
 import { f32 } from '../../src/f32.js';
-import { tf, useBackend } from '../support/tf.js';
+import { assertClose, tf, useBackend } from '../support/tf.js';
 import { assertSameFloats, formName, FORMS, randomGrad, randomValues, rng } from './support.js';
 
 /** One variable over the threshold with a ragged end, one smaller than a tile, one that starts mid-tile. */
@@ -157,6 +158,47 @@ describe('cpu kernel with its helper thread', { skip: helperThreadPossible() ? f
       cpuSimdKernel.release?.(part.variable, part.slots);
       tf.dispose([part.variable, part.slots.rms, part.slots.momentum, part.slots.mg]);
     }
+  });
+
+  test('a tfjs-layers model trained with fit (clipnorm): threaded steps equal one thread to the bit, and the op chain', async () => {
+    const run = async (mode: 'threaded' | 'one thread' | 'op chain'): Promise<{ weights: Float32Array[]; kernels: string[] }> => {
+      if (mode === 'threaded') await helperOn();
+      else setHelperThreadEnabled(false);
+      const previous = setFastKernelsEnabled(mode !== 'op chain');
+      const model = tf.sequential({
+        layers: [
+          // 1024 × 1024 + 1024 parameters: a step just over THREAD_MIN_ELEMENTS.
+          tf.layers.dense({ inputShape: [1024], units: 1024, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+          tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+        ],
+      });
+      const opt = new RMSprop({ learningRate: 0.001, momentum: 0.9, centered: true, clipnorm: 1 });
+      model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+      const r = rng(8);
+      const xs = tf.tensor(randomValues(32 * 1024, r), [32, 1024]);
+      const ys = tf.tensor(randomValues(32 * 3, r), [32, 3]);
+      try {
+        await model.fit(xs, ys, { epochs: 2, batchSize: 16, shuffle: false, verbose: 0 });
+        return {
+          weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
+          kernels: [...new Set(opt.lastStepKernels().map((c) => c.kernel))],
+        };
+      } finally {
+        tf.dispose([xs, ys]);
+        model.dispose();
+        opt.dispose();
+        setFastKernelsEnabled(previous);
+      }
+    };
+    const threaded = await run('threaded');
+    const one = await run('one thread');
+    const chain = await run('op chain');
+    assert.deepEqual(threaded.kernels, ['cpu-simd-threaded']);
+    assert.deepEqual(one.kernels, ['cpu-simd']);
+    assert.deepEqual(chain.kernels, ['tfops']);
+    threaded.weights.forEach((w, i) => assertSameFloats(w, one.weights[i], `weight ${i}, threaded vs one thread`));
+    // clipnorm's float64 norm differs from the op chain's float32 sum by the order of summation only.
+    threaded.weights.forEach((w, i) => assertClose(w, chain.weights[i], 1e-5, 1e-6, `weight ${i}, threaded vs op chain`));
   });
 
   test('steps below the threshold run on one thread', async () => {
