@@ -308,6 +308,8 @@ export function helperStep(memory: WebAssembly.Memory, kernels: SimdKernels, cal
     let idle = 0;
     let finished = Atomics.load(ctl, L.DONE);
     let since = performance.now();
+    // Checks without progress: a clock that jumped (a machine resumed from sleep) is no stall by itself.
+    let checks = 0;
     while (!done()) {
       if (runOneTile(ctl, L, run)) { idle = 0; continue; }
       if (++idle < L.SPINS) continue;
@@ -316,7 +318,8 @@ export function helperStep(memory: WebAssembly.Memory, kernels: SimdKernels, cal
       if (now !== finished) {
         finished = now;
         since = performance.now();
-      } else if (performance.now() - since > STALL_SECONDS * 1000) {
+        checks = 0;
+      } else if (++checks > 1000 && performance.now() - since > STALL_SECONDS * 1000) {
         h.broken = true;
         Atomics.store(ctl, L.ACTIVE, 0);
         throw new Error(`RMSprop: the cpu kernel's helper thread stopped in the middle of a step (no tile finished for ${STALL_SECONDS} s); this step is partly applied, and later steps run on one thread`);
@@ -345,6 +348,8 @@ export function helperStep(memory: WebAssembly.Memory, kernels: SimdKernels, cal
       Atomics.store(ctl, L.PRODUCED, next);
     },
     finish() {
+      // After a stall (thrown from nextSlot) there is nothing left to wait for.
+      if (h.broken) return;
       helpUntil(() => Atomics.load(ctl, L.DONE) === next);
       Atomics.store(ctl, L.ACTIVE, 0);
       if (Atomics.exchange(ctl, L.FAILED, 0) !== 0) {
