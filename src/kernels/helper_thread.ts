@@ -27,7 +27,8 @@ const MAX_ARGS = 6;
  * The control block's int32 layout, handed to the helper with it. Tile
  * counters only grow (wrapping): tile `c` goes to slot `c & (RING − 1)`, whose
  * words are `[table, clipTable, count, stamp]`, stamp = c + 1 once it ran.
- * NAP is never written: a timed wait on it is a short sleep.
+ * The step's calls follow as `[code, onClipTable]` pairs, their arguments as
+ * float64 from ARGS_BYTE. NAP is never written: a timed wait on it is a nap.
  */
 const LAYOUT = {
   EPOCH: 0, QUIT: 1, READY: 2, MEMORY: 3, PRODUCED: 4, CLAIMED: 5, DONE: 6, ACTIVE: 7, FAILED: 8, CALLS: 9, NAP: 10,
@@ -111,19 +112,21 @@ interface WorkerThreads {
   Worker: new (source: string, options: { eval: true; workerData: unknown }) => WorkerLike;
 }
 
-function nodeWorkerThreads(): WorkerThreads | null {
+/** A Node built-in module, reached without an import so that browser bundles need no stub; null elsewhere. */
+function builtin<T>(id: string): T | null {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   try {
-    return (proc?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined) ?? null;
+    return (proc?.getBuiltinModule?.(id) as T | undefined) ?? null;
   } catch {
     return null;
   }
 }
 
+const nodeWorkerThreads = (): WorkerThreads | null => builtin<WorkerThreads>('node:worker_threads');
+
 function cores(): number {
-  const os = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:os') as
-    { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
-  return os === undefined ? 1 : (os.availableParallelism?.() ?? os.cpus().length);
+  const os = builtin<{ availableParallelism?: () => number; cpus(): unknown[] }>('node:os');
+  return os === null ? 1 : (os.availableParallelism?.() ?? os.cpus().length);
 }
 
 let enabled = true;
