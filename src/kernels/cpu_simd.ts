@@ -105,8 +105,9 @@ const OVERHEAD = RING * slotBytes(TILE_ENTRIES, TILE_ELEMENTS) + TILE_ENTRIES * 
 
 /**
  * Steps of at least this many elements in a chunk run with the helper thread;
- * a group this large gets a shared memory. Below it a step is a few tiles, and
- * waking the helper costs about what it would save.
+ * a group this large gets a shared memory. Below it the arrays mostly sit in the
+ * caches and one thread keeps up (measured, one variable: 262,144 elements 0.29 ms
+ * with the helper against 0.16 ms without, 1e6 even, 4e6 10% and 1e7 40% faster).
  */
 export const THREAD_MIN_ELEMENTS = 1 << 20;
 

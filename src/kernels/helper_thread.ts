@@ -218,6 +218,9 @@ function stop(h: Helper): void {
  * then runs on the calling thread. Results are the same either way, to the bit.
  */
 export function setHelperThreadEnabled(on: boolean): boolean {
+  if (typeof on !== 'boolean') {
+    throw new TypeError(`setHelperThreadEnabled: \`on\` must be true or false, got ${typeof on === 'string' ? `'${on}'` : String(on)} (${typeof on})`);
+  }
   const previous = enabled;
   enabled = on;
   if (!on && helper !== null) {

@@ -77,6 +77,15 @@ const CLIPS: ReadonlyArray<[string, RMSpropOptions]> = [
   ['globalClipnorm', { globalClipnorm: 0.5 }],
 ];
 
+test('setHelperThreadEnabled takes a boolean only, and changes nothing otherwise', () => {
+  const before = setHelperThreadEnabled(true);
+  for (const bad of ['false', 0, 1, null, undefined]) {
+    assert.throws(() => setHelperThreadEnabled(bad as unknown as boolean), (e: Error) => e instanceof TypeError && /`on` must be true or false, got/.test(e.message) && e.message.includes(String(bad)));
+    assert.equal(setHelperThreadEnabled(true), true, `still on after ${String(bad)}`);
+  }
+  setHelperThreadEnabled(before);
+});
+
 describe('cpu kernel with its helper thread', { skip: helperThreadPossible() ? false : 'no helper thread possible here (needs Node 20.16+ and two cores)' }, () => {
   before(async () => { await useBackend('cpu'); });
   after(() => { setHelperThreadEnabled(true); });
