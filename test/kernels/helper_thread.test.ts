@@ -210,6 +210,25 @@ describe('cpu kernel with its helper thread', { skip: helperThreadPossible() ? f
     threaded.weights.forEach((w, i) => assertClose(w, chain.weights[i], 1e-5, 1e-6, `weight ${i}, threaded vs op chain`));
   });
 
+  test('an engine that refuses a shared memory: the large step runs on one thread, equal to the bit', async () => {
+    const RealMemory = WebAssembly.Memory;
+    const refusing = function Memory(descriptor: WebAssembly.MemoryDescriptor): WebAssembly.Memory {
+      if (descriptor.shared) throw new RangeError('WebAssembly.Memory(): shared memory is not allowed');
+      return new RealMemory(descriptor);
+    };
+    const options = { learningRate: 0.01, momentum: 0.9, centered: true };
+    const expected = await train(options, SIZES, 2, 29, false);
+    (WebAssembly as { Memory: unknown }).Memory = refusing;
+    let got: Run;
+    try {
+      got = await train(options, SIZES, 2, 29, true);
+    } finally {
+      (WebAssembly as { Memory: unknown }).Memory = RealMemory;
+    }
+    assert.deepEqual(got.kernels, ['cpu-simd', 'cpu-simd']);
+    assertSameRuns(got, expected, 'shared memory refused');
+  });
+
   test('steps below the threshold run on one thread', async () => {
     const run = await train({ learningRate: 0.01 }, [THREAD_MIN_ELEMENTS - 4], 1, 3, true);
     assert.deepEqual(run.kernels, ['cpu-simd']);
