@@ -13,7 +13,8 @@ import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles } from './tiles.js';
 import type { DenseKernel, DenseUpdate } from './types.js';
 import {
-  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, writeEntry, type SimdKernels,
+  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, clipCall, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, stepCalls, writeEntry,
+  type SimdKernels,
 } from './wasm/simd_module.js';
 import {
   markEntryWritten, markWritten, wasmBackend, wasmMemory, wasmOffset, wasmWritableOffset, type WasmBackendInternals, type WasmTensorData,
@@ -172,13 +173,12 @@ function runClipped(
     });
     return out;
   });
+  // Clip each tile into the scratch, then step it: the same calls for every tile, resolved once.
+  const calls = [clipCall(folded.lo, folded.hi, factors.scale), ...stepCalls(form, s)];
   walkTiles(updates.length, sizeOf, TILE_ELEMENTS, TILE_ENTRIES, (k, off, len, at, entry) => {
     clipEntry(entry, offset(k, 1) + off * 4, ws.scratch + at * 4, len, factors.cn[k], factors.dn[k]);
     writeEntry(words, ws.table, entry, offset(k, 0), offset(k, 2), offset(k, 3), offset(k, 4), off * 4, ws.scratch + at * 4, len);
-  }, (segments) => {
-    kernels.clip(ws.clipTable, segments, folded.lo, folded.hi, factors.scale);
-    kernels.step(form, s, ws.table, segments);
-  });
+  }, (segments) => kernels.call(calls, ws.table, ws.clipTable, segments));
 }
 
 export const wasmSimdKernel: DenseKernel = {

@@ -44,7 +44,6 @@ interface SparseExports {
 
 interface ClipExports {
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
-  apply(table: number, count: number, lo: number, hi: number, scale: number): void;
 }
 
 /** Bytes per clipping table entry: `[src, dst, n, cn (f32), dn (f32), unused]`. */
@@ -106,8 +105,6 @@ export interface SimdKernels {
   call(calls: readonly KernelCall[], table: number, clipTable: number, count: number): void;
   /** Σ x² per clipping entry (x clipped by lo/hi, cn/dn) as float64 at `out + 8k`. */
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
-  /** dst = x · scale per clipping entry (wasm-src/clipping.ts). */
-  clip(table: number, count: number, lo: number, hi: number, scale: number): void;
   /** TF 2.4's sparse momentum kernel on `count` entries, each one row (wasm-src/sparse.ts). */
   sparseMomentum(centered: boolean, s: StepScalars, table: number, count: number): void;
   /** `count` entries that are each one row of a sparse step, with the row's `rule`. */
@@ -193,9 +190,6 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
     memory,
     sumSquares(table, count, lo, hi, out) {
       if (count > 0) (exportsOf('clipping') as unknown as ClipExports).sumSquares(table, count, lo, hi, out);
-    },
-    clip(table, count, lo, hi, scale) {
-      if (count > 0) (exportsOf('clipping') as unknown as ClipExports).apply(table, count, lo, hi, scale);
     },
     rows(rule, form, s, table, count) {
       if (rule === 'dense') this.step(form, s, table, count);
