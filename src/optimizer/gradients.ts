@@ -4,7 +4,7 @@
  * every pair before the optimizer changes anything.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { show } from '../config_keys.js';
+import { show } from '../util/config_keys.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
 
 /** `{name, tensor}`, as TF.js's optimizers exchange weights and gradients. */

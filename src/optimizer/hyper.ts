@@ -6,8 +6,8 @@
  * returns are checked here, before any state changes. The one flavor-dependent
  * scalar is `1 − ρ` (see FlavorSpec.oneMinusRho).
  */
-import { f32 } from '../f32.js';
-import { show } from '../config_keys.js';
+import { f32 } from '../util/f32.js';
+import { show } from '../util/config_keys.js';
 import { isLearningRateSchedule } from '../schedules/learning_rate_schedule.js';
 import { FLAVOR_SPECS, type Flavor } from '../rules/flavors.js';
 import type { StepScalars } from '../rules/types.js';

@@ -7,7 +7,7 @@
  * sees call forms, clipping or iteration counting.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { show } from '../config_keys.js';
+import { show } from '../util/config_keys.js';
 import { clipGradients, hasClipping, type ClipOptions } from './clipping.js';
 import { normalizeGradients, type GradientPair, type GradientsInput, type NamedTensor } from './gradients.js';
 import { withLookupCapture, type CapturedLookup } from '../sparse/embedding_lookup.js';

@@ -3,8 +3,8 @@
  * check runs at construction and names the option and the value; nothing here
  * touches TF.js.
  */
-import { BACKEND_EPSILON } from '../f32.js';
-import { camelCaseKeys, show } from '../config_keys.js';
+import { BACKEND_EPSILON } from '../util/f32.js';
+import { camelCaseKeys, show } from '../util/config_keys.js';
 import { FLAVORS, FLAVOR_SPECS, type Flavor } from '../rules/flavors.js';
 import { SPARSE_MODES, type SparseMode } from '../sparse/sparse_update.js';
 import {

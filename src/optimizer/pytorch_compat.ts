@@ -10,7 +10,7 @@
  * decay / no-decay split), become an optimizer with `excludeFromWeightDecay`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { show } from '../config_keys.js';
+import { show } from '../util/config_keys.js';
 import type { LearningRate, RMSpropOptions } from './options.js';
 
 /** PyTorch's constructor arguments, or a `param_groups` entry of its `state_dict` as JSON. */

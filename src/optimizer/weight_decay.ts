@@ -4,7 +4,7 @@
  * any pattern is found in its name (Python's `re.search`: anywhere, unanchored).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { show } from '../config_keys.js';
+import { show } from '../util/config_keys.js';
 
 /** What `RMSprop.excludeFromWeightDecay` takes (Keras 3's `var_list` and `var_names`). */
 export interface WeightDecayExclusions {

@@ -5,7 +5,7 @@
  * float32 inputs the rounded double result is the correctly rounded float32 one;
  * for pow, log and cos it is within an ulp of what TF's kernels give.
  */
-import { f32 } from '../f32.js';
+import { f32 } from '../util/f32.js';
 
 export { f32 };
 

@@ -7,7 +7,7 @@
  * and classes registered with `registerSchedule`. A config can never instantiate
  * anything else.
  */
-import { camelCaseKeys, show } from '../config_keys.js';
+import { camelCaseKeys, show } from '../util/config_keys.js';
 
 /** A JSON-compatible config value. */
 export type ScheduleConfigValue = number | string | boolean | null | ScheduleConfigValue[] | { [key: string]: ScheduleConfigValue };

@@ -7,7 +7,7 @@ import { add, div, f32, mul, pow, sqrt, sub } from './float32.js';
 import { linearCosine } from './linear_cosine_decay.js';
 import { checkStep, OptionReader } from './options.js';
 import { randomStandardNormal, seededStandardNormal } from './seeded_normal.js';
-import { show } from '../config_keys.js';
+import { show } from '../util/config_keys.js';
 
 export interface NoisyLinearCosineDecayOptions {
   /** The learning rate at step 0, before noise; >= 0. */

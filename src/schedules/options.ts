@@ -4,7 +4,7 @@
  * names the class, the argument and the value. Keras 2.4 checks almost nothing
  * and returns inf or NaN later; we refuse such values up front.
  */
-import { show } from '../config_keys.js';
+import { show } from '../util/config_keys.js';
 
 export interface NumberRule {
   /** Inclusive lower bound. */

@@ -1,5 +1,5 @@
 /** `tf.keras.optimizers.schedules.PiecewiseConstantDecay` (TF 2.4). */
-import { show } from '../config_keys.js';
+import { show } from '../util/config_keys.js';
 import { LearningRateSchedule, registerBuiltinSchedule, type ScheduleConfig } from './learning_rate_schedule.js';
 import { f32 } from './float32.js';
 import { checkStep, OptionReader } from './options.js';

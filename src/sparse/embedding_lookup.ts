@@ -7,7 +7,7 @@
  * to date before they are gathered.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { show } from '../config_keys.js';
+import { show } from '../util/config_keys.js';
 import { bringRowsUpToDate } from './deferred_rows.js';
 
 /** One lookup recorded while a minimize differentiates its loss. */

@@ -5,7 +5,7 @@
  * repeat, and repeated rows are summed before the update, as TF 2.4 does.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { show } from '../config_keys.js';
+import { show } from '../util/config_keys.js';
 
 export class IndexedSlices {
   readonly values: tf.Tensor;

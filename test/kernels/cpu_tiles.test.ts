@@ -14,7 +14,7 @@ import { cpuSimdKernel } from '../../src/kernels/cpu_simd.js';
 import { TILE_ELEMENTS, TILE_ENTRIES } from '../../src/kernels/tiles.js';
 import { denseStep } from '../../src/rules/keras2.js';
 import type { DenseState, UpdateForm } from '../../src/rules/types.js';
-import { f32 } from '../../src/f32.js';
+import { f32 } from '../../src/util/f32.js';
 import { tf, useBackend } from '../support/tf.js';
 import { assertSameFloats, formName, FORMS, randomGrad, randomValues, rng } from './support.js';
 

@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RMSprop } from '../../src/index.js';
 import { denseStep } from '../../src/rules/keras2.js';
-import { f32 } from '../../src/f32.js';
+import { f32 } from '../../src/util/f32.js';
 import type { DenseState } from '../../src/rules/types.js';
 import { BACKENDS, tf, useBackend } from '../support/tf.js';
 import { assertSameFloats, randomGrad, randomValues, rng } from './support.js';

@@ -18,7 +18,7 @@ import { setFastKernelsEnabled } from '../../src/kernels/select.js';
 import { TILE_ELEMENTS } from '../../src/kernels/tiles.js';
 import { denseStep } from '../../src/rules/keras2.js';
 import type { DenseState, UpdateForm } from '../../src/rules/types.js';
-import { f32 } from '../../src/f32.js';
+import { f32 } from '../../src/util/f32.js';
 import { assertClose, tf, useBackend } from '../support/tf.js';
 import { assertSameFloats, formName, FORMS, randomGrad, randomValues, rng } from './support.js';
 

@@ -5,7 +5,7 @@
  * only NaN payloads may differ (wasm leaves them unspecified), so any NaN
  * matches any NaN.
  */
-import { f32 } from '../../src/f32.js';
+import { f32 } from '../../src/util/f32.js';
 import type { StepScalars, UpdateForm } from '../../src/rules/types.js';
 
 export const FORMS: readonly UpdateForm[] = [
