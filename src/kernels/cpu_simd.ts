@@ -25,7 +25,8 @@ import type { StepScalars, UpdateForm } from '../rules/types.js';
 import {
   cpuBackend, createdCpuBackend, cpuValues, cpuWritableValues, holdsView, markOwned, type CpuBackendInternals,
 } from './cpu_backend.js';
-import { clipGradients, foldClip, hasClipping, type ClipOptions, type FoldedClip } from '../optimizer/clipping.js';
+import { foldClip, hasClipping, type ClipOptions, type FoldedClip } from '../clipping/scalar.js';
+import { clipGradients } from '../clipping/tensor.js';
 import { cpuKernel } from './cpu.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles, type ClipFactors } from './tiles.js';
 import type { DenseKernel, DenseUpdate, RowKernel } from './types.js';

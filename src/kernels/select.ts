@@ -8,7 +8,7 @@ import { cpuKernel } from './cpu.js';
 import { cpuRowKernel, cpuSimdKernel } from './cpu_simd.js';
 import { tfopsKernel } from './tfops.js';
 import type { SlotSet } from '../optimizer/slots.js';
-import type { ClipOptions } from '../optimizer/clipping.js';
+import type { ClipOptions } from '../clipping/scalar.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 import type { DenseKernel, DenseUpdate, RowKernel, RunReport } from './types.js';
 import { wasmHeapJsKernel, wasmSimdKernel } from './wasm.js';

@@ -4,7 +4,7 @@
  * writes the variable and its slots; which one runs is decided in select.ts.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ClipOptions } from '../optimizer/clipping.js';
+import type { ClipOptions } from '../clipping/scalar.js';
 import type { SlotSet } from '../optimizer/slots.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 

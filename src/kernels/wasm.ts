@@ -7,7 +7,7 @@
  * allocator that is reused while it is large enough. `wasm-heap-js` is the same
  * in-place update with the reference loops, for engines without wasm SIMD.
  */
-import { foldClip, hasClipping, type ClipOptions } from '../optimizer/clipping.js';
+import { foldClip, hasClipping, type ClipOptions } from '../clipping/scalar.js';
 import { denseStep } from '../rules/dense.js';
 import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles } from './tiles.js';

@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../util/config_keys.js';
-import { clipGradients, hasClipping, type ClipOptions } from './clipping.js';
+import { hasClipping, type ClipOptions } from '../clipping/scalar.js';
+import { clipGradients } from '../clipping/tensor.js';
 import { normalizeGradients, type GradientPair, type GradientsInput, type NamedTensor } from './gradients.js';
 import { withLookupCapture, type CapturedLookup } from '../sparse/embedding_lookup.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';

@@ -14,7 +14,7 @@ import { advanceClock, applySparse, catchUpRows, deferralOf, type SparseMode } f
 import { FLAVOR_SPECS, type Flavor } from '../rules/flavors.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 import { serialize as serializeSchedule, isLearningRateSchedule } from '../schedules/learning_rate_schedule.js';
-import { hasClipping, type ClipOptions } from './clipping.js';
+import { hasClipping, NO_CLIPPING, type ClipOptions } from '../clipping/scalar.js';
 import { resolveStepScalars } from './hyper.js';
 import { clipUpdates, KerasOptimizer, type PreparedUpdate } from './keras_optimizer.js';
 import {
@@ -30,8 +30,6 @@ import { isExcluded, parseExclusions, type DecayExclusion, type WeightDecayExclu
 export type { RMSpropOptions, LearningRate, NumberOrFn } from './options.js';
 export type { PyTorchParamGroup, PyTorchExtraOptions, PyTorchVariableGroup } from './pytorch_compat.js';
 export type { WeightDecayExclusions } from './weight_decay.js';
-
-const NO_CLIPPING: ClipOptions = { clipnorm: null, clipvalue: null, globalClipnorm: null };
 
 /** The dense gradient equal to `slices` (duplicate rows summed); scatterND exists on every backend. */
 function densified(variable: tf.Variable, slices: IndexedSlices): tf.Tensor {

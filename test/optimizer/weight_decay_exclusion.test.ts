@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { IndexedSlices, RMSprop, type RMSpropOptions } from '../../src/index.js';
-import { clipByGlobalNorm } from '../../src/optimizer/clipping.js';
+import { clipByGlobalNorm } from '../../src/clipping/tensor.js';
 import { assertBitEqual, BACKENDS, tf, useBackend } from '../support/tf.js';
 import { randomValues, rng } from '../kernels/support.js';
 

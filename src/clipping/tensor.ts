@@ -1,19 +1,12 @@
 /**
  * Gradient clipping with TF 2.4's formulas (`_transform_gradients`): clipvalue,
- * then clipnorm, then globalClipnorm. Pure tensor functions: call inside a tidy.
- * They work on any backend and never read a value back to the CPU.
+ * then clipnorm, then globalClipnorm, as tensor ops. Pure functions: call inside
+ * a tidy. They work on any backend and never read a value back to the CPU. The
+ * same formulas on float32 scalars, for kernels that fold clipping into the
+ * update, are in scalar.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-export interface ClipOptions {
-  readonly clipnorm: number | null;
-  readonly clipvalue: number | null;
-  readonly globalClipnorm: number | null;
-}
-
-export function hasClipping(c: ClipOptions): boolean {
-  return c.clipnorm !== null || c.clipvalue !== null || c.globalClipnorm !== null;
-}
+import type { ClipOptions } from './scalar.js';
 
 /** `clip_by_value`: `max(min(g, c), -c)`, minimum first as TF does. */
 export function clipByValue(g: tf.Tensor, c: number): tf.Tensor {
@@ -64,44 +57,4 @@ export function clipGradients(grads: readonly tf.Tensor[], c: ClipOptions): read
     out = clipByGlobalNorm(out, c.globalClipnorm);
   }
   return out;
-}
-
-// ---- The same formulas on float32 scalars, for kernels that fold clipping into the step ----
-
-const f32 = Math.fround;
-
-/**
- * Clipping as a fused kernel applies it, per element
- * `((max(min(g, hi), lo) · cn) / dn) · scale`: the bounds of clip_by_value
- * (±∞ when unset) and float32 clipnorm / globalClipnorm (null when unset).
- */
-export interface FoldedClip {
-  readonly lo: number;
-  readonly hi: number;
-  readonly clipnorm: number | null;
-  readonly globalClipnorm: number | null;
-}
-
-export function foldClip(c: ClipOptions): FoldedClip {
-  return {
-    lo: c.clipvalue === null ? -Infinity : f32(-c.clipvalue),
-    hi: c.clipvalue === null ? Infinity : f32(c.clipvalue),
-    clipnorm: c.clipnorm === null ? null : f32(c.clipnorm),
-    globalClipnorm: c.globalClipnorm === null ? null : f32(c.globalClipnorm),
-  };
-}
-
-/** clip_by_norm's divisor `max(‖t‖, c)` from Σt² (‖t‖ is Σt² itself when that is not positive, as in TF). */
-export function normDivisor(l2sum: number, c: number): number {
-  const s = f32(l2sum);
-  const norm = s > 0 ? f32(Math.sqrt(s)) : s;
-  return Number.isNaN(norm) ? NaN : Math.max(norm, c);
-}
-
-/** clip_by_global_norm's scale `c·min(1/N, 1/c) + (N − N)` from each gradient's Σt². */
-export function globalScale(l2sums: ArrayLike<number>, c: number): number {
-  let half = 0;
-  for (let i = 0; i < l2sums.length; i++) half = f32(half + f32(f32(l2sums[i]) / 2));
-  const norm = f32(Math.sqrt(f32(half * 2)));
-  return f32(f32(c * Math.min(f32(1 / norm), f32(1 / c))) + f32(norm - norm));
 }
