@@ -139,7 +139,6 @@ function measure(kind: 'ours' | 'tfjs', path: PathSpec, shapes: number[], clip: 
       : () => tf.tidy(() => opt.applyGradients(named.map(({ name, tensor }) => ({ name, tensor: clipped(tensor) }))));
     dispose = () => opt.dispose();
   }
-  const total = shapes.reduce((a, b) => a + b, 0);
   const ms = medianSeconds(step, 15) * 1000;
   dispose();
   tf.dispose([...vars, ...grads]);

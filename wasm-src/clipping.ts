@@ -4,7 +4,7 @@
 // which is clip_by_value, clip_by_norm's `(t · c) / max(‖t‖, c)` and
 // clip_by_global_norm's `t · scale`, operation for operation in float32. With
 // lo = −∞, hi = +∞, cn = dn = 1 and scale = 1 each part is the identity to the
-// bit, so one loop serves every combination. A leaf module, like rmsprop.ts.
+// bit, so one loop serves every combination. A leaf module, like keras2.ts.
 //
 // Table entries, six 32-bit words each:
 //   [src, dst, n, cn (f32), dn (f32), unused]   (byte offsets, element count)

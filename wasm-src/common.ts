@@ -1,7 +1,8 @@
-// Shared pieces of the flavor kernels (wasm-src/keras3.ts, tfjs.ts, pytorch.ts):
-// the step-table layout of wasm-src/rmsprop.ts, unaligned v128 access, the
+// Shared pieces of the kernel modules (keras2.ts, keras3.ts, tfjs.ts,
+// pytorch.ts, sparse.ts): the step-table layout, unaligned v128 access, the
 // decoupled weight-decay pass, and a float32 fused multiply-add. Everything is
-// @inline, so each module stays a leaf with no globals.
+// @inline, so each module stays a leaf with no globals. Not a module itself:
+// scripts/build.mjs compiles every other file of wasm-src/.
 
 export const ENTRY: usize = 24;
 

@@ -1,5 +1,5 @@
 // Keras 3's RMSprop (flavor 'keras3'), f32x4, the arithmetic of src/rules/keras3.ts
-// operation for operation; see wasm-src/rmsprop.ts for the table and module rules.
+// operation for operation; see wasm-src/keras2.ts for the table and module rules.
 //   ms = ρ·ms + (1−ρ)·g²;  mg = ρ·mg + (1−ρ)·g;  d = (ms − mg²) + ε | ms + ε
 //   inc = (lr·g)/√d;  mom = μ·mom + inc; w −= mom  |  w −= inc
 import { ENTRY, decayPass, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';

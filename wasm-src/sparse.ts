@@ -1,9 +1,9 @@
 // TF 2.4's sparse momentum kernel (SparseApplyRMSProp, SparseApplyCenteredRMSProp)
 // with f32x4 SIMD, over table entries that are each one row of a table:
-// src/sparse/row_rules.ts's sparseKernelRow operation for operation. Its
+// src/rules/keras2.ts's sparseMomentum operation for operation. Its
 // reciprocal square root is `fround(1 / sqrt(d))` taken in float64 there, so
 // here too: f64x2 lanes are IEEE doubles, and the results are equal to the bit.
-// A leaf module, like rmsprop.ts; the entry layout is common.ts's.
+// A leaf module, like keras2.ts; the entry layout is common.ts's.
 import { ENTRY, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
 
 @inline function rsqrt4(d: v128): v128 {

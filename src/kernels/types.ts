@@ -1,14 +1,36 @@
 /**
- * The contract between the optimizer and its update implementations. Every
- * implementation applies the same rule (src/rules) to a batch of variables and
- * writes the variable and its slots; which one runs is decided in select.ts.
+ * The contract between the optimizer and the implementations of its rules.
+ * Every kernel applies the passes of the rule table (src/rules/table.ts) to a
+ * batch of variables and writes the variables and their slots; which kernel
+ * runs is decided in plan.ts from the lists in registry.ts.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ClipOptions } from '../clipping/scalar.js';
-import type { SlotSet } from '../optimizer/slots.js';
-import type { StepScalars, UpdateForm } from '../rules/types.js';
+import type { RowRule } from '../rules/table.js';
+import type { RowCatchUp, StepScalars, UpdateForm } from '../rules/types.js';
 
-/** One variable's share of a dense step: its (already clipped) gradient and its slots. */
+/**
+ * The optimizer state of one variable as the rules name it: `rms` always,
+ * `momentum` on the momentum path, `mg` when centered.
+ */
+export type SlotSet = {
+  readonly rms: tf.Variable;
+  readonly momentum?: tf.Variable;
+  readonly mg?: tf.Variable;
+  /**
+   * False until a slot of the set leaves the optimizer (`getSlot`, `getWeights`).
+   * Until then only code digging it out of the engine's variable registry could
+   * have fed it to an op, so the wasm kernels need not tell tfjs-wasm's
+   * per-tensor caches that it changed (see `markWritten`). Absent means it may
+   * have been read.
+   */
+  readonly handedOut?: boolean;
+};
+
+/** The slot names of a `SlotSet`, in Keras's weight order. */
+export type SlotName = 'rms' | 'momentum' | 'mg';
+
+/** One variable's share of a dense step: its gradient and its slots. */
 export interface DenseUpdate {
   readonly variable: tf.Variable;
   readonly grad: tf.Tensor;
@@ -25,7 +47,7 @@ export interface RunReport {
 }
 
 export interface DenseKernel {
-  /** A short name, reported by `RMSprop.lastStepKernels()`. */
+  /** A short name, reported by `lastStepKernels()`. */
   readonly name: string;
   /** `null` when this kernel can apply the update, else why it cannot. */
   unsupportedReason(u: DenseUpdate): string | null;
@@ -47,19 +69,45 @@ export interface DenseKernel {
   release?(variable: tf.Variable, slots: SlotSet): void;
 }
 
-/** The arithmetic of a sparse row: the dense rule of the form, or TF 2.4's sparse momentum kernel. */
-export type RowRule = 'dense' | 'tf-sparse';
+/** A variable and its slots, whose rows a row kernel updates. */
+export interface RowTarget {
+  readonly variable: tf.Variable;
+  readonly slots: SlotSet;
+}
 
-/** The rows of one sparse step of one variable, in one pass (select.ts's `sparseRowKernel`). */
+/**
+ * The rows of one sparse step of one variable. Each row first catches up what
+ * it sat out (`catchUp`), then, unless `values` is null (a catch-up only), takes
+ * the passes of `rule` with the gradient row `values[slice[p]·rowSize …]`.
+ */
+export interface RowJob {
+  readonly form: UpdateForm;
+  readonly s: StepScalars;
+  readonly rule: RowRule;
+  /** Distinct rows of the table. */
+  readonly rows: Int32Array;
+  readonly slice: Int32Array;
+  /** The deduplicated gradient rows, on the host; null for a catch-up only. */
+  readonly values: Float32Array | null;
+  /** Elements per row. */
+  readonly rowSize: number;
+  readonly catchUp: RowCatchUp | null;
+}
+
 export interface RowKernel {
+  /** A short name, reported after the sparse mode (`sparse-<mode>/<name>`). */
   readonly name: string;
-  /**
-   * Applies `rule` to each row `rows[p]` of the variable and slots given at
-   * creation, with the gradient row `values[slice[p]·rowSize …]`. Makes no
-   * allocation in the tensors' memory, so views made after the kernel was
-   * created stay valid.
-   */
-  run(
-    rule: RowRule, rows: Int32Array, slice: Int32Array, values: Float32Array, rowSize: number, form: UpdateForm, s: StepScalars,
-  ): void;
+  /** The reference loops: reported as `sparse-<mode>` alone. */
+  readonly reference?: boolean;
+  /** `null` when this kernel can run the job in place, else why it cannot. */
+  unsupportedReason(target: RowTarget, job: RowJob): string | null;
+  /** Runs the job; called inside a tidy. Returns what ran, when that was another kernel. */
+  run(target: RowTarget, job: RowJob): RunReport | void;
+}
+
+export interface KernelChoice {
+  readonly variable: string;
+  readonly kernel: string;
+  /** Why the faster kernels were not used, when they were not. */
+  readonly fallbackReason?: string;
 }

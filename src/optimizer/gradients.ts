@@ -30,9 +30,7 @@ export interface GradientPair {
   readonly grad: tf.Tensor | IndexedSlices;
 }
 
-const where = 'RMSprop.applyGradients';
-
-function lookupVariable(name: string): tf.Variable {
+function lookupVariable(where: string, name: string): tf.Variable {
   const v = tf.engine().registeredVariables[name];
   if (v === undefined) {
     throw new Error(`${where}: no variable named ${show(name)} is registered (was it disposed?)`);
@@ -50,7 +48,7 @@ function isPairForm(input: readonly unknown[]): boolean {
 
 interface RawPair { grad: unknown; variable: unknown; index: number }
 
-function rawPairs(input: GradientsInput): RawPair[] {
+function rawPairs(where: string, input: GradientsInput): RawPair[] {
   if (Array.isArray(input)) {
     if (isPairForm(input)) {
       return (input as unknown as unknown[][]).map((e, index) => {
@@ -67,13 +65,13 @@ function rawPairs(input: GradientsInput): RawPair[] {
           `${where}: entry ${index} must be a [gradient, variable] pair or a {name, tensor} object, got ${show(e)}`,
         );
       }
-      return { grad: nt.tensor, variable: lookupVariable(nt.name), index };
+      return { grad: nt.tensor, variable: lookupVariable(where, nt.name), index };
     });
   }
   if (input === null || typeof input !== 'object') {
     throw new TypeError(`${where}: expected [gradient, variable] pairs, {name, tensor}[] or a name→tensor map, got ${show(input)}`);
   }
-  return Object.entries(input).map(([name, grad], index) => ({ grad, variable: lookupVariable(name), index }));
+  return Object.entries(input).map(([name, grad], index) => ({ grad, variable: lookupVariable(where, name), index }));
 }
 
 export type Normalized =
@@ -82,10 +80,11 @@ export type Normalized =
 
 /**
  * Checks every pair and returns them with missing gradients dropped. Array
- * gradients are converted to tensors (listed in `converted`, for the caller to dispose).
+ * gradients are converted to tensors (listed in `converted`, for the caller to
+ * dispose). `where` names the method in messages (`RMSprop.applyGradients`).
  */
-export function normalizeGradients(input: GradientsInput, warn: (msg: string) => void): Normalized {
-  const raw = rawPairs(input);
+export function normalizeGradients(where: string, input: GradientsInput, warn: (msg: string) => void): Normalized {
+  const raw = rawPairs(where, input);
   if (raw.length === 0) return { kind: 'empty' };
   const seen = new Set<tf.Variable>();
   const present: RawPair[] = [];
@@ -112,7 +111,7 @@ export function normalizeGradients(input: GradientsInput, warn: (msg: string) =>
   }
   const converted: tf.Tensor[] = [];
   try {
-    const pairs = present.map((p) => ({ variable: p.variable as tf.Variable, grad: toTensor(p, converted) }));
+    const pairs = present.map((p) => ({ variable: p.variable as tf.Variable, grad: toTensor(where, p, converted) }));
     return { kind: 'pairs', pairs, converted };
   } catch (e) {
     tf.dispose(converted);
@@ -120,7 +119,7 @@ export function normalizeGradients(input: GradientsInput, warn: (msg: string) =>
   }
 }
 
-function toTensor(p: RawPair, converted: tf.Tensor[]): tf.Tensor | IndexedSlices {
+function toTensor(where: string, p: RawPair, converted: tf.Tensor[]): tf.Tensor | IndexedSlices {
   const v = p.variable as tf.Variable;
   if (p.grad instanceof IndexedSlices) {
     p.grad.validateFor(v, `${where}: entry ${p.index}`);

@@ -1,92 +1,118 @@
 /**
- * The Keras optimizer contract on top of `tf.Optimizer`, shared by every update
- * rule (like Keras's `base_optimizer.py`): both call forms of `minimize` and
- * `applyGradients`, missing gradients, checks before any state changes, lazy
- * slots keyed by variable, clipping, `iterations`, weights in Keras order, and
- * `dispose`. A subclass declares its slots and defines `updateStep`; it never
+ * The Keras optimizer contract on top of `tf.Optimizer`, for any update rule
+ * (like Keras 3's `base_optimizer.py`): both call forms of `minimize` and
+ * `applyGradients`, missing gradients, checks before any state changes, the
+ * learning rate (schedules, functions, legacy decay), clipping, weight decay and
+ * its exclusions, lazy slots keyed by variable, the step's orchestration
+ * (step.ts), deferred sparse rows, `iterations`, weights in Keras order, config
+ * and `dispose`. A subclass declares its slots and step scalars, gives its
+ * update rule (kernels and sparse rows) and adds its own config keys; it never
  * sees call forms, clipping or iteration counting.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ClipOptions } from '../clipping/scalar.js';
+import type { KernelChoice } from '../kernels/types.js';
+import { isLearningRateSchedule, serialize as serializeSchedule } from '../schedules/learning_rate_schedule.js';
 import { show } from '../util/config_keys.js';
-import { hasClipping, type ClipOptions } from '../clipping/scalar.js';
-import { clipGradients } from '../clipping/tensor.js';
-import { normalizeGradients, type GradientPair, type GradientsInput, type NamedTensor } from './gradients.js';
-import { withLookupCapture, type CapturedLookup } from '../sparse/embedding_lookup.js';
-import { IndexedSlices } from '../sparse/indexed_slices.js';
-import { SlotRegistry, type PendingSlots, type SlotName, type SlotSet } from './slots.js';
+import { normalizeGradients, type GradientsInput, type NamedTensor } from './gradients.js';
+import { baseScalarsAt, type BaseScalars } from './learning_rate.js';
+import { differentiateAndApply } from './minimize.js';
+import { checkLearningRate, type BaseResolved, type LearningRate } from './options.js';
+import { SlotRegistry, type PendingSlots, type SlotRecord } from './slots.js';
+import { runStep, type PreparedUpdate } from './step.js';
+import type { SparseRows, UpdateRule } from './update_rule.js';
+import { isExcluded, parseExclusions, type DecayExclusion, type WeightDecayExclusions } from './weight_decay.js';
 
 export type { GradientsInput, NamedTensor } from './gradients.js';
-
-/** A checked `[gradient, variable]` pair with its slots; clipped only by `clipUpdates`. */
-export interface PreparedUpdate extends GradientPair {
-  readonly slots: SlotSet;
-}
 
 function isIterName(name: string): boolean {
   return /(^|\/)iter(ations?)?(:0)?$/.test(name);
 }
 
-const GRADIENT_HINT =
-  'TF.js registers gradients only when @tensorflow/tfjs or @tensorflow/tfjs-layers is loaded ' +
-  '(the CommonJS build of @tensorflow/tfjs-core alone has none): import one of them.';
-
-/**
- * The updates with TF 2.4's gradient clipping applied as tensor ops (any
- * backend). IndexedSlices are clipped on their raw values, before duplicate
- * rows are summed, as in TF. Returns `updates` itself when nothing is set.
- */
-export function clipUpdates(updates: readonly PreparedUpdate[], clip: ClipOptions): readonly PreparedUpdate[] {
-  if (!hasClipping(clip)) return updates;
-  const raw = updates.map((u) => (u.grad instanceof IndexedSlices ? u.grad.values : u.grad));
-  const clipped = clipGradients(raw, clip);
-  return updates.map((u, i) => ({
-    variable: u.variable,
-    grad: u.grad instanceof IndexedSlices ? u.grad.withValues(clipped[i]) : clipped[i],
-    slots: u.slots,
-  }));
-}
-
-export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
-  protected readonly slots: SlotRegistry;
+export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseScalars> extends tf.Optimizer implements ClipOptions {
+  readonly name: string;
+  readonly clipnorm: number | null;
+  readonly clipvalue: number | null;
+  readonly globalClipnorm: number | null;
+  readonly decay: number;
+  /** Decoupled weight decay (coupled where the rule says so); 0 for none. */
+  readonly weightDecay: number;
+  private lr: LearningRate;
+  protected readonly slots: SlotRegistry<Slots>;
+  private readonly rule: UpdateRule<Slots, S>;
+  private readonly sparse: SparseRows<Slots, S> | null;
   private iterTensor: tf.Scalar | null = null;
+  private lastChoices: () => readonly KernelChoice[] = () => [];
+  /** Keras 3's exclusions from weight decay; null for none. */
+  private decayExclusion: DecayExclusion | null = null;
+  private readonly exclusionOf = new WeakMap<tf.Variable, boolean>();
   /** Reports missing gradients, like Keras's logged warning. */
   warn: (message: string) => void = (m) => console.warn(m);
 
-  protected constructor(slotNames: readonly SlotName[]) {
+  protected constructor(base: BaseResolved, slotNames: readonly string[], rule: UpdateRule<Slots, S>) {
     super();
-    this.slots = new SlotRegistry(slotNames);
+    this.name = base.name;
+    this.lr = base.learningRate;
+    this.clipnorm = base.clipnorm;
+    this.clipvalue = base.clipvalue;
+    this.globalClipnorm = base.globalClipnorm;
+    this.decay = base.decay;
+    this.weightDecay = base.weightDecay;
+    this.slots = new SlotRegistry<Slots>(slotNames, this.className);
+    this.rule = rule;
+    this.sparse = rule.sparse === null ? null : rule.sparse((v) => this.slots.get(v));
   }
 
-  /** Resolves and checks the step's hyperparameters at the count before the increment; may throw. */
-  protected abstract prepareStep(step: number): StepContext;
+  /** The subclass's scalars of the step at `step` (the count before the increment), from the shared ones; may throw. */
+  protected abstract stepScalars(base: BaseScalars, step: number): S;
 
-  /**
-   * Applies one step to every update; runs inside a tidy. The gradients are as
-   * given: the subclass clips them with `clipUpdates`, or hands `clip` to an
-   * implementation that folds clipping into the update itself.
-   */
-  protected abstract updateStep(updates: readonly PreparedUpdate[], ctx: StepContext, clip: ClipOptions): void;
+  /** The subclass's own config keys (camelCase), between Keras's shared ones. */
+  protected abstract ownConfig(): tf.serialization.ConfigDict;
 
-  protected abstract clipOptions(): ClipOptions;
-
-  /**
-   * Brings state that a sparse mode deferred fully up to date: of one variable,
-   * or of all. Called before anything reads or replaces the state.
-   */
-  protected finalizeDeferred(_variable?: tf.Variable): void {}
-
-  /**
-   * Brings every variable and slot fully up to date where a sparse mode deferred
-   * work (Keras 3's name); a no-op otherwise. Needed before reading a variable
-   * directly (e.g. `model.predict` on a table trained in 'dense-equivalent' mode
-   * with momentum) — `getSlot`, `getWeights`, `dispose` and `embeddingLookup` do it themselves.
-   */
-  finalizeVariableValues(): void {
-    this.finalizeDeferred();
+  /** The registered class name, used in messages. */
+  private get className(): string {
+    return (this.constructor as unknown as { className: string }).className;
   }
 
-  /** The optimizer's display name, used in messages. */
-  protected abstract get displayName(): string;
+  // ---- learning rate and weight decay -------------------------------------------------------
+
+  /** The learning rate as given: a number, a schedule or a function. Assigning checks it. */
+  get learningRate(): LearningRate {
+    return this.lr;
+  }
+
+  set learningRate(value: LearningRate) {
+    this.lr = checkLearningRate(this.className, 'learningRate', value);
+  }
+
+  /** The learning rate the next step will use (schedule and legacy decay applied, float32). */
+  currentLearningRate(): number {
+    return baseScalarsAt(this.className, this, this.iterations).lr;
+  }
+
+  /**
+   * Keras 3's `exclude_from_weight_decay`: the variables in `varList`, and those
+   * whose name contains a match of a `varNames` pattern (`['bias']`: every bias),
+   * step with no weight decay. Replaces earlier exclusions, and must come before
+   * the first step, as Keras requires it before the optimizer is built.
+   */
+  excludeFromWeightDecay(exclusions: WeightDecayExclusions): void {
+    const where = `${this.name}.excludeFromWeightDecay`;
+    if (this.slots.size > 0) {
+      throw new Error(`${where}: exclusions can only be configured before the first step (Keras: before the optimizer is built)`);
+    }
+    this.decayExclusion = parseExclusions(where, exclusions);
+  }
+
+  /** Whether `variable` steps without weight decay (decided once: exclusions are fixed after the first step). */
+  private readonly excludedFromDecay = (variable: tf.Variable): boolean => {
+    let excluded = this.exclusionOf.get(variable);
+    if (excluded === undefined) {
+      excluded = isExcluded(this.decayExclusion as DecayExclusion, variable);
+      this.exclusionOf.set(variable, excluded);
+    }
+    return excluded;
+  };
 
   // ---- minimize ---------------------------------------------------------------------------
 
@@ -99,20 +125,22 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
     second?: boolean | tf.Variable[] | (() => tf.Variable[]),
     varList?: tf.Variable[],
   ): number | tf.Scalar | null {
+    const where = `${this.name}.minimize`;
     if (typeof f !== 'function') {
-      throw new TypeError(`${this.displayName}.minimize: the loss must be a function returning a scalar, got ${show(f)}`);
+      throw new TypeError(`${where}: the loss must be a function returning a scalar, got ${show(f)}`);
     }
+    const apply = (pairs: Parameters<Parameters<typeof differentiateAndApply>[4]>[0]): void => { this.applyGradients(pairs); };
     if (Array.isArray(second) || typeof second === 'function') {
       if (Array.isArray(second) && second.length === 0) {
         tf.tidy(() => { f(); });
         return this.iterations;
       }
-      this.differentiateAndApply(f, second, false);
+      differentiateAndApply(where, f, second, false, apply);
       return this.iterations;
     }
     if (second !== undefined && typeof second !== 'boolean') {
       throw new TypeError(
-        `${this.displayName}.minimize: the second argument must be a variable list (Keras form) or ` +
+        `${where}: the second argument must be a variable list (Keras form) or ` +
         `returnCost (TF.js form), got ${show(second)}`,
       );
     }
@@ -120,98 +148,9 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
     const all = varList ?? Object.values(tf.engine().registeredVariables);
     const trainable = all.filter((v) => v.trainable);
     if (trainable.length === 0) {
-      throw new Error(`${this.displayName}.minimize: there are no trainable variables to minimize over`);
+      throw new Error(`${where}: there are no trainable variables to minimize over`);
     }
-    return this.differentiateAndApply(f, trainable, second === true);
-  }
-
-  /**
-   * Differentiates `loss` with respect to the variables, Keras-style (a var-list
-   * function is called after the loss, so lazily built variables exist), and
-   * applies the gradients. Rows gathered with `embeddingLookup` come back as
-   * `IndexedSlices` for their table.
-   */
-  private differentiateAndApply(
-    loss: () => tf.Scalar, varList: tf.Variable[] | (() => tf.Variable[]), keepCost: boolean,
-  ): tf.Scalar | null {
-    const where = `${this.displayName}.minimize`;
-    const checkVars = (vars: unknown): tf.Variable[] => {
-      if (!Array.isArray(vars)) throw new TypeError(`${where}: the varList function must return an array, got ${show(vars)}`);
-      vars.forEach((v, i) => {
-        if (!(v instanceof tf.Variable)) throw new TypeError(`${where}: varList[${i}] is not a tf.Variable: ${show(v)}`);
-      });
-      return vars as tf.Variable[];
-    };
-    let vars: tf.Variable[] = Array.isArray(varList) ? checkVars(varList) : [];
-    // The engine checks `xs` is non-empty before running the loss and reads it
-    // only afterwards, so the list is completed (var-list function, gathered
-    // rows) once the loss has run.
-    const placeholder = tf.scalar(0);
-    const xs: tf.Tensor[] = [placeholder];
-    let lookups: CapturedLookup[] = [];
-    try {
-      const { value, grads } = withLookupCapture((captured) => this.withGradientHint(() =>
-        tf.engine().gradients(() => {
-          const cost = loss();
-          if (!Array.isArray(varList)) vars = checkVars(varList());
-          const wanted = new Set(vars);
-          lookups = captured.filter((c) => wanted.has(c.table));
-          xs.length = 0;
-          xs.push(...vars, ...lookups.map((c) => c.rows));
-          return cost;
-        }, xs as tf.Variable[], undefined, true)));
-      const owned: tf.Tensor[] = grads.filter((g) => g != null);
-      try {
-        if (vars.length > 0) {
-          const pairs = vars.map((v, i) => [this.combineGradients(v, grads[i] ?? null, lookups, grads.slice(vars.length), owned), v] as const);
-          this.applyGradients(pairs);
-        }
-      } finally {
-        tf.dispose(owned);
-      }
-      if (keepCost) return value;
-      value.dispose();
-      return null;
-    } finally {
-      placeholder.dispose();
-    }
-  }
-
-  /**
-   * The gradient of one variable: its dense gradient, the `IndexedSlices` of the
-   * rows gathered from it, or (both present) their dense sum.
-   */
-  private combineGradients(
-    v: tf.Variable, dense: tf.Tensor | null, lookups: readonly CapturedLookup[], rowGrads: ReadonlyArray<tf.Tensor | undefined>, owned: tf.Tensor[],
-  ): tf.Tensor | IndexedSlices | null {
-    const mine = lookups.map((c, j) => ({ c, g: rowGrads[j] })).filter((e) => e.c.table === v && e.g != null);
-    if (mine.length === 0) return dense;
-    const rowShape = v.shape.slice(1);
-    const values = tf.tidy(() => {
-      const parts = mine.map((e) => tf.reshape(e.g as tf.Tensor, [e.c.ids.length, ...rowShape]));
-      return parts.length === 1 ? parts[0] : tf.concat(parts, 0);
-    });
-    owned.push(values);
-    const indices = new Int32Array(mine.reduce((n, e) => n + e.c.ids.length, 0));
-    let at = 0;
-    for (const e of mine) { indices.set(e.c.ids, at); at += e.c.ids.length; }
-    const slices = new IndexedSlices(values, indices, v.shape);
-    if (dense === null) return slices;
-    // scatterND sums duplicate rows and, unlike unsortedSegmentSum, exists on the wasm backend.
-    const sum = tf.tidy(() => tf.add(dense, tf.scatterND(tf.tensor2d(indices, [indices.length, 1], 'int32'), values, v.shape)));
-    owned.push(sum);
-    return sum;
-  }
-
-  private withGradientHint<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof Error && /gradient function not found/i.test(e.message)) {
-        e.message = `${e.message}. ${GRADIENT_HINT}`;
-      }
-      throw e;
-    }
+    return differentiateAndApply(where, f, trainable, second === true, apply);
   }
 
   // ---- applyGradients ---------------------------------------------------------------------
@@ -222,23 +161,47 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
    * iteration count. Every argument is checked before any variable or slot changes.
    */
   override applyGradients(gradients: GradientsInput): number {
-    const normalized = normalizeGradients(gradients, (m) => this.warn(m));
+    const normalized = normalizeGradients(`${this.className}.applyGradients`, gradients, (m) => this.warn(m));
     if (normalized.kind === 'empty') return this.iterations;
     const { pairs, converted } = normalized;
     try {
-      const ctx = this.prepareStep(this.iterations);
+      const s = this.stepScalars(baseScalarsAt(this.className, this, this.iterations), this.iterations);
       this.slots.create(pairs.map((p) => p.variable));
       tf.tidy(() => {
         // Fields spelled out: a spread here made every later read of these objects slower
         // (measured: +15% on a 200-variable wasm step).
-        const updates = pairs.map((p) => ({ variable: p.variable, grad: p.grad, slots: this.slots.get(p.variable) as SlotSet }));
-        this.updateStep(updates, ctx, this.clipOptions());
+        const updates: Array<PreparedUpdate<Slots>> = pairs.map((p) => ({
+          variable: p.variable, grad: p.grad, slots: this.slots.get(p.variable) as Slots,
+        }));
+        this.lastChoices = runStep(updates, s, {
+          kernels: this.rule.kernels(),
+          sparse: this.sparse,
+          clip: this,
+          excluded: this.decayExclusion === null ? null : this.excludedFromDecay,
+        });
       });
     } finally {
       tf.dispose(converted);
     }
     this.incrementIterations();
     return this.iterations;
+  }
+
+  /** Which implementation updated each variable in the last step, and why a faster one was not used. */
+  lastStepKernels(): readonly KernelChoice[] {
+    return this.lastChoices();
+  }
+
+  // ---- deferred rows ------------------------------------------------------------------------
+
+  /**
+   * Brings every variable and slot fully up to date where a sparse mode deferred
+   * work (Keras 3's name); a no-op otherwise. Needed before reading a variable
+   * directly (e.g. `model.predict` on a table trained in 'dense-equivalent' mode
+   * with momentum) — `getSlot`, `getWeights`, `dispose` and `embeddingLookup` do it themselves.
+   */
+  finalizeVariableValues(): void {
+    this.sparse?.finalize();
   }
 
   // ---- slots ------------------------------------------------------------------------------
@@ -250,29 +213,29 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
 
   /** The optimizer state `slot` of `variable` (a live variable: do not dispose it). */
   getSlot(variable: tf.Variable, slot: string): tf.Variable {
-    if (!this.slots.names.includes(slot as SlotName)) {
+    if (!this.slots.names.includes(slot)) {
       throw new Error(
-        `${this.displayName}.getSlot: this optimizer has no ${show(slot)} slot; its slots are ` +
+        `${this.name}.getSlot: this optimizer has no ${show(slot)} slot; its slots are ` +
         `[${this.slots.names.join(', ')}]`,
       );
     }
-    const set = this.slots.get(variable);
-    if (set === undefined) {
+    const found = this.slots.slot(variable, slot);
+    if (found === undefined) {
       throw new Error(
-        `${this.displayName}.getSlot: variable ${show(variable?.name)} has no slots yet ` +
+        `${this.name}.getSlot: variable ${show(variable?.name)} has no slots yet ` +
         '(slots are created on its first gradient)',
       );
     }
-    this.finalizeDeferred(variable);
+    this.sparse?.finalize(variable);
     this.slots.handOut(variable);
-    return set[slot as SlotName] as tf.Variable;
+    return found;
   }
 
   // ---- weights ----------------------------------------------------------------------------
 
-  /** `[iter, all rms, all momentum, all mg]` as Keras orders them; slot tensors are live. */
+  /** `[iter, all of the first slot, all of the second, ...]` as Keras orders them; slot tensors are live. */
   override async getWeights(): Promise<NamedTensor[]> {
-    this.finalizeDeferred();
+    this.sparse?.finalize();
     this.iterTensor?.dispose();
     // One cached scalar, so repeated saves do not leak (tfjs#8238).
     this.iterTensor = tf.scalar(this.iterations, 'int32');
@@ -287,7 +250,7 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
    * their first gradient: by saved name, then in order.
    */
   override async setWeights(weights: NamedTensor[]): Promise<void> {
-    const where = `${this.displayName}.setWeights`;
+    const where = `${this.name}.setWeights`;
     if (!Array.isArray(weights)) throw new TypeError(`${where}: expected an array of {name, tensor}, got ${show(weights)}`);
     weights.forEach((w, i) => {
       if (w === null || typeof w !== 'object' || !(w.tensor instanceof tf.Tensor)) {
@@ -357,7 +320,7 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
       }
     }
     // Every check passed: copy the values into buffers the optimizer owns.
-    this.finalizeDeferred();
+    this.sparse?.finalize();
     const values = await Promise.all(slotWeights.map(async (w) => tf.tensor(await w.tensor.data(), w.tensor.shape, 'float32')));
     if (this.slots.size > 0) {
       this.slots.ordered().forEach((target, i) => {
@@ -370,7 +333,7 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
       for (let i = 0; i < n; i++) {
         const name = slotWeights[i].name;
         const slash = name.lastIndexOf('/');
-        const byName = new Map<SlotName, tf.Tensor>();
+        const byName = new Map<string, tf.Tensor>();
         this.slots.names.forEach((slot, s) => byName.set(slot, values[s * n + i]));
         pending.push({
           variableName: slash > 0 ? name.slice(0, slash) : name,
@@ -381,14 +344,38 @@ export abstract class KerasOptimizer<StepContext> extends tf.Optimizer {
       this.slots.setPending(pending);
     }
     this.iterations_ = iterations;
+    this.sparse?.markAllCurrent();
   }
 
   /** Frees every tensor the optimizer owns (slots, pending state, the cached iteration scalar). */
   override dispose(): void {
-    this.finalizeDeferred();
+    this.sparse?.finalize();
+    this.rule.release?.(this.slots.entries());
     this.slots.dispose();
     this.iterTensor?.dispose();
     this.iterTensor = null;
     super.dispose();
+    this.sparse?.dispose();
+  }
+
+  // ---- config -----------------------------------------------------------------------------
+
+  /**
+   * Keras's `get_config` keys, camelCase: the shared ones around the subclass's
+   * own; a schedule as `{className, config}`, a function as its current value.
+   */
+  override getConfig(): tf.serialization.ConfigDict {
+    const lr = this.lr;
+    const config: tf.serialization.ConfigDict = { name: this.name };
+    if (this.clipnorm !== null) config.clipnorm = this.clipnorm;
+    if (this.clipvalue !== null) config.clipvalue = this.clipvalue;
+    if (this.globalClipnorm !== null) config.globalClipnorm = this.globalClipnorm;
+    config.learningRate = isLearningRateSchedule(lr)
+      ? (serializeSchedule(lr) as unknown as tf.serialization.ConfigDict)
+      : typeof lr === 'function' ? lr() : lr;
+    config.decay = this.decay;
+    Object.assign(config, this.ownConfig());
+    if (this.weightDecay !== 0) config.weightDecay = this.weightDecay;
+    return config;
   }
 }

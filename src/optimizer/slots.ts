@@ -1,32 +1,26 @@
 /**
  * Optimizer state per variable, keyed by the variable object itself (never by
  * its position in a gradient list, which is what breaks TF.js's own optimizers
- * when the list changes order). Slots are created on a variable's first
- * gradient, as zeros; the Keras weight order is kept as batches: each step that
- * creates slots appends [all rms, all momentum, all mg] for its new variables.
+ * when the list changes order). The slot names are the optimizer's (RMSprop's
+ * `rms`, `momentum`, `mg`). Slots are created on a variable's first gradient,
+ * as zeros; the Keras weight order is kept as batches: each step that creates
+ * slots appends [all of the first slot, all of the second, ...] for its new variables.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export type SlotName = 'rms' | 'momentum' | 'mg';
-
-export type SlotSet = { readonly [K in SlotName]?: tf.Variable } & {
-  readonly rms: tf.Variable;
-  /**
-   * False until a slot of the set leaves the optimizer (`getSlot`, `getWeights`).
-   * Until then only code digging it out of the engine's variable registry could
-   * have fed it to an op, so the wasm kernels need not tell tfjs-wasm's
-   * per-tensor caches that it changed (see `markWritten`). Absent means it may
-   * have been read.
-   */
-  readonly handedOut?: boolean;
-};
+/**
+ * A variable's slots by name, with `handedOut`: false until a slot of the set
+ * leaves the optimizer (`getSlot`, `getWeights`), which in-place kernels may
+ * use to skip telling a backend's caches about slots nobody else has seen.
+ */
+export type SlotRecord = object;
 
 /** State given to `setWeights` before the variables it belongs to have been seen. */
 export interface PendingSlots {
   /** The variable name the state was saved under (`<name>/rms` → `<name>`). */
   readonly variableName: string;
   readonly shape: readonly number[];
-  readonly values: ReadonlyMap<SlotName, tf.Tensor>;
+  readonly values: ReadonlyMap<string, tf.Tensor>;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -42,14 +36,15 @@ function newSlot(shape: readonly number[], init?: tf.Tensor): tf.Variable {
   return slot;
 }
 
-export class SlotRegistry {
-  private readonly byVariable = new Map<tf.Variable, SlotSet>();
+export class SlotRegistry<Slots extends SlotRecord> {
+  private readonly byVariable = new Map<tf.Variable, Slots>();
   private readonly batches: tf.Variable[][] = [];
   private pending: PendingSlots[] = [];
 
-  constructor(readonly names: readonly SlotName[]) {}
+  /** `owner` names the optimizer in messages. */
+  constructor(readonly names: readonly string[], private readonly owner: string) {}
 
-  get(variable: tf.Variable): SlotSet | undefined {
+  get(variable: tf.Variable): Slots | undefined {
     return this.byVariable.get(variable);
   }
 
@@ -63,7 +58,7 @@ export class SlotRegistry {
   }
 
   /** Each variable with its slots. */
-  entries(): IterableIterator<[tf.Variable, SlotSet]> {
+  entries(): IterableIterator<[tf.Variable, Slots]> {
     return this.byVariable.entries();
   }
 
@@ -98,7 +93,7 @@ export class SlotRegistry {
     for (const [v, p] of matched) {
       if (!sameShape(v.shape, p.shape)) {
         throw new Error(
-          `RMSprop: the optimizer state given to setWeights for '${p.variableName}' has shape ` +
+          `${this.owner}: the optimizer state given to setWeights for '${p.variableName}' has shape ` +
           `[${p.shape}], but it pairs with variable '${v.name}' of shape [${v.shape}]`,
         );
       }
@@ -113,10 +108,10 @@ export class SlotRegistry {
     const matched = this.matchPending(fresh);
     for (const v of fresh) {
       const p = matched.get(v);
-      const set: Partial<Record<SlotName, tf.Variable>> & { handedOut?: boolean } = {};
+      const set: Record<string, tf.Variable | boolean> = {};
       for (const name of this.names) set[name] = newSlot(v.shape, p?.values.get(name));
       set.handedOut = false;
-      this.byVariable.set(v, set as SlotSet);
+      this.byVariable.set(v, set as unknown as Slots);
     }
     this.batches.push(fresh);
     if (matched.size > 0) {
@@ -132,12 +127,18 @@ export class SlotRegistry {
     for (const set of sets) if (set !== undefined) (set as { handedOut?: boolean }).handedOut = true;
   }
 
+  /** The slot `name` of `variable`, if it has slots. */
+  slot(variable: tf.Variable, name: string): tf.Variable | undefined {
+    const set = this.byVariable.get(variable) as Record<string, tf.Variable> | undefined;
+    return set?.[name];
+  }
+
   /** `[name, slot variable]` in Keras weight order. */
   ordered(): Array<{ name: string; tensor: tf.Variable }> {
     const out: Array<{ name: string; tensor: tf.Variable }> = [];
     for (const batch of this.batches) {
       for (const slot of this.names) {
-        for (const v of batch) out.push({ name: `${v.name}/${slot}`, tensor: this.byVariable.get(v)![slot]! });
+        for (const v of batch) out.push({ name: `${v.name}/${slot}`, tensor: this.slot(v, slot) as tf.Variable });
       }
     }
     return out;
@@ -164,8 +165,8 @@ export class SlotRegistry {
   }
 
   dispose(): void {
-    for (const set of this.byVariable.values()) {
-      for (const name of this.names) set[name]?.dispose();
+    for (const v of this.byVariable.keys()) {
+      for (const name of this.names) this.slot(v, name)?.dispose();
     }
     this.byVariable.clear();
     this.batches.length = 0;

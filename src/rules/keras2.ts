@@ -1,13 +1,15 @@
 /**
- * TF 2.4's dense RMSprop arithmetic, written as plain loops over float32 arrays.
- * This is the readable reference every kernel is tested against, and the cpu
- * backend's in-place implementation. Each line keeps TF's operation order and
- * rounds to float32 after every operation, as TF's float32 kernels do.
+ * TF 2.4's RMSprop arithmetic (flavor 'keras2'): the dense momentum kernel, the
+ * Python path of momentum == 0, and the sparse momentum kernel, each as float32
+ * loops (the reference every kernel is tested against) and as tensor ops. Each
+ * line keeps TF's operation order and rounds to float32 after every operation,
+ * as TF's float32 kernels do.
  */
 // A module-local binding: an imported one is a property read per call in
 // CommonJS builds and transpiled tests, which costs more than the arithmetic.
 const f32 = Math.fround;
-import type { DenseState, StepScalars, UpdateForm } from './types.js';
+import { simdCall } from './simd.js';
+import type { DenseState, OpChain, Pass, Rule, StepScalars, UpdateForm } from './types.js';
 
 /**
  * The momentum path, `ApplyRMSProp` / `ApplyCenteredRMSProp` (training_ops.cc):
@@ -42,30 +44,40 @@ export function denseMomentum(
   }
 }
 
+const denseMomentumOps: OpChain = (o, k, centered, g, st) => {
+  const ms = o.add(st.ms, o.mul(o.sub(o.square(g), st.ms), k.oneMinusRho));
+  let d;
+  let mg;
+  if (centered) {
+    mg = o.add(st.mg!, o.mul(o.sub(g, st.mg!), k.oneMinusRho));
+    d = o.add(o.sub(ms, o.square(mg)), k.epsilon);
+  } else {
+    d = o.add(ms, k.epsilon);
+  }
+  const mom = o.add(o.mul(st.mom!, k.momentum), o.div(o.mul(g, k.lr), o.sqrt(d)));
+  return { w: o.sub(st.w, mom), ms, mom, mg };
+};
+
 /**
  * The momentum == 0 path, Python ops in `_resource_apply_dense`:
  *   ms  = ρ·ms + (1 − ρ)·g²
  *   mg  = ρ·mg + (1 − ρ)·g                   (centered)
  *   d   = ms − mg²  |  ms
  *   w  −= (lr·g) / (√d + ε)
- * `preDecay` (sparse modes only) first scales ms and mg by the decay of the
- * steps a row sat out, in the same pass.
  */
 export function densePlain(
   s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
-  preDecay = 1,
 ): void {
   const { w, ms } = st;
   const mg = st.mg as Float32Array;
   const { lr, rho, oneMinusRho, epsilon } = s;
-  const scale = preDecay !== 1;
   for (let i = start; i < end; i++) {
     const gi = g[i + gShift];
-    const m = f32(f32(rho * (scale ? f32(ms[i] * preDecay) : ms[i])) + f32(oneMinusRho * f32(gi * gi)));
+    const m = f32(f32(rho * ms[i]) + f32(oneMinusRho * f32(gi * gi)));
     ms[i] = m;
     let d = m;
     if (centered) {
-      const a = f32(f32(rho * (scale ? f32(mg[i] * preDecay) : mg[i])) + f32(oneMinusRho * gi));
+      const a = f32(f32(rho * mg[i]) + f32(oneMinusRho * gi));
       mg[i] = a;
       d = f32(m - f32(a * a));
     }
@@ -73,10 +85,67 @@ export function densePlain(
   }
 }
 
+const densePlainOps: OpChain = (o, k, centered, g, st) => {
+  const ms = o.add(o.mul(k.rho, st.ms), o.mul(k.oneMinusRho, o.square(g)));
+  let d = ms;
+  let mg;
+  if (centered) {
+    mg = o.add(o.mul(k.rho, st.mg!), o.mul(k.oneMinusRho, g));
+    d = o.sub(ms, o.square(mg));
+  }
+  return { w: o.sub(st.w, o.div(o.mul(k.lr, g), o.add(o.sqrt(d), k.epsilon))), ms, mg };
+};
+
 /**
- * One dense step of the given form over `[start, end)` of the state. The
- * gradient of element `i` is `g[i + gShift]`, so one row of a table can be
- * updated from a gradient that holds only that row.
+ * `SparseApply[Centered]RMSProp` (TF 2.4's sparse kernel, momentum path), on the
+ * rows an `IndexedSlices` step indexes:
+ *   ms  = ms·ρ + g²·(1 − ρ)
+ *   mg  = mg·ρ + g·(1 − ρ)                    (centered)
+ *   d   = (ms + ε) − mg²  |  ms + ε           (ε added before mg² is subtracted)
+ *   mom = mom·μ + rsqrt(d)·lr·g               (left to right; rsqrt from float64)
+ *   w  −= mom
+ */
+export function sparseMomentum(
+  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
+): void {
+  const { w, ms } = st;
+  const mom = st.mom as Float32Array;
+  const mg = st.mg as Float32Array;
+  const { lr, rho, oneMinusRho, momentum, epsilon } = s;
+  for (let i = start; i < end; i++) {
+    const gi = g[i + gShift];
+    const m = f32(f32(ms[i] * rho) + f32(f32(gi * gi) * oneMinusRho));
+    ms[i] = m;
+    let d: number;
+    if (centered) {
+      const a = f32(f32(mg[i] * rho) + f32(gi * oneMinusRho));
+      mg[i] = a;
+      d = f32(f32(m + epsilon) - f32(a * a));
+    } else {
+      d = f32(m + epsilon);
+    }
+    const rs = f32(1 / Math.sqrt(d));
+    const mo = f32(f32(mom[i] * momentum) + f32(f32(rs * lr) * gi));
+    mom[i] = mo;
+    w[i] = f32(w[i] - mo);
+  }
+}
+
+const sparseMomentumOps: OpChain = (o, k, centered, g, st) => {
+  const ms = o.add(o.mul(st.ms, k.rho), o.mul(o.square(g), k.oneMinusRho));
+  let d = o.add(ms, k.epsilon);
+  let mg;
+  if (centered) {
+    mg = o.add(o.mul(st.mg!, k.rho), o.mul(g, k.oneMinusRho));
+    d = o.sub(d, o.square(mg));
+  }
+  const mom = o.add(o.mul(st.mom!, k.momentum), o.mul(o.mul(o.rsqrt(d), k.lr), g));
+  return { w: o.sub(st.w, mom), ms, mom, mg };
+};
+
+/**
+ * One dense step of TF 2.4's rules over `[start, end)` of the state (no weight
+ * decay; rules/dense.ts runs any flavor's step with it).
  */
 export function denseStep(
   form: UpdateForm, s: StepScalars, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
@@ -84,3 +153,34 @@ export function denseStep(
   if (form.path === 'momentum') denseMomentum(s, form.centered, g, st, start, end, gShift);
   else densePlain(s, form.centered, g, st, start, end, gShift);
 }
+
+/** TF 2.4's sparse momentum kernel: the rows of sparse modes 'keras2' and 'lazy' on the momentum path. */
+export const TF_SPARSE_MOMENTUM: Pass = {
+  name: 'keras2 sparse momentum',
+  loop: sparseMomentum,
+  ops: sparseMomentumOps,
+  simd: simdCall('sparse', 'momentum', (s) => [s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon]),
+};
+
+export const KERAS2_MOMENTUM: Rule = {
+  update: {
+    name: 'keras2 momentum',
+    loop: denseMomentum,
+    ops: denseMomentumOps,
+    simd: simdCall('keras2', 'momentum', (s) => [s.lr, s.oneMinusRho, s.momentum, s.epsilon]),
+  },
+  sparse: TF_SPARSE_MOMENTUM,
+  // The dense kernel computes `ms + (0 − ms)·(1 − ρ)` for a zero gradient: a factor `1 − (1 − ρ)`.
+  idleDecay: (s) => 1 - s.oneMinusRho,
+};
+
+export const KERAS2_PLAIN: Rule = {
+  update: {
+    name: 'keras2 plain',
+    loop: densePlain,
+    ops: densePlainOps,
+    simd: simdCall('keras2', 'plain', (s) => [s.lr, s.rho, s.oneMinusRho, s.epsilon]),
+  },
+  idleDecay: (s) => s.rho,
+};
+

@@ -3,11 +3,12 @@
  * loops: one formula for every path, epsilon inside the square root always.
  * ρ, μ, ε are Python floats multiplied into float32 tensors (rounded to float32),
  * `1 − ρ` is computed in double and rounded once (s.oneMinusRho, hyper.ts).
- * Decoupled weight decay runs before, in dense.ts, as Keras 3's base optimizer does.
+ * Decoupled weight decay runs before, as its own pass (weight_decay.ts), as Keras 3's base optimizer does.
  */
 // Module-local on purpose: an imported binding is a getter per call in transpiled code.
 const f32 = Math.fround;
-import type { DenseState, StepScalars } from './types.js';
+import { FULL_ARGS, simdCall } from './simd.js';
+import type { DenseState, OpChain, Rule, StepScalars } from './types.js';
 
 /**
  *   ms  = ρ·ms + (1 − ρ)·g²
@@ -47,3 +48,42 @@ export function keras3Step(
     }
   }
 }
+
+function keras3Ops(momentumPath: boolean): OpChain {
+  return (o, k, centered, g, st) => {
+    const ms = o.add(o.mul(k.rho, st.ms), o.mul(k.oneMinusRho, o.square(g)));
+    let d;
+    let mg;
+    if (centered) {
+      mg = o.add(o.mul(k.rho, st.mg!), o.mul(k.oneMinusRho, g));
+      d = o.add(o.sub(ms, o.square(mg)), k.epsilon);
+    } else {
+      d = o.add(ms, k.epsilon);
+    }
+    const inc = o.div(o.mul(k.lr, g), o.sqrt(d));
+    if (!momentumPath) return { w: o.sub(st.w, inc), ms, mg };
+    const mom = o.add(o.mul(k.momentum, st.mom!), inc);
+    return { w: o.sub(st.w, mom), ms, mom, mg };
+  };
+}
+
+// Keras 3 computes `ρ·ms + (1 − ρ)·0` for a zero gradient on every path.
+export const KERAS3_PLAIN: Rule = {
+  update: {
+    name: 'keras3 plain',
+    loop: (s, centered, g, st, start, end, gShift) => keras3Step(s, false, centered, g, st, start, end, gShift),
+    ops: keras3Ops(false),
+    simd: simdCall('keras3', 'plain', FULL_ARGS),
+  },
+  idleDecay: (s) => s.rho,
+};
+
+export const KERAS3_MOMENTUM: Rule = {
+  update: {
+    name: 'keras3 momentum',
+    loop: (s, centered, g, st, start, end, gShift) => keras3Step(s, true, centered, g, st, start, end, gShift),
+    ops: keras3Ops(true),
+    simd: simdCall('keras3', 'momentum', FULL_ARGS),
+  },
+  idleDecay: (s) => s.rho,
+};

@@ -10,7 +10,8 @@
  */
 // Module-local on purpose: an imported binding is a getter per call in transpiled code.
 const f32 = Math.fround;
-import type { DenseState, StepScalars } from './types.js';
+import { FULL_ARGS, simdCall } from './simd.js';
+import type { DenseState, OpChain, Rule, StepScalars } from './types.js';
 
 const F64 = new Float64Array(1);
 // Little-endian: word 0 holds the low mantissa bits (every platform TF.js runs on).
@@ -85,3 +86,47 @@ export function pytorchStep(
     }
   }
 }
+
+/**
+ * The op chain rounds each product of PyTorch's fused steps separately (TF.js
+ * has no fused multiply-add): within a few float32 ulps per step of the loop.
+ */
+function pytorchOps(momentumPath: boolean): OpChain {
+  return (o, k, centered, g0, st) => {
+    const g = k.weightDecay === undefined ? g0 : o.add(g0, o.mul(st.w, k.weightDecay));
+    const ms = o.add(o.mul(st.ms, k.rho), o.mul(o.mul(k.oneMinusRho, g), g));
+    let avg;
+    let mg;
+    if (centered) {
+      mg = o.add(o.mul(st.mg!, k.rho), o.mul(g, k.oneMinusRho));
+      avg = o.sqrt(o.sub(ms, o.mul(mg, mg)));
+    } else {
+      avg = o.sqrt(ms);
+    }
+    avg = o.add(avg, k.epsilon);
+    if (!momentumPath) return { w: o.add(st.w, o.div(o.mul(k.negLr, g), avg)), ms, mg };
+    const mom = o.add(o.mul(st.mom!, k.momentum), o.div(g, avg));
+    return { w: o.add(st.w, o.mul(mom, k.negLr)), ms, mom, mg };
+  };
+}
+
+// PyTorch computes `ms·α + (1 − α)·0·0` for a zero gradient.
+export const PYTORCH_PLAIN: Rule = {
+  update: {
+    name: 'pytorch plain',
+    loop: (s, centered, g, st, start, end, gShift) => pytorchStep(s, false, centered, g, st, start, end, gShift),
+    ops: pytorchOps(false),
+    simd: simdCall('pytorch', 'plain', FULL_ARGS),
+  },
+  idleDecay: (s) => s.rho,
+};
+
+export const PYTORCH_MOMENTUM: Rule = {
+  update: {
+    name: 'pytorch momentum',
+    loop: (s, centered, g, st, start, end, gShift) => pytorchStep(s, true, centered, g, st, start, end, gShift),
+    ops: pytorchOps(true),
+    simd: simdCall('pytorch', 'momentum', FULL_ARGS),
+  },
+  idleDecay: (s) => s.rho,
+};

@@ -8,7 +8,8 @@
  */
 // Module-local on purpose: an imported binding is a getter per call in transpiled code.
 const f32 = Math.fround;
-import type { DenseState, StepScalars } from './types.js';
+import { FULL_ARGS, simdCall } from './simd.js';
+import type { DenseState, OpChain, Rule, StepScalars } from './types.js';
 
 /**
  *   ms  = ms·ρ + g²·(1 − ρ)
@@ -41,3 +42,28 @@ export function tfjsStep(
     w[i] = f32(w[i] - mo);
   }
 }
+
+const tfjsOps: OpChain = (o, k, centered, g, st) => {
+  const ms = o.add(o.mul(st.ms, k.rho), o.mul(o.square(g), k.oneMinusRho));
+  let d;
+  let mg;
+  if (centered) {
+    mg = o.add(o.mul(st.mg!, k.rho), o.mul(g, k.oneMinusRho));
+    d = o.sub(ms, o.sub(o.square(mg), k.epsilon));
+  } else {
+    d = o.add(ms, k.epsilon);
+  }
+  const mom = o.add(o.mul(st.mom!, k.momentum), o.div(o.mul(g, k.lr), o.sqrt(d)));
+  return { w: o.sub(st.w, mom), ms, mom, mg };
+};
+
+/** Every 'tfjs' step takes this rule: TF.js keeps its momentum form even for momentum 0. */
+export const TFJS: Rule = {
+  update: {
+    name: 'tfjs',
+    loop: (s, centered, g, st, start, end, gShift) => tfjsStep(s, centered, g, st, start, end, gShift),
+    ops: tfjsOps,
+    simd: simdCall('tfjs', 'momentum', FULL_ARGS),
+  },
+  idleDecay: (s) => s.rho,
+};

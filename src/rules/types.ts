@@ -1,6 +1,8 @@
 /**
- * Types shared by the update rules. Rules are pure arithmetic over float32
- * arrays: no TF.js import, no allocation. Kernels decide where the arrays live.
+ * Types shared by the update rules. Rules are pure arithmetic: float32 loops
+ * over arrays, and the same arithmetic over tensors through the operations a
+ * kernel hands in, so nothing here imports TF.js. Kernels decide where the
+ * arrays live and which form runs.
  */
 
 import type { Flavor } from './flavors.js';
@@ -38,10 +40,105 @@ export interface UpdateForm {
   readonly flavor?: Flavor;
 }
 
-/** The state a dense rule updates in place. `mom` exists on the momentum path, `mg` when centered. */
+/** The state a rule updates in place. `mom` exists on the momentum path, `mg` when centered. */
 export interface DenseState {
   readonly w: Float32Array;
   readonly ms: Float32Array;
   readonly mom?: Float32Array;
   readonly mg?: Float32Array;
+}
+
+/**
+ * What the rows of a sparse step sat out, in closed form, per row `p` of the
+ * step (decay 1, muPow 1, muSum 0 where a row missed nothing).
+ */
+export interface RowCatchUp {
+  /** The factor the row's accumulators decay by. */
+  readonly decay: Float64Array;
+  /**
+   * Where the momentum keeps moving idle rows ('dense-equivalent' on the
+   * momentum path): the factor of the momentum, and how far it moves the
+   * variable in units of the momentum. Null where it does not.
+   */
+  readonly muPow: Float64Array | null;
+  readonly muSum: Float64Array | null;
+}
+
+/**
+ * A pass as float32 loops: updates elements `[start, end)` of the state in
+ * place; the gradient of element `i` is `g[i + gShift]`, so one row of a table
+ * can be updated from a gradient that holds only that row.
+ */
+export type Loop = (
+  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start: number, end: number, gShift: number,
+) => void;
+
+/** The tensor operations an op-chain form uses; the op-chain kernel hands in TF.js's. */
+export interface TensorOps<T> {
+  add(a: T, b: T): T;
+  sub(a: T, b: T): T;
+  mul(a: T, b: T): T;
+  div(a: T, b: T): T;
+  sqrt(a: T): T;
+  rsqrt(a: T): T;
+  square(a: T): T;
+}
+
+/** The step scalars as scalar tensors (`negLr` is `−lr`); `weightDecay` only when it is not 0. */
+export type ScalarTensors<T> = Readonly<Record<'lr' | 'rho' | 'oneMinusRho' | 'momentum' | 'epsilon' | 'negLr', T>> & {
+  readonly weightDecay?: T;
+};
+
+export interface TensorState<T> {
+  readonly w: T;
+  readonly ms: T;
+  readonly mom?: T;
+  readonly mg?: T;
+}
+
+/**
+ * A pass as tensor ops: returns the new values of what it changes (the kernel
+ * writes them back). Operation for operation the loop's arithmetic, so on
+ * backends that compute IEEE float32 it equals the loop to the bit.
+ */
+export type OpChain = <T>(o: TensorOps<T>, k: ScalarTensors<T>, centered: boolean, g: T, st: TensorState<T>) => Partial<TensorState<T>>;
+
+/** The modules of wasm-src/ that hold passes. */
+export type SimdModule = 'keras2' | 'keras3' | 'tfjs' | 'pytorch' | 'sparse';
+
+/**
+ * A pass as an export of a SIMD module (wasm-src/): `fn(table, count, ...args)`
+ * over a table of `[w, g, ms, mom, mg, n]` entries (kernels/simd/module.ts).
+ */
+export interface SimdCall {
+  readonly module: SimdModule;
+  /** The export's name, with and without the centered form. */
+  fn(centered: boolean): string;
+  /** The scalar arguments after `(table, count)`. */
+  args(s: StepScalars): number[];
+  /** Every export name it may use, for the helper thread's call codes. */
+  readonly exports: readonly string[];
+}
+
+/** One pass over a variable's state, in each form a kernel runs: the loops are the reference. */
+export interface Pass {
+  readonly name: string;
+  readonly loop: Loop;
+  readonly ops: OpChain;
+  readonly simd: SimdCall;
+}
+
+/** The dense update of one flavor × path, and what its sparse catch-up needs. */
+export interface Rule {
+  readonly update: Pass;
+  /**
+   * The framework's own kernel for the rows of a sparse gradient, where it is
+   * not the dense rule on those rows (TF 2.4's `SparseApplyRMSProp`).
+   */
+  readonly sparse?: Pass;
+  /**
+   * The factor a step with a zero gradient multiplies the accumulators by:
+   * what a row a sparse step did not index misses (sparse/row catch-up).
+   */
+  idleDecay(s: StepScalars): number;
 }

@@ -74,6 +74,12 @@ export class IndexedSlices {
     }
   }
 
+  /** The dense gradient of a variable of `shape` these slices equal (duplicate rows summed); call inside a tidy. */
+  toDense(shape: readonly number[]): tf.Tensor {
+    // scatterND sums duplicates and, unlike unsortedSegmentSum, exists on every backend.
+    return tf.scatterND(tf.tensor2d(this.indices, [this.indices.length, 1], 'int32'), this.values, shape as number[]);
+  }
+
   /** The same indices with other values (used by clipping). */
   withValues(values: tf.Tensor): IndexedSlices {
     return new IndexedSlices(values, this.indices, this.denseShape);

@@ -7,11 +7,12 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IndexedSlices, RMSprop, schedules, type Flavor } from '../../src/index.js';
-import { cpuKernel } from '../../src/kernels/cpu.js';
-import { cpuSimdKernel } from '../../src/kernels/cpu_simd.js';
-import { tfopsKernel } from '../../src/kernels/tfops.js';
+import { cpuKernel } from '../../src/kernels/cpu/inplace.js';
+import { cpuSimdKernel } from '../../src/kernels/cpu/simd.js';
+import { tfopsKernel } from '../../src/kernels/tfops/dense.js';
 import type { DenseKernel } from '../../src/kernels/types.js';
-import { wasmHeapJsKernel, wasmSimdKernel } from '../../src/kernels/wasm.js';
+import { wasmHeapJsKernel } from '../../src/kernels/wasm/heap_js.js';
+import { wasmSimdKernel } from '../../src/kernels/wasm/simd.js';
 import { denseStep } from '../../src/rules/dense.js';
 import { FLAVORS } from '../../src/rules/flavors.js';
 import type { DenseState, StepScalars, UpdateForm } from '../../src/rules/types.js';

@@ -11,7 +11,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RMSprop } from '../../src/index.js';
-import { setFastKernelsEnabled } from '../../src/kernels/select.js';
+import { setFastKernelsEnabled } from '../../src/kernels/registry.js';
 import { pytorchStep } from '../../src/rules/pytorch.js';
 import { assertSameFloats } from '../kernels/support.js';
 import { BACKENDS, assertClose, tf, useBackend } from '../support/tf.js';

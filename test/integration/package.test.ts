@@ -50,6 +50,6 @@ describe('the built package', { skip: !existsSync('dist/cjs/index.js') && 'dist/
     assert.equal(pkg.exports['.'].types, pkg.types);
     const dts = readFileSync(pkg.types, 'utf8');
     assert.match(dts, /export \{ RMSprop \}/);
-    assert.match(readFileSync('dist/types/optimizer/rmsprop.d.ts', 'utf8'), /class RMSprop extends KerasOptimizer/);
+    assert.match(readFileSync('dist/types/rmsprop/rmsprop.d.ts', 'utf8'), /class RMSprop extends KerasOptimizer/);
   });
 });

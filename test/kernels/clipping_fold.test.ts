@@ -15,8 +15,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IndexedSlices, RMSprop, type RMSpropOptions } from '../../src/index.js';
-import { setFastKernelsEnabled } from '../../src/kernels/select.js';
-import { TILE_ELEMENTS } from '../../src/kernels/tiles.js';
+import { setFastKernelsEnabled } from '../../src/kernels/registry.js';
+import { TILE_ELEMENTS } from '../../src/kernels/simd/tiles.js';
 import { denseStep } from '../../src/rules/keras2.js';
 import type { DenseState } from '../../src/rules/types.js';
 import { BACKENDS, assertClose, tf, useBackend } from '../support/tf.js';

@@ -9,9 +9,9 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RMSprop } from '../../src/index.js';
-import { createdCpuBackend } from '../../src/kernels/cpu_backend.js';
-import { cpuSimdKernel } from '../../src/kernels/cpu_simd.js';
-import { TILE_ELEMENTS, TILE_ENTRIES } from '../../src/kernels/tiles.js';
+import { createdCpuBackend } from '../../src/kernels/cpu/storage.js';
+import { cpuSimdKernel } from '../../src/kernels/cpu/simd.js';
+import { TILE_ELEMENTS, TILE_ENTRIES } from '../../src/kernels/simd/tiles.js';
 import { denseStep } from '../../src/rules/keras2.js';
 import type { DenseState, UpdateForm } from '../../src/rules/types.js';
 import { f32 } from '../../src/util/f32.js';

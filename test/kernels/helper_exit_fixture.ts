@@ -1,8 +1,8 @@
 // Run by helper_thread.test.ts in its own process: one threaded step, then
 // nothing; the process must exit by itself although the helper thread lives on.
 import { RMSprop } from '../../src/index.js';
-import { helperThreadReady } from '../../src/kernels/helper_thread.js';
-import { THREAD_MIN_ELEMENTS } from '../../src/kernels/cpu_simd.js';
+import { helperThreadReady } from '../../src/kernels/cpu/helper_thread.js';
+import { THREAD_MIN_ELEMENTS } from '../../src/kernels/cpu/memory.js';
 import { tf, useBackend } from '../support/tf.js';
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { IndexedSlices, RMSprop, type RMSpropOptions } from '../../src/index.js';
-import { setFastKernelsEnabled } from '../../src/kernels/select.js';
+import { setFastKernelsEnabled } from '../../src/kernels/registry.js';
 import { assertBitEqual, tf, useBackend } from '../support/tf.js';
 import { randomValues, rng } from './support.js';
 

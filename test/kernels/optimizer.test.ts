@@ -6,7 +6,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RMSprop } from '../../src/index.js';
-import { setFastKernelsEnabled } from '../../src/kernels/select.js';
+import { setFastKernelsEnabled } from '../../src/kernels/registry.js';
 import { BACKENDS, tf, useBackend } from '../support/tf.js';
 import { assertSameFloats, randomValues, rng } from './support.js';
 

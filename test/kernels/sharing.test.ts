@@ -8,10 +8,11 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IndexedSlices, RMSprop } from '../../src/index.js';
-import { cpuKernel } from '../../src/kernels/cpu.js';
-import { cpuSimdKernel } from '../../src/kernels/cpu_simd.js';
-import { tfopsKernel } from '../../src/kernels/tfops.js';
-import { wasmHeapJsKernel, wasmSimdKernel } from '../../src/kernels/wasm.js';
+import { cpuKernel } from '../../src/kernels/cpu/inplace.js';
+import { cpuSimdKernel } from '../../src/kernels/cpu/simd.js';
+import { tfopsKernel } from '../../src/kernels/tfops/dense.js';
+import { wasmHeapJsKernel } from '../../src/kernels/wasm/heap_js.js';
+import { wasmSimdKernel } from '../../src/kernels/wasm/simd.js';
 import { denseStep } from '../../src/rules/keras2.js';
 import { BACKENDS, tf, useBackend } from '../support/tf.js';
 import { assertSameFloats, randomValues, rng } from './support.js';

@@ -13,7 +13,7 @@ import { denseStep } from '../../src/rules/keras2.js';
 import type { DenseState } from '../../src/rules/types.js';
 import { FORMS, assertSameFloats, formName, randomGrad, randomValues, rng, scalarsAt } from './support.js';
 
-const generated = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'kernels', 'wasm', 'simd_bytes.generated.ts');
+const generated = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'kernels', 'simd', 'simd_bytes.generated.ts');
 
 describe('SIMD module', () => {
   test('the generated kernel bytes exist', () => {
@@ -21,8 +21,8 @@ describe('SIMD module', () => {
   });
 
   test('each variant is a leaf module importing only env.memory, with the four entry points', async () => {
-    const bytes = await import('../../src/kernels/wasm/simd_bytes.generated.js');
-    for (const b64 of [bytes.RMSPROP_SIMD_WASM, bytes.RMSPROP_SIMD_SHARED_WASM]) {
+    const bytes = await import('../../src/kernels/simd/simd_bytes.generated.js');
+    for (const b64 of bytes.SIMD_MODULES.keras2) {
       const m = new WebAssembly.Module(Buffer.from(b64, 'base64'));
       assert.deepEqual(WebAssembly.Module.imports(m).map((i) => `${i.module}.${i.name}:${i.kind}`), ['env.memory:memory']);
       assert.deepEqual(WebAssembly.Module.exports(m).map((e) => e.name).sort(),
@@ -32,7 +32,7 @@ describe('SIMD module', () => {
 
   for (const form of FORMS) {
     test(`${formName(form)}: one call over many entries equals the rules bit for bit`, async () => {
-      const { simdKernels } = await import('../../src/kernels/wasm/simd_module.js');
+      const { simdKernels } = await import('../../src/kernels/simd/module.js');
       const r = rng(17);
       const memory = new WebAssembly.Memory({ initial: 4 });
       const k = simdKernels(memory);

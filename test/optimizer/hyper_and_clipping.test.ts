@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { RMSprop, schedules } from '../../src/index.js';
 import { clipByGlobalNorm, clipByNorm, clipByValue } from '../../src/clipping/tensor.js';
-import { resolveStepScalars } from '../../src/optimizer/hyper.js';
+import { resolveStepScalars } from '../../src/rmsprop/scalars.js';
 import { assertClose, tf, useBackend } from '../support/tf.js';
 
 const f = Math.fround;

@@ -15,7 +15,7 @@
  * alive; in browsers, and on Node without `process.getBuiltinModule`, there is
  * none and every step runs on the main thread.
  */
-import { KERNEL_EXPORTS, sharedModules, type KernelCall, type SimdKernels } from './wasm/simd_module.js';
+import { KERNEL_EXPORTS, sharedModules, type KernelCall, type SimdKernels } from '../simd/module.js';
 
 /** Ring slots: tiles published ahead of the updates. A power of two. */
 export const RING = 8;

@@ -7,6 +7,8 @@
  * refCount 1 are written: `reshape`, `tf.variable(init)` and `assign` share them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { DenseState } from '../../rules/types.js';
+import type { DenseUpdate, RowTarget } from '../types.js';
 
 export interface WasmTensorData {
   /** The id the C++ side knows the tensor by. */
@@ -98,4 +100,52 @@ export function markEntryWritten(b: WasmBackendInternals, d: WasmTensorData, siz
   const api = b.wasm.tfjs as NonNullable<EmscriptenModule['tfjs']>;
   api.disposeData(d.id);
   api.registerTensor(d.id, size, d.memoryOffset as number);
+}
+
+/** Why `u` cannot be updated in place on the wasm heap, or null. */
+export function heapReason(u: DenseUpdate): string | null {
+  const b = wasmBackend();
+  if (b === null) return 'the wasm backend internals are not reachable';
+  if (wasmMemory(b) === null) return 'the wasm heap is not reachable in this tfjs-backend-wasm build';
+  if (u.variable.dtype !== 'float32') return `dtype ${u.variable.dtype}`;
+  if (wasmOffset(b, u.grad) === null) return 'the gradient is not a float32 tensor held by the wasm backend';
+  if (u.grad.size !== u.variable.size) return 'the gradient and the variable differ in size';
+  if (wasmWritableOffset(b, u.variable) === null) return 'the variable shares its buffer with another tensor';
+  const { rms, momentum, mg } = u.slots;
+  if (wasmWritableOffset(b, rms) === null || (momentum && wasmWritableOffset(b, momentum) === null) ||
+      (mg && wasmWritableOffset(b, mg) === null)) {
+    return 'a slot shares its buffer with another tensor';
+  }
+  return null;
+}
+
+/** Why the rows of `target` cannot be updated in place on the wasm heap, or null. */
+export function rowsHeapReason(target: RowTarget): string | null {
+  const b = wasmBackend();
+  if (b === null) return 'the wasm backend internals are not reachable';
+  if (wasmMemory(b) === null) return 'the wasm heap is not reachable in this tfjs-backend-wasm build';
+  if (target.variable.dtype !== 'float32') return `dtype ${target.variable.dtype}`;
+  if (wasmWritableOffset(b, target.variable) === null) return 'the table shares its buffer with another tensor';
+  const { rms, momentum, mg } = target.slots;
+  if (wasmWritableOffset(b, rms) === null || (momentum && wasmWritableOffset(b, momentum) === null) ||
+      (mg && wasmWritableOffset(b, mg) === null)) {
+    return 'a slot shares its buffer with another tensor';
+  }
+  return null;
+}
+
+/**
+ * Views of the heap holding a variable and its slots. Make no allocation on the
+ * heap between this and the last use of the views: growing it detaches them.
+ */
+export function heapState(b: WasmBackendInternals, memory: WebAssembly.Memory, target: RowTarget): DenseState {
+  const view = (t: tf.Tensor): Float32Array => new Float32Array(memory.buffer, wasmOffset(b, t) as number, t.size);
+  const { rms, momentum, mg } = target.slots;
+  return { w: view(target.variable), ms: view(rms), mom: momentum && view(momentum), mg: mg && view(mg) };
+}
+
+/** `markWritten` for a variable and every slot it has. */
+export function markAllWritten(b: WasmBackendInternals, target: RowTarget): void {
+  const { rms, momentum, mg } = target.slots;
+  for (const t of [target.variable, rms, momentum, mg]) if (t !== undefined) markWritten(b, t);
 }

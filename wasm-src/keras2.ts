@@ -1,12 +1,14 @@
-// Fused TF 2.4 RMSprop steps, f32x4 SIMD, compiled with AssemblyScript by
-// scripts/build.mjs. The module is a leaf: it imports its memory (the wasm
-// backend's heap, or the cpu kernel's private memory), has no data segments,
-// no globals, no stack and no allocator, so instantiating it writes nothing.
+// Fused TF 2.4 RMSprop steps (flavor 'keras2'), f32x4 SIMD, compiled with
+// AssemblyScript by scripts/build.mjs, like every module of wasm-src/ but
+// common.ts (which they import). A module is a leaf: it imports its memory (the
+// wasm backend's heap, or the cpu kernel's private memory), has no data
+// segments, no globals, no stack and no allocator, so instantiating it writes
+// nothing.
 //
 // Every function walks a table of `count` entries of six u32 each,
-//   [w, g, ms, mom, mg, n]   (byte offsets of float32 arrays, n elements),
-// so all the variables of a step go through one call. `mom` / `mg` are read
-// only by the forms that have those slots.
+//   [w, g, ms, mom, mg, n]   (byte offsets of float32 arrays, n elements;
+// common.ts reads them), so all the variables of a step go through one call.
+// `mom` / `mg` are read only by the forms that have those slots.
 //
 // The arithmetic is src/rules/keras2.ts operation for operation. f32x4 lanes
 // are IEEE float32 (add, sub, mul, div, sqrt all correctly rounded), so the
@@ -14,14 +16,7 @@
 // 8-byte aligned (tfjs-wasm's allocator), so the v128 loads and stores are
 // declared with alignment 4, which wasm allows at no cost on x86/ARM.
 
-const ENTRY: usize = 24;
-
-@inline function w_(e: usize): usize { return <usize>load<u32>(e, 0); }
-@inline function g_(e: usize): usize { return <usize>load<u32>(e, 4); }
-@inline function ms_(e: usize): usize { return <usize>load<u32>(e, 8); }
-@inline function mom_(e: usize): usize { return <usize>load<u32>(e, 12); }
-@inline function mg_(e: usize): usize { return <usize>load<u32>(e, 16); }
-@inline function n_(e: usize): usize { return <usize>load<u32>(e, 20); }
+import { ENTRY, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
 
 // Momentum path, ApplyRMSProp:
 //   ms += (g² − ms)·(1 − ρ);  mom = mom·μ + (g·lr)/√(ms + ε);  w −= mom
@@ -33,13 +28,13 @@ export function momentum(table: usize, count: i32, lr: f32, omr: f32, mu: f32, e
     const n4 = n & ~<usize>15;
     let i: usize = 0;
     for (; i < n4; i += 16) {
-      const gi = v128.load(g + i, 0, 4);
-      const m = f32x4.add(v128.load(ms + i, 0, 4), f32x4.mul(f32x4.sub(f32x4.mul(gi, gi), v128.load(ms + i, 0, 4)), vomr));
-      v128.store(ms + i, m, 0, 4);
+      const gi = ld(g + i);
+      const m = f32x4.add(ld(ms + i), f32x4.mul(f32x4.sub(f32x4.mul(gi, gi), ld(ms + i)), vomr));
+      st(ms + i, m);
       const d = f32x4.add(m, veps);
-      const mo = f32x4.add(f32x4.mul(v128.load(mom + i, 0, 4), vmu), f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d)));
-      v128.store(mom + i, mo, 0, 4);
-      v128.store(w + i, f32x4.sub(v128.load(w + i, 0, 4), mo), 0, 4);
+      const mo = f32x4.add(f32x4.mul(ld(mom + i), vmu), f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d)));
+      st(mom + i, mo);
+      st(w + i, f32x4.sub(ld(w + i), mo));
     }
     for (; i < n; i += 4) {
       const gi = load<f32>(g + i);
@@ -63,17 +58,17 @@ export function momentumCentered(table: usize, count: i32, lr: f32, omr: f32, mu
     const n4 = n & ~<usize>15;
     let i: usize = 0;
     for (; i < n4; i += 16) {
-      const gi = v128.load(g + i, 0, 4);
-      const ms0 = v128.load(ms + i, 0, 4);
+      const gi = ld(g + i);
+      const ms0 = ld(ms + i);
       const m = f32x4.add(ms0, f32x4.mul(f32x4.sub(f32x4.mul(gi, gi), ms0), vomr));
-      v128.store(ms + i, m, 0, 4);
-      const mg0 = v128.load(mg + i, 0, 4);
+      st(ms + i, m);
+      const mg0 = ld(mg + i);
       const a = f32x4.add(mg0, f32x4.mul(f32x4.sub(gi, mg0), vomr));
-      v128.store(mg + i, a, 0, 4);
+      st(mg + i, a);
       const d = f32x4.add(f32x4.sub(m, f32x4.mul(a, a)), veps);
-      const mo = f32x4.add(f32x4.mul(v128.load(mom + i, 0, 4), vmu), f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d)));
-      v128.store(mom + i, mo, 0, 4);
-      v128.store(w + i, f32x4.sub(v128.load(w + i, 0, 4), mo), 0, 4);
+      const mo = f32x4.add(f32x4.mul(ld(mom + i), vmu), f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d)));
+      st(mom + i, mo);
+      st(w + i, f32x4.sub(ld(w + i), mo));
     }
     for (; i < n; i += 4) {
       const gi = load<f32>(g + i);
@@ -98,11 +93,11 @@ export function plain(table: usize, count: i32, lr: f32, rho: f32, omr: f32, eps
     const n4 = n & ~<usize>15;
     let i: usize = 0;
     for (; i < n4; i += 16) {
-      const gi = v128.load(g + i, 0, 4);
-      const m = f32x4.add(f32x4.mul(vrho, v128.load(ms + i, 0, 4)), f32x4.mul(vomr, f32x4.mul(gi, gi)));
-      v128.store(ms + i, m, 0, 4);
+      const gi = ld(g + i);
+      const m = f32x4.add(f32x4.mul(vrho, ld(ms + i)), f32x4.mul(vomr, f32x4.mul(gi, gi)));
+      st(ms + i, m);
       const upd = f32x4.div(f32x4.mul(vlr, gi), f32x4.add(f32x4.sqrt(m), veps));
-      v128.store(w + i, f32x4.sub(v128.load(w + i, 0, 4), upd), 0, 4);
+      st(w + i, f32x4.sub(ld(w + i), upd));
     }
     for (; i < n; i += 4) {
       const gi = load<f32>(g + i);
@@ -123,13 +118,13 @@ export function plainCentered(table: usize, count: i32, lr: f32, rho: f32, omr: 
     const n4 = n & ~<usize>15;
     let i: usize = 0;
     for (; i < n4; i += 16) {
-      const gi = v128.load(g + i, 0, 4);
-      const m = f32x4.add(f32x4.mul(vrho, v128.load(ms + i, 0, 4)), f32x4.mul(vomr, f32x4.mul(gi, gi)));
-      v128.store(ms + i, m, 0, 4);
-      const a = f32x4.add(f32x4.mul(vrho, v128.load(mg + i, 0, 4)), f32x4.mul(vomr, gi));
-      v128.store(mg + i, a, 0, 4);
+      const gi = ld(g + i);
+      const m = f32x4.add(f32x4.mul(vrho, ld(ms + i)), f32x4.mul(vomr, f32x4.mul(gi, gi)));
+      st(ms + i, m);
+      const a = f32x4.add(f32x4.mul(vrho, ld(mg + i)), f32x4.mul(vomr, gi));
+      st(mg + i, a);
       const upd = f32x4.div(f32x4.mul(vlr, gi), f32x4.add(f32x4.sqrt(f32x4.sub(m, f32x4.mul(a, a))), veps));
-      v128.store(w + i, f32x4.sub(v128.load(w + i, 0, 4), upd), 0, 4);
+      st(w + i, f32x4.sub(ld(w + i), upd));
     }
     for (; i < n; i += 4) {
       const gi = load<f32>(g + i);

@@ -1,24 +1,22 @@
 /**
- * The `wasm` backend implementations. `wasm-simd` runs the fused SIMD module on
- * the backend's own heap: the module imports tfjs-wasm's `WebAssembly.Memory`,
- * so variables, slots and gradients are read and written where they live, with
- * no copy and no tensor created. All updates of a step go through one call: a
- * table of `[w, g, ms, mom, mg, n]` offsets, kept in a buffer from the backend's
- * allocator that is reused while it is large enough. `wasm-heap-js` is the same
- * in-place update with the reference loops, for engines without wasm SIMD.
+ * `wasm-simd`: the fused SIMD modules on the `wasm` backend's own heap. The
+ * modules import tfjs-wasm's `WebAssembly.Memory`, so variables, slots and
+ * gradients are read and written where they live, with no copy and no tensor
+ * created. All updates of a step go through one call: a table of
+ * `[w, g, ms, mom, mg, n]` offsets, kept in a buffer from the backend's
+ * allocator that is reused while it is large enough.
  */
-import { foldClip, hasClipping, type ClipOptions } from '../clipping/scalar.js';
-import { denseStep } from '../rules/dense.js';
-import type { DenseState, StepScalars, UpdateForm } from '../rules/types.js';
-import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles } from './tiles.js';
-import type { DenseKernel, DenseUpdate } from './types.js';
+import { foldClip, hasClipping, type ClipOptions } from '../../clipping/scalar.js';
+import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import {
   CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, clipCall, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, stepCalls, writeEntry,
   type SimdKernels,
-} from './wasm/simd_module.js';
+} from '../simd/module.js';
+import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles } from '../simd/tiles.js';
+import type { DenseKernel, DenseUpdate } from '../types.js';
 import {
-  markEntryWritten, markWritten, wasmBackend, wasmMemory, wasmOffset, wasmWritableOffset, type WasmBackendInternals, type WasmTensorData,
-} from './wasm_backend.js';
+  heapReason, markEntryWritten, wasmBackend, wasmMemory, type WasmBackendInternals, type WasmTensorData,
+} from './heap.js';
 
 /**
  * Writes each update's table entry into the table at byte `table` of `words`,
@@ -50,23 +48,6 @@ function writeEntries(b: WasmBackendInternals, updates: readonly DenseUpdate[], 
       if (ma !== null) markEntryWritten(b, ma, n);
     }
   }
-}
-
-/** Why `u` cannot be updated in place on the wasm heap, or null. */
-function heapReason(u: DenseUpdate): string | null {
-  const b = wasmBackend();
-  if (b === null) return 'the wasm backend internals are not reachable';
-  if (wasmMemory(b) === null) return 'the wasm heap is not reachable in this tfjs-backend-wasm build';
-  if (u.variable.dtype !== 'float32') return `dtype ${u.variable.dtype}`;
-  if (wasmOffset(b, u.grad) === null) return 'the gradient is not a float32 tensor held by the wasm backend';
-  if (u.grad.size !== u.variable.size) return 'the gradient and the variable differ in size';
-  if (wasmWritableOffset(b, u.variable) === null) return 'the variable shares its buffer with another tensor';
-  const { rms, momentum, mg } = u.slots;
-  if (wasmWritableOffset(b, rms) === null || (momentum && wasmWritableOffset(b, momentum) === null) ||
-      (mg && wasmWritableOffset(b, mg) === null)) {
-    return 'a slot shares its buffer with another tensor';
-  }
-  return null;
 }
 
 /** The step table, in the backend's heap, reused across steps. */
@@ -199,34 +180,5 @@ export const wasmSimdKernel: DenseKernel = {
     const { ptr, words } = tableFor(b, memory, updates.length);
     writeEntries(b, updates, words, ptr);
     kernels.step(form, s, ptr, updates.length);
-  },
-};
-
-function heapView(memory: WebAssembly.Memory, offset: number, n: number): Float32Array {
-  return new Float32Array(memory.buffer, offset, n);
-}
-
-export const wasmHeapJsKernel: DenseKernel = {
-  name: 'wasm-heap-js',
-  unsupportedReason: heapReason,
-  run(updates, form, s) {
-    const b = wasmBackend() as WasmBackendInternals;
-    const memory = wasmMemory(b) as WebAssembly.Memory;
-    for (const u of updates) {
-      const n = u.variable.size;
-      const view = (t: typeof u.grad) => heapView(memory, wasmOffset(b, t) as number, n);
-      const st: DenseState = {
-        w: view(u.variable), ms: view(u.slots.rms),
-        mom: u.slots.momentum ? view(u.slots.momentum) : undefined,
-        mg: u.slots.mg ? view(u.slots.mg) : undefined,
-      };
-      denseStep(form, s, view(u.grad), st);
-      markWritten(b, u.variable);
-      if (u.slots.handedOut !== false) {
-        markWritten(b, u.slots.rms);
-        if (u.slots.momentum) markWritten(b, u.slots.momentum);
-        if (u.slots.mg) markWritten(b, u.slots.mg);
-      }
-    }
   },
 };

@@ -4,7 +4,7 @@
  * always; the wasm kernel when clipping is folded in), and the clipping factors
  * both derive from the norms they measure.
  */
-import { globalScale, normDivisor, type FoldedClip } from '../clipping/scalar.js';
+import { globalScale, normDivisor, type FoldedClip } from '../../clipping/scalar.js';
 
 /**
  * Gradient elements per tile (128 KiB): the scratch and the tile's share of the

@@ -1,18 +1,14 @@
 /**
  * The fused SIMD kernels (wasm-src/*.ts), compiled once and instantiated once
  * per `WebAssembly.Memory` they work in: the wasm backend's heap, or a private
- * memory of the cpu kernel. One module per flavor (rmsprop.ts is TF 2.4's,
- * keras3.ts also holds the decoupled weight-decay pass); every module is a leaf
- * (checked at build time), so instantiating it on a live heap writes nothing.
+ * memory of the cpu kernel. One module per flavor (rules/simd.ts names their
+ * exports), one for the folded clipping and one for TF's sparse kernel; every
+ * module is a leaf (checked at build time), so instantiating it on a live heap
+ * writes nothing. A step is a list of calls, one per pass of the rule table.
  */
-import { hasDecoupledDecay } from '../../rules/dense.js';
-import type { StepScalars, UpdateForm } from '../../rules/types.js';
-import type { RowRule } from '../types.js';
-import {
-  RMSPROP_CLIP_SIMD_SHARED_WASM, RMSPROP_CLIP_SIMD_WASM, RMSPROP_KERAS3_SIMD_SHARED_WASM, RMSPROP_KERAS3_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM, RMSPROP_PYTORCH_SIMD_WASM,
-  RMSPROP_SIMD_SHARED_WASM, RMSPROP_SIMD_WASM, RMSPROP_SPARSE_SIMD_SHARED_WASM, RMSPROP_SPARSE_SIMD_WASM,
-  RMSPROP_TFJS_SIMD_SHARED_WASM, RMSPROP_TFJS_SIMD_WASM,
-} from './simd_bytes.generated.js';
+import { ALL_PASSES, densePasses } from '../../rules/table.js';
+import type { Pass, SimdModule, StepScalars, UpdateForm } from '../../rules/types.js';
+import { SIMD_MODULES } from './simd_bytes.generated.js';
 
 /** Bytes per table entry: six u32, `[w, g, ms, mom, mg, n]` (byte offsets, element count). */
 export const ENTRY_BYTES = 24;
@@ -36,12 +32,6 @@ export function writeEntry(
   words[e + 5] = n;
 }
 
-/** TF 2.4's sparse momentum kernel (wasm-src/sparse.ts): `(table, count, lr, rho, 1 − rho, momentum, epsilon)`. */
-interface SparseExports {
-  momentum: (table: number, count: number, lr: number, rho: number, omr: number, mu: number, eps: number) => void;
-  momentumCentered: SparseExports['momentum'];
-}
-
 interface ClipExports {
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
 }
@@ -51,14 +41,12 @@ export const CLIP_ENTRY_BYTES = 24;
 export const CLIP_ENTRY_WORDS = 6;
 
 /**
- * The exports a step may call, by number: a helper thread (helper_thread.ts) is
- * told what to call through shared memory, where a function cannot go. Each
+ * The exports a step may call, by number: a helper thread (cpu/helper_thread.ts)
+ * is told what to call through shared memory, where a function cannot go. Each
  * takes `(table, count, ...args)`.
  */
 export const KERNEL_EXPORTS: ReadonlyArray<readonly [ModuleName, string]> = [
-  ...(['keras2', 'keras3', 'tfjs', 'pytorch'] as const).flatMap((m) =>
-    ['plain', 'plainCentered', 'momentum', 'momentumCentered'].map((fn) => [m, fn] as const)),
-  ['keras3', 'decay'],
+  ...new Map(ALL_PASSES.flatMap((p) => p.simd.exports.map((fn) => [`${p.simd.module}.${fn}`, [p.simd.module, fn] as const]))).values(),
   ['clipping', 'apply'],
 ];
 const exportCode = (module: ModuleName, fn: string): number => KERNEL_EXPORTS.findIndex(([m, f]) => m === module && f === fn);
@@ -71,24 +59,14 @@ export interface KernelCall {
   readonly args: readonly number[];
 }
 
-/** The calls of one dense step of `form` (the decoupled weight-decay pass first, where there is one). */
+/** The calls that run `passes` (rules/table.ts) over a step table, in order. */
+export function passCalls(passes: readonly Pass[], centered: boolean, s: StepScalars): KernelCall[] {
+  return passes.map((p) => ({ code: exportCode(p.simd.module, p.simd.fn(centered)), onClipTable: false, args: p.simd.args(s) }));
+}
+
+/** The calls of one dense step of `form`. */
 export function stepCalls(form: UpdateForm, s: StepScalars): KernelCall[] {
-  const flavor = form.flavor ?? 'keras2';
-  const wd = s.weightDecay ?? 0;
-  const calls: KernelCall[] = [];
-  const call = (module: ModuleName, fn: string, args: number[]): void => { calls.push({ code: exportCode(module, fn), onClipTable: false, args }); };
-  if (hasDecoupledDecay(form, s)) call('keras3', 'decay', [s.lr, wd]);
-  const fn = form.path === 'momentum'
-    ? (form.centered ? 'momentumCentered' : 'momentum')
-    : (form.centered ? 'plainCentered' : 'plain');
-  if (flavor === 'keras2') {
-    call('keras2', fn, form.path === 'momentum'
-      ? [s.lr, s.oneMinusRho, s.momentum, s.epsilon]
-      : [s.lr, s.rho, s.oneMinusRho, s.epsilon]);
-  } else {
-    call(flavor, fn, [s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon, wd]);
-  }
-  return calls;
+  return passCalls(densePasses(form, s), form.centered, s);
 }
 
 /** The call that clips the gradients of a clipping table in place: x ↦ clip(x, lo, hi) · cn/dn · scale. */
@@ -105,10 +83,6 @@ export interface SimdKernels {
   call(calls: readonly KernelCall[], table: number, clipTable: number, count: number): void;
   /** Σ x² per clipping entry (x clipped by lo/hi, cn/dn) as float64 at `out + 8k`. */
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
-  /** TF 2.4's sparse momentum kernel on `count` entries, each one row (wasm-src/sparse.ts). */
-  sparseMomentum(centered: boolean, s: StepScalars, table: number, count: number): void;
-  /** `count` entries that are each one row of a sparse step, with the row's `rule`. */
-  rows(rule: RowRule, form: UpdateForm, s: StepScalars, table: number, count: number): void;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -119,14 +93,8 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-const SOURCES = {
-  keras2: [RMSPROP_SIMD_WASM, RMSPROP_SIMD_SHARED_WASM],
-  keras3: [RMSPROP_KERAS3_SIMD_WASM, RMSPROP_KERAS3_SIMD_SHARED_WASM],
-  tfjs: [RMSPROP_TFJS_SIMD_WASM, RMSPROP_TFJS_SIMD_SHARED_WASM],
-  pytorch: [RMSPROP_PYTORCH_SIMD_WASM, RMSPROP_PYTORCH_SIMD_SHARED_WASM],
-  clipping: [RMSPROP_CLIP_SIMD_WASM, RMSPROP_CLIP_SIMD_SHARED_WASM],
-  sparse: [RMSPROP_SPARSE_SIMD_WASM, RMSPROP_SPARSE_SIMD_SHARED_WASM],
-} as const;
+// Typed by the rule table's module names: a pass naming a module wasm-src/ lacks does not compile.
+const SOURCES: Readonly<Record<SimdModule | 'clipping', readonly [string, string]>> = SIMD_MODULES;
 export type ModuleName = keyof typeof SOURCES;
 
 let modules: Record<ModuleName, { plain: WebAssembly.Module; shared: WebAssembly.Module }> | null = null;
@@ -190,15 +158,6 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
     memory,
     sumSquares(table, count, lo, hi, out) {
       if (count > 0) (exportsOf('clipping') as unknown as ClipExports).sumSquares(table, count, lo, hi, out);
-    },
-    rows(rule, form, s, table, count) {
-      if (rule === 'dense') this.step(form, s, table, count);
-      else this.sparseMomentum(form.centered, s, table, count);
-    },
-    sparseMomentum(centered, s, table, count) {
-      if (count === 0) return;
-      const x = exportsOf('sparse') as unknown as SparseExports;
-      (centered ? x.momentumCentered : x.momentum)(table, count, s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon);
     },
     step(form, s, table, count) {
       this.call(stepCalls(form, s), table, 0, count);

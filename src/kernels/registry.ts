@@ -1,0 +1,71 @@
+/**
+ * The kernels of each backend, registered in one list per backend (like
+ * tfjs-backend-*'s register_all_kernels.ts): dense kernels and sparse-row
+ * kernels, fastest first. The op chain ends every list: it runs anywhere.
+ * A backend kernel is added here and nowhere else.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { cpuInplaceRows, cpuKernel } from './cpu/inplace.js';
+import { cpuSimdKernel, cpuSimdRows } from './cpu/simd.js';
+import { tfopsKernel } from './tfops/dense.js';
+import { tfopsRows } from './tfops/rows.js';
+import type { DenseKernel, RowKernel, SlotSet } from './types.js';
+import { wasmHeapJsKernel, wasmHeapRows } from './wasm/heap_js.js';
+import { wasmSimdRows } from './wasm/rows.js';
+import { wasmSimdKernel } from './wasm/simd.js';
+
+interface BackendKernels {
+  /** Fused or in-place dense kernels, fastest first. */
+  readonly dense: readonly DenseKernel[];
+  /** Row kernels, fastest first; the reference loops among them stay when fast kernels are off. */
+  readonly rows: readonly RowKernel[];
+}
+
+const REGISTRY = new Map<string, BackendKernels>([
+  ['cpu', { dense: [cpuSimdKernel, cpuKernel], rows: [cpuSimdRows, cpuInplaceRows] }],
+  ['wasm', { dense: [wasmSimdKernel, wasmHeapJsKernel], rows: [wasmSimdRows, wasmHeapRows] }],
+]);
+
+let fastKernelsEnabled = true;
+const cache = new Map<string, { dense: readonly DenseKernel[]; rows: readonly RowKernel[] }>();
+
+/**
+ * Turns the fast kernels off (dense updates take the op chain, sparse rows the
+ * reference loops where they can run in place) or back on. For tests and for
+ * bisecting a suspected kernel problem; returns the previous setting.
+ */
+export function setFastKernelsEnabled(enabled: boolean): boolean {
+  const previous = fastKernelsEnabled;
+  fastKernelsEnabled = enabled;
+  cache.clear();
+  return previous;
+}
+
+function kernelsOf(backend: string): { dense: readonly DenseKernel[]; rows: readonly RowKernel[] } {
+  let lists = cache.get(backend);
+  if (lists === undefined) {
+    const registered = REGISTRY.get(backend) ?? { dense: [], rows: [] };
+    lists = {
+      dense: [...(fastKernelsEnabled ? registered.dense : []), tfopsKernel],
+      rows: [...registered.rows.filter((k) => fastKernelsEnabled || k.reference === true), tfopsRows],
+    };
+    cache.set(backend, lists);
+  }
+  return lists;
+}
+
+/** The dense kernels for `backend`, fastest first, ending with the op chain. */
+export function denseKernels(backend: string): readonly DenseKernel[] {
+  return kernelsOf(backend).dense;
+}
+
+/** The sparse-row kernels for `backend`, fastest first, ending with the op chain's gather and scatter. */
+export function rowKernels(backend: string): readonly RowKernel[] {
+  return kernelsOf(backend).rows;
+}
+
+/** Lets every kernel hand back what it holds for these variables (their optimizer is being disposed). */
+export function releaseKernelState(entries: Iterable<readonly [tf.Variable, SlotSet]>): void {
+  const kernels = new Set([...REGISTRY.values()].flatMap((k) => k.dense));
+  for (const [variable, slots] of entries) for (const k of kernels) k.release?.(variable, slots);
+}

@@ -1,0 +1,42 @@
+/**
+ * Optimizer configs as Keras and TF.js write them: camelCase from `getConfig`,
+ * or snake_case from Python Keras, possibly with TF.js's injected
+ * `customObjects`, turned into constructor options.
+ */
+import { camelCaseKeys, show } from '../util/config_keys.js';
+import { deserialize as deserializeSchedule, isSerializedSchedule } from '../schedules/learning_rate_schedule.js';
+
+/**
+ * Keys that Keras 3 (and Keras 2.11+) write into an optimizer config. They are
+ * accepted by `fromConfig` while they hold their inert default, so a config
+ * written by a newer Keras loads; an active value is an error, never ignored.
+ */
+const INERT_KERAS_KEYS: Readonly<Record<string, (v: unknown) => boolean>> = {
+  useEma: (v) => v == null || v === false,
+  emaMomentum: () => true,
+  emaOverwriteFrequency: (v) => v == null,
+  lossScaleFactor: (v) => v == null || v === 1,
+  gradientAccumulationSteps: (v) => v == null || v === 1,
+  jitCompile: () => true,
+  isLegacyOptimizer: () => true,
+};
+
+/** Constructor options from a config; `where` names the method in messages (`RMSprop.fromConfig`). */
+export function optionsFromConfig(where: string, config: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const c = camelCaseKeys(config, where);
+  delete c.customObjects;
+  for (const [key, isInert] of Object.entries(INERT_KERAS_KEYS)) {
+    if (!(key in c)) continue;
+    if (!isInert(c[key])) {
+      throw new TypeError(`${where}: \`${key}\` = ${show(c[key])} is not supported by this optimizer`);
+    }
+    delete c[key];
+  }
+  for (const key of ['clipnorm', 'clipvalue', 'globalClipnorm'] as const) {
+    if (c[key] === null) delete c[key];
+  }
+  for (const key of ['learningRate', 'lr'] as const) {
+    if (isSerializedSchedule(c[key])) c[key] = deserializeSchedule(c[key]);
+  }
+  return c;
+}

@@ -1,0 +1,59 @@
+/**
+ * The rule table: one entry per flavor × path, each a `Rule` whose update pass
+ * carries its three forms (float32 loops, tensor ops, SIMD export). The
+ * reference loops, the op chain and the SIMD kernels all read it; a new flavor
+ * is its rule file, its wasm-src module and one entry here (and a row in
+ * flavors.ts, which documents the differences).
+ */
+import type { Flavor } from './flavors.js';
+import { FLAVOR_SPECS } from './flavors.js';
+import { KERAS2_MOMENTUM, KERAS2_PLAIN } from './keras2.js';
+import { KERAS3_MOMENTUM, KERAS3_PLAIN } from './keras3.js';
+import { PYTORCH_MOMENTUM, PYTORCH_PLAIN } from './pytorch.js';
+import { TFJS } from './tfjs.js';
+import type { DensePath, Pass, Rule, StepScalars, UpdateForm } from './types.js';
+import { DECOUPLED_DECAY } from './weight_decay.js';
+
+export const RULES: Readonly<Record<Flavor, Readonly<Record<DensePath, Rule>>>> = {
+  keras2: { plain: KERAS2_PLAIN, momentum: KERAS2_MOMENTUM },
+  keras3: { plain: KERAS3_PLAIN, momentum: KERAS3_MOMENTUM },
+  pytorch: { plain: PYTORCH_PLAIN, momentum: PYTORCH_MOMENTUM },
+  // TF.js always takes its momentum form (the optimizer gives 'tfjs' the momentum path).
+  tfjs: { plain: TFJS, momentum: TFJS },
+};
+
+export function ruleOf(form: UpdateForm): Rule {
+  return RULES[form.flavor ?? 'keras2'][form.path];
+}
+
+/** Whether a step of this form and these scalars starts with a decoupled weight-decay pass. */
+export function hasDecoupledDecay(form: UpdateForm, s: StepScalars): boolean {
+  return (s.weightDecay ?? 0) !== 0 && FLAVOR_SPECS[form.flavor ?? 'keras2'].weightDecay === 'decoupled';
+}
+
+/**
+ * How a sparse row is updated: `'dense'` is the form's dense rule on the row
+ * (what applying the densified gradient does to it); `'sparse'` is the
+ * framework's own sparse kernel where the rule has one (TF 2.4's momentum path),
+ * else the dense rule too.
+ */
+export type RowRule = 'dense' | 'sparse';
+
+/** The passes of one dense step, in order: the decoupled weight decay where there is one, then the update. */
+export function densePasses(form: UpdateForm, s: StepScalars): Pass[] {
+  const update = ruleOf(form).update;
+  return hasDecoupledDecay(form, s) ? [DECOUPLED_DECAY, update] : [update];
+}
+
+/** The passes of one sparse row step: as `densePasses`, with the rule's own sparse kernel for `'sparse'` rows. */
+export function rowPasses(form: UpdateForm, s: StepScalars, row: RowRule): Pass[] {
+  const rule = ruleOf(form);
+  const update = row === 'sparse' ? rule.sparse ?? rule.update : rule.update;
+  return hasDecoupledDecay(form, s) ? [DECOUPLED_DECAY, update] : [update];
+}
+
+/** Every pass of the table, for the SIMD kernels' call codes. */
+export const ALL_PASSES: readonly Pass[] = [
+  DECOUPLED_DECAY,
+  ...new Set(Object.values(RULES).flatMap((byPath) => Object.values(byPath).flatMap((r) => (r.sparse ? [r.update, r.sparse] : [r.update])))),
+];
