@@ -18,39 +18,10 @@
 
 import { ENTRY, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
 
-// Momentum path, ApplyRMSProp:
-//   ms += (g² − ms)·(1 − ρ);  mom = mom·μ + (g·lr)/√(ms + ε);  w −= mom
-export function momentum(table: usize, count: i32, lr: f32, omr: f32, mu: f32, eps: f32): void {
-  const vlr = f32x4.splat(lr), vomr = f32x4.splat(omr), vmu = f32x4.splat(mu), veps = f32x4.splat(eps);
-  for (let k = 0; k < count; k++) {
-    const e = table + <usize>k * ENTRY;
-    const w = w_(e), g = g_(e), ms = ms_(e), mom = mom_(e), n = n_(e) << 2;
-    const n4 = n & ~<usize>15;
-    let i: usize = 0;
-    for (; i < n4; i += 16) {
-      const gi = ld(g + i);
-      const m = f32x4.add(ld(ms + i), f32x4.mul(f32x4.sub(f32x4.mul(gi, gi), ld(ms + i)), vomr));
-      st(ms + i, m);
-      const d = f32x4.add(m, veps);
-      const mo = f32x4.add(f32x4.mul(ld(mom + i), vmu), f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d)));
-      st(mom + i, mo);
-      st(w + i, f32x4.sub(ld(w + i), mo));
-    }
-    for (; i < n; i += 4) {
-      const gi = load<f32>(g + i);
-      const m = load<f32>(ms + i) + (gi * gi - load<f32>(ms + i)) * omr;
-      store<f32>(ms + i, m);
-      const mo = load<f32>(mom + i) * mu + (gi * lr) / Mathf.sqrt(m + eps);
-      store<f32>(mom + i, mo);
-      store<f32>(w + i, load<f32>(w + i) - mo);
-    }
-  }
-}
-
-// Momentum path, ApplyCenteredRMSProp:
-//   ms += (g² − ms)·(1 − ρ);  mg += (g − mg)·(1 − ρ)
-//   mom = mom·μ + (g·lr)/√((ms − mg²) + ε);  w −= mom
-export function momentumCentered(table: usize, count: i32, lr: f32, omr: f32, mu: f32, eps: f32): void {
+// Momentum path, ApplyRMSProp / ApplyCenteredRMSProp:
+//   ms += (g² − ms)·(1 − ρ);  mg += (g − mg)·(1 − ρ)                 (centered)
+//   d = (ms − mg²) + ε | ms + ε;  mom = mom·μ + (g·lr)/√d;  w −= mom
+@inline function momentumBody(table: usize, count: i32, lr: f32, omr: f32, mu: f32, eps: f32, centered: bool): void {
   const vlr = f32x4.splat(lr), vomr = f32x4.splat(omr), vmu = f32x4.splat(mu), veps = f32x4.splat(eps);
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * ENTRY;
@@ -62,10 +33,15 @@ export function momentumCentered(table: usize, count: i32, lr: f32, omr: f32, mu
       const ms0 = ld(ms + i);
       const m = f32x4.add(ms0, f32x4.mul(f32x4.sub(f32x4.mul(gi, gi), ms0), vomr));
       st(ms + i, m);
-      const mg0 = ld(mg + i);
-      const a = f32x4.add(mg0, f32x4.mul(f32x4.sub(gi, mg0), vomr));
-      st(mg + i, a);
-      const d = f32x4.add(f32x4.sub(m, f32x4.mul(a, a)), veps);
+      let d: v128;
+      if (centered) {
+        const mg0 = ld(mg + i);
+        const a = f32x4.add(mg0, f32x4.mul(f32x4.sub(gi, mg0), vomr));
+        st(mg + i, a);
+        d = f32x4.add(f32x4.sub(m, f32x4.mul(a, a)), veps);
+      } else {
+        d = f32x4.add(m, veps);
+      }
       const mo = f32x4.add(f32x4.mul(ld(mom + i), vmu), f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d)));
       st(mom + i, mo);
       st(w + i, f32x4.sub(ld(w + i), mo));
@@ -74,9 +50,15 @@ export function momentumCentered(table: usize, count: i32, lr: f32, omr: f32, mu
       const gi = load<f32>(g + i);
       const m = load<f32>(ms + i) + (gi * gi - load<f32>(ms + i)) * omr;
       store<f32>(ms + i, m);
-      const a = load<f32>(mg + i) + (gi - load<f32>(mg + i)) * omr;
-      store<f32>(mg + i, a);
-      const mo = load<f32>(mom + i) * mu + (gi * lr) / Mathf.sqrt((m - a * a) + eps);
+      let d: f32;
+      if (centered) {
+        const a = load<f32>(mg + i) + (gi - load<f32>(mg + i)) * omr;
+        store<f32>(mg + i, a);
+        d = (m - a * a) + eps;
+      } else {
+        d = m + eps;
+      }
+      const mo = load<f32>(mom + i) * mu + (gi * lr) / Mathf.sqrt(d);
       store<f32>(mom + i, mo);
       store<f32>(w + i, load<f32>(w + i) - mo);
     }
@@ -84,33 +66,9 @@ export function momentumCentered(table: usize, count: i32, lr: f32, omr: f32, mu
 }
 
 // Plain path (momentum == 0, Python ops of _resource_apply_dense):
-//   ms = ρ·ms + (1 − ρ)·g²;  w −= (lr·g)/(√ms + ε)
-export function plain(table: usize, count: i32, lr: f32, rho: f32, omr: f32, eps: f32): void {
-  const vlr = f32x4.splat(lr), vrho = f32x4.splat(rho), vomr = f32x4.splat(omr), veps = f32x4.splat(eps);
-  for (let k = 0; k < count; k++) {
-    const e = table + <usize>k * ENTRY;
-    const w = w_(e), g = g_(e), ms = ms_(e), n = n_(e) << 2;
-    const n4 = n & ~<usize>15;
-    let i: usize = 0;
-    for (; i < n4; i += 16) {
-      const gi = ld(g + i);
-      const m = f32x4.add(f32x4.mul(vrho, ld(ms + i)), f32x4.mul(vomr, f32x4.mul(gi, gi)));
-      st(ms + i, m);
-      const upd = f32x4.div(f32x4.mul(vlr, gi), f32x4.add(f32x4.sqrt(m), veps));
-      st(w + i, f32x4.sub(ld(w + i), upd));
-    }
-    for (; i < n; i += 4) {
-      const gi = load<f32>(g + i);
-      const m = rho * load<f32>(ms + i) + omr * (gi * gi);
-      store<f32>(ms + i, m);
-      store<f32>(w + i, load<f32>(w + i) - (lr * gi) / (Mathf.sqrt(m) + eps));
-    }
-  }
-}
-
-// Plain path, centered:
-//   ms = ρ·ms + (1 − ρ)·g²;  mg = ρ·mg + (1 − ρ)·g;  w −= (lr·g)/(√(ms − mg²) + ε)
-export function plainCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, eps: f32): void {
+//   ms = ρ·ms + (1 − ρ)·g²;  mg = ρ·mg + (1 − ρ)·g                      (centered)
+//   w −= (lr·g)/(√(ms − mg²) + ε) | (lr·g)/(√ms + ε)
+@inline function plainBody(table: usize, count: i32, lr: f32, rho: f32, omr: f32, eps: f32, centered: bool): void {
   const vlr = f32x4.splat(lr), vrho = f32x4.splat(rho), vomr = f32x4.splat(omr), veps = f32x4.splat(eps);
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * ENTRY;
@@ -121,18 +79,31 @@ export function plainCentered(table: usize, count: i32, lr: f32, rho: f32, omr: 
       const gi = ld(g + i);
       const m = f32x4.add(f32x4.mul(vrho, ld(ms + i)), f32x4.mul(vomr, f32x4.mul(gi, gi)));
       st(ms + i, m);
-      const a = f32x4.add(f32x4.mul(vrho, ld(mg + i)), f32x4.mul(vomr, gi));
-      st(mg + i, a);
-      const upd = f32x4.div(f32x4.mul(vlr, gi), f32x4.add(f32x4.sqrt(f32x4.sub(m, f32x4.mul(a, a))), veps));
+      let d = m;
+      if (centered) {
+        const a = f32x4.add(f32x4.mul(vrho, ld(mg + i)), f32x4.mul(vomr, gi));
+        st(mg + i, a);
+        d = f32x4.sub(m, f32x4.mul(a, a));
+      }
+      const upd = f32x4.div(f32x4.mul(vlr, gi), f32x4.add(f32x4.sqrt(d), veps));
       st(w + i, f32x4.sub(ld(w + i), upd));
     }
     for (; i < n; i += 4) {
       const gi = load<f32>(g + i);
       const m = rho * load<f32>(ms + i) + omr * (gi * gi);
       store<f32>(ms + i, m);
-      const a = rho * load<f32>(mg + i) + omr * gi;
-      store<f32>(mg + i, a);
-      store<f32>(w + i, load<f32>(w + i) - (lr * gi) / (Mathf.sqrt(m - a * a) + eps));
+      let d = m;
+      if (centered) {
+        const a = rho * load<f32>(mg + i) + omr * gi;
+        store<f32>(mg + i, a);
+        d = m - a * a;
+      }
+      store<f32>(w + i, load<f32>(w + i) - (lr * gi) / (Mathf.sqrt(d) + eps));
     }
   }
 }
+
+export function momentum(table: usize, count: i32, lr: f32, omr: f32, mu: f32, eps: f32): void { momentumBody(table, count, lr, omr, mu, eps, false); }
+export function momentumCentered(table: usize, count: i32, lr: f32, omr: f32, mu: f32, eps: f32): void { momentumBody(table, count, lr, omr, mu, eps, true); }
+export function plain(table: usize, count: i32, lr: f32, rho: f32, omr: f32, eps: f32): void { plainBody(table, count, lr, rho, omr, eps, false); }
+export function plainCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, eps: f32): void { plainBody(table, count, lr, rho, omr, eps, true); }

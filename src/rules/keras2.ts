@@ -8,7 +8,7 @@
 // A module-local binding: an imported one is a property read per call in
 // CommonJS builds and transpiled tests, which costs more than the arithmetic.
 const f32 = Math.fround;
-import { simdCall } from './simd.js';
+import { simdCall } from './define.js';
 import type { DenseState, OpChain, Pass, Rule, StepScalars, UpdateForm } from './types.js';
 
 /**

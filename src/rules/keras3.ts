@@ -7,8 +7,8 @@
  */
 // Module-local on purpose: an imported binding is a getter per call in transpiled code.
 const f32 = Math.fround;
-import { FULL_ARGS, simdCall } from './simd.js';
-import type { DenseState, OpChain, Rule, StepScalars } from './types.js';
+import { flavorRule } from './define.js';
+import type { DenseState, OpChain, StepScalars } from './types.js';
 
 /**
  *   ms  = ρ·ms + (1 − ρ)·g²
@@ -67,23 +67,5 @@ function keras3Ops(momentumPath: boolean): OpChain {
   };
 }
 
-// Keras 3 computes `ρ·ms + (1 − ρ)·0` for a zero gradient on every path.
-export const KERAS3_PLAIN: Rule = {
-  update: {
-    name: 'keras3 plain',
-    loop: (s, centered, g, st, start, end, gShift) => keras3Step(s, false, centered, g, st, start, end, gShift),
-    ops: keras3Ops(false),
-    simd: simdCall('keras3', 'plain', FULL_ARGS),
-  },
-  idleDecay: (s) => s.rho,
-};
-
-export const KERAS3_MOMENTUM: Rule = {
-  update: {
-    name: 'keras3 momentum',
-    loop: (s, centered, g, st, start, end, gShift) => keras3Step(s, true, centered, g, st, start, end, gShift),
-    ops: keras3Ops(true),
-    simd: simdCall('keras3', 'momentum', FULL_ARGS),
-  },
-  idleDecay: (s) => s.rho,
-};
+export const KERAS3_PLAIN = flavorRule('keras3', 'plain', keras3Step, keras3Ops);
+export const KERAS3_MOMENTUM = flavorRule('keras3', 'momentum', keras3Step, keras3Ops);

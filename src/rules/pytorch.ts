@@ -10,8 +10,8 @@
  */
 // Module-local on purpose: an imported binding is a getter per call in transpiled code.
 const f32 = Math.fround;
-import { FULL_ARGS, simdCall } from './simd.js';
-import type { DenseState, OpChain, Rule, StepScalars } from './types.js';
+import { flavorRule } from './define.js';
+import type { DenseState, OpChain, StepScalars } from './types.js';
 
 const F64 = new Float64Array(1);
 // Little-endian: word 0 holds the low mantissa bits (every platform TF.js runs on).
@@ -110,23 +110,5 @@ function pytorchOps(momentumPath: boolean): OpChain {
   };
 }
 
-// PyTorch computes `ms·α + (1 − α)·0·0` for a zero gradient.
-export const PYTORCH_PLAIN: Rule = {
-  update: {
-    name: 'pytorch plain',
-    loop: (s, centered, g, st, start, end, gShift) => pytorchStep(s, false, centered, g, st, start, end, gShift),
-    ops: pytorchOps(false),
-    simd: simdCall('pytorch', 'plain', FULL_ARGS),
-  },
-  idleDecay: (s) => s.rho,
-};
-
-export const PYTORCH_MOMENTUM: Rule = {
-  update: {
-    name: 'pytorch momentum',
-    loop: (s, centered, g, st, start, end, gShift) => pytorchStep(s, true, centered, g, st, start, end, gShift),
-    ops: pytorchOps(true),
-    simd: simdCall('pytorch', 'momentum', FULL_ARGS),
-  },
-  idleDecay: (s) => s.rho,
-};
+export const PYTORCH_PLAIN = flavorRule('pytorch', 'plain', pytorchStep, pytorchOps);
+export const PYTORCH_MOMENTUM = flavorRule('pytorch', 'momentum', pytorchStep, pytorchOps);

@@ -8,8 +8,8 @@
  */
 // Module-local on purpose: an imported binding is a getter per call in transpiled code.
 const f32 = Math.fround;
-import { FULL_ARGS, simdCall } from './simd.js';
-import type { DenseState, OpChain, Rule, StepScalars } from './types.js';
+import { flavorRule } from './define.js';
+import type { DenseState, OpChain, StepScalars } from './types.js';
 
 /**
  *   ms  = ms·ρ + g²·(1 − ρ)
@@ -58,12 +58,5 @@ const tfjsOps: OpChain = (o, k, centered, g, st) => {
 };
 
 /** Every 'tfjs' step takes this rule: TF.js keeps its momentum form even for momentum 0. */
-export const TFJS: Rule = {
-  update: {
-    name: 'tfjs',
-    loop: (s, centered, g, st, start, end, gShift) => tfjsStep(s, centered, g, st, start, end, gShift),
-    ops: tfjsOps,
-    simd: simdCall('tfjs', 'momentum', FULL_ARGS),
-  },
-  idleDecay: (s) => s.rho,
-};
+export const TFJS = flavorRule('tfjs', 'momentum', (s, _momentumPath, centered, g, st, start, end, gShift) =>
+  tfjsStep(s, centered, g, st, start, end, gShift), () => tfjsOps);

@@ -5,6 +5,8 @@
  * the row is next touched or read. Each step's decay and momentum factors are
  * recorded, so functions for rho or momentum are caught up exactly too.
  */
+import { FactorHistory } from './factor_history.js';
+
 export interface CatchUp {
   /** Product of the accumulators' decay factors over the missed steps. */
   readonly decay: number;
@@ -32,11 +34,10 @@ export class RowClock {
   /** Steps this variable has taken. */
   step = 0;
   readonly last: Int32Array;
-  private first: { decay: number; mu: number } | null = null;
-  /** `decay^(2^j)` and `mu^(2^j)`, so a power costs a few multiplies (Math.pow costs ~100 ns). */
+  /** Each step's decay and momentum factors. */
+  private readonly history = new FactorHistory();
+  /** `decay^(2^j)` and `mu^(2^j)` of the first step, so a power costs a few multiplies (Math.pow costs ~100 ns). */
   private squares: { decay: Float64Array; mu: Float64Array } | null = null;
-  /** Per-step factors, kept only once they stop being all equal (rho or momentum given as functions). */
-  private history: { decays: number[]; mus: number[] } | null = null;
 
   constructor(readonly rows: number) {
     this.last = new Int32Array(rows);
@@ -44,17 +45,8 @@ export class RowClock {
 
   /** Records the factors of the step being taken, then advances the count. */
   advance(decay: number, mu: number): void {
-    if (this.first === null) {
-      this.first = { decay, mu };
-      this.squares = { decay: repeatedSquares(decay), mu: repeatedSquares(mu) };
-    }
-    if (this.history === null && (decay !== this.first.decay || mu !== this.first.mu)) {
-      this.history = { decays: new Array<number>(this.step).fill(this.first.decay), mus: new Array<number>(this.step).fill(this.first.mu) };
-    }
-    if (this.history !== null) {
-      this.history.decays.push(decay);
-      this.history.mus.push(mu);
-    }
+    this.squares ??= { decay: repeatedSquares(decay), mu: repeatedSquares(mu) };
+    this.history.record(decay, mu);
     this.step++;
   }
 
@@ -67,8 +59,8 @@ export class RowClock {
     const k = to - from;
     if (k <= 0) {
       out.decay = 1; out.muPow = 1; out.muSum = 0;
-    } else if (this.history === null) {
-      const { mu } = this.first as { decay: number; mu: number };
+    } else if (this.history.steps === null) {
+      const mu = (this.history.first as readonly [number, number])[1];
       const sq = this.squares as { decay: Float64Array; mu: Float64Array };
       out.decay = power(sq.decay, k);
       out.muPow = power(sq.mu, k);
@@ -77,7 +69,7 @@ export class RowClock {
       let decay = 1;
       let muPow = 1;
       let muSum = 0;
-      const { decays, mus } = this.history;
+      const [decays, mus] = this.history.steps;
       for (let t = from; t < to; t++) {
         decay *= decays[t];
         muPow *= mus[t];

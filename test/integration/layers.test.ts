@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { RMSprop, type RMSpropOptions } from '../../src/index.js';
-import { assertBitEqual, BACKENDS, tf, useBackend } from '../support/tf.js';
+import { assertBitEqual, BACKENDS, tf, useBackend, saveWithOptimizer } from '../support/tf.js';
 
 function buildModel(): tf.LayersModel {
   return tf.sequential({
@@ -73,12 +73,7 @@ for (const backend of BACKENDS) {
         const first = buildModel();
         first.compile({ optimizer: make(), loss: 'meanSquaredError' });
         await first.fit(x, y, { ...fitArgs, epochs: 2 });
-        let artifacts: tf.io.ModelArtifacts | undefined;
-        await first.save(tf.io.withSaveHandler(async (a) => {
-          artifacts = a;
-          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-        }), { includeOptimizer: true });
-        assert.ok(artifacts);
+        const artifacts = await saveWithOptimizer(first);
         const optimizerSpecs = (artifacts.weightSpecs ?? []).filter((s) => s.group === 'optimizer').map((s) => s.name);
         assert.equal(optimizerSpecs[0], 'iter');
         assert.ok(optimizerSpecs.slice(1).every((n) => /\/(rms|momentum|mg)$/.test(n)));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { embeddingLookup, IndexedSlices, RMSprop, type RMSpropOptions } from '../../src/index.js';
 import { SparseEmbedding } from '../../src/layers/index.js';
-import { assertClose, BACKENDS, tf, useBackend } from '../support/tf.js';
+import { assertClose, BACKENDS, tf, useBackend, saveWithOptimizer } from '../support/tf.js';
 
 function spyGradients(opt: RMSprop): Array<{ sparse: boolean; shape: number[] }> {
   const seen: Array<{ sparse: boolean; shape: number[] }> = [];
@@ -157,12 +157,8 @@ for (const backend of BACKENDS) {
       const first = build();
       first.compile({ optimizer: make(), loss: 'meanSquaredError' });
       await first.fit(x, y, fitArgs);
-      let artifacts: tf.io.ModelArtifacts | undefined;
-      await first.save(tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }), { includeOptimizer: true });
-      const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+      const artifacts = await saveWithOptimizer(first);
+      const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
       assert.ok(loaded.layers[0] instanceof SparseEmbedding, 'the layer comes back as SparseEmbedding');
       assert.ok(loaded.optimizer instanceof RMSprop && loaded.optimizer.sparseMode === 'dense-equivalent');
       await loaded.fit(x, y, fitArgs);

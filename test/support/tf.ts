@@ -50,3 +50,14 @@ export function assertBitEqual(actual: Float32Array, expected: Float32Array, wha
     if (a[i] !== e[i]) throw new Error(`${what}[${i}]: got ${actual[i]}, expected ${expected[i]} (bits differ)`);
   }
 }
+
+/** What `model.save(..., { includeOptimizer: true })` writes, kept in memory. */
+export async function saveWithOptimizer(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    artifacts = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }), { includeOptimizer: true });
+  if (artifacts === undefined) throw new Error('model.save wrote nothing');
+  return artifacts;
+}

@@ -105,27 +105,30 @@ export function markEntryWritten(b: WasmBackendInternals, d: WasmTensorData, siz
 /** Why `u` cannot be updated in place on the wasm heap, or null. */
 export function heapReason(u: DenseUpdate): string | null {
   const b = wasmBackend();
-  if (b === null) return 'the wasm backend internals are not reachable';
-  if (wasmMemory(b) === null) return 'the wasm heap is not reachable in this tfjs-backend-wasm build';
-  if (u.variable.dtype !== 'float32') return `dtype ${u.variable.dtype}`;
-  if (wasmOffset(b, u.grad) === null) return 'the gradient is not a float32 tensor held by the wasm backend';
+  const why = reachReason(b, u);
+  if (why !== null) return why;
+  if (wasmOffset(b as WasmBackendInternals, u.grad) === null) return 'the gradient is not a float32 tensor held by the wasm backend';
   if (u.grad.size !== u.variable.size) return 'the gradient and the variable differ in size';
-  if (wasmWritableOffset(b, u.variable) === null) return 'the variable shares its buffer with another tensor';
-  const { rms, momentum, mg } = u.slots;
-  if (wasmWritableOffset(b, rms) === null || (momentum && wasmWritableOffset(b, momentum) === null) ||
-      (mg && wasmWritableOffset(b, mg) === null)) {
-    return 'a slot shares its buffer with another tensor';
-  }
-  return null;
+  return writeReason(b as WasmBackendInternals, u, 'variable');
 }
 
 /** Why the rows of `target` cannot be updated in place on the wasm heap, or null. */
 export function rowsHeapReason(target: RowTarget): string | null {
   const b = wasmBackend();
+  return reachReason(b, target) ?? writeReason(b as WasmBackendInternals, target, 'table');
+}
+
+/** Why the heap or a float32 variable on it cannot be reached, or null. */
+function reachReason(b: WasmBackendInternals | null, target: RowTarget): string | null {
   if (b === null) return 'the wasm backend internals are not reachable';
   if (wasmMemory(b) === null) return 'the wasm heap is not reachable in this tfjs-backend-wasm build';
   if (target.variable.dtype !== 'float32') return `dtype ${target.variable.dtype}`;
-  if (wasmWritableOffset(b, target.variable) === null) return 'the table shares its buffer with another tensor';
+  return null;
+}
+
+/** Why a variable (`what` in the message) or one of its slots cannot be written in place, or null. */
+function writeReason(b: WasmBackendInternals, target: RowTarget, what: string): string | null {
+  if (wasmWritableOffset(b, target.variable) === null) return `the ${what} shares its buffer with another tensor`;
   const { rms, momentum, mg } = target.slots;
   if (wasmWritableOffset(b, rms) === null || (momentum && wasmWritableOffset(b, momentum) === null) ||
       (mg && wasmWritableOffset(b, mg) === null)) {
