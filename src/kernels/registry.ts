@@ -27,6 +27,7 @@ const REGISTRY = new Map<string, BackendKernels>([
 ]);
 
 let fastKernelsEnabled = true;
+let opChainOnly = false;
 const cache = new Map<string, { dense: readonly DenseKernel[]; rows: readonly RowKernel[] }>();
 
 /**
@@ -41,10 +42,22 @@ export function setFastKernelsEnabled(enabled: boolean): boolean {
   return previous;
 }
 
+/**
+ * Every update and every sparse row takes the op chain, as on a backend with no
+ * kernels of its own (webgl, webgpu): for tests of that path on cpu and wasm.
+ * Returns the previous setting.
+ */
+export function setOpChainOnly(on: boolean): boolean {
+  const previous = opChainOnly;
+  opChainOnly = on;
+  cache.clear();
+  return previous;
+}
+
 function kernelsOf(backend: string): { dense: readonly DenseKernel[]; rows: readonly RowKernel[] } {
   let lists = cache.get(backend);
   if (lists === undefined) {
-    const registered = REGISTRY.get(backend) ?? { dense: [], rows: [] };
+    const registered = (opChainOnly ? undefined : REGISTRY.get(backend)) ?? { dense: [], rows: [] };
     lists = {
       dense: [...(fastKernelsEnabled ? registered.dense : []), tfopsKernel],
       rows: [...registered.rows.filter((k) => fastKernelsEnabled || k.reference === true), tfopsRows],

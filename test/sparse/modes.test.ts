@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { IndexedSlices, RMSprop, type SparseMode } from '../../src/index.js';
+import { setOpChainOnly } from '../../src/kernels/registry.js';
 import { assertClose, BACKENDS, tf, useBackend } from '../support/tf.js';
 import { rng } from '../support/random.js';
 import { newState, step, type OracleConfig } from './oracle.js';
@@ -20,14 +21,14 @@ const STEPS = 300;
  * touched now and then, rows 30–37 only in the first and last 20 steps (idle
  * for ~260 steps), rows 38–39 never. Gradient magnitudes span 1e-3 to 10.
  */
-function makeSteps(seed: number): Array<{ indices: number[]; values: number[] }> {
+function makeSteps(seed: number, count = STEPS): Array<{ indices: number[]; values: number[] }> {
   const r = rng(seed);
   const out: Array<{ indices: number[]; values: number[] }> = [];
-  for (let s = 0; s < STEPS; s++) {
+  for (let s = 0; s < count; s++) {
     const indices: number[] = [];
     for (let k = 0; k < 6; k++) indices.push(Math.floor(r() * 10));
     if (r() < 0.3) indices.push(10 + Math.floor(r() * 20));
-    if (s < 20 || s >= STEPS - 20) indices.push(30 + Math.floor(r() * 8));
+    if (s < 20 || s >= count - 20) indices.push(30 + Math.floor(r() * 8));
     const values = indices.flatMap(() => Array.from({ length: DIM }, () => (r() - 0.5) * 10 ** (r() * 4 - 3)));
     out.push({ indices, values });
   }
@@ -43,7 +44,8 @@ const CONFIGS: Array<{ name: string; c: OracleConfig }> = [
 
 // Each float32 operation is off by at most 2^-24 relative; over 300 steps and
 // a handful of operations per step the float32 run may drift from the float64
-// definition by up to ~300·8·2^-24 ≈ 1.5e-4 relative. A mode error (a row that
+// definition by up to ~300·8·2^-24 ≈ 1.5e-4 relative (the op chain rounds its
+// catch-up factors to float32 too: one more rounding per catch-up, within it). A mode error (a row that
 // should decay but does not, for 100+ steps) is off by orders of magnitude more.
 const RTOL = 2e-4;
 const ATOL = 1e-6;
@@ -62,26 +64,36 @@ function runOptimizer(mode: SparseMode, c: OracleConfig, init: Float32Array, ste
 for (const backend of BACKENDS) {
   describe(`sparse modes against their definitions (${backend})`, () => {
     before(() => useBackend(backend));
-    for (const mode of ['keras2', 'lazy', 'dense-equivalent'] as const) {
+    // The op chain is what backends without kernels of their own (webgl, webgpu) run,
+    // rows included (gather, rule, scatter back); here it runs on cpu and wasm.
+    for (const [path, count] of [['kernels', STEPS], ['op chain', 120]] as const) for (const mode of ['keras2', 'lazy', 'dense-equivalent'] as const) {
       for (const { name, c } of CONFIGS) {
-        test(`${mode}, ${name}: ${STEPS} steps`, () => {
-          const steps = makeSteps(name.length * 7 + mode.length);
-          const r = rng(99);
-          const init = Float32Array.from({ length: ROWS * DIM }, () => r() * 2 - 1);
-          const oracle = newState(init);
-          for (const s of steps) step(mode, c, oracle, DIM, s.indices, s.values);
-          const { opt, v } = runOptimizer(mode, c, init, steps);
-          // Slots read through getSlot are brought up to date first.
-          assertClose(opt.getSlot(v, 'rms').dataSync(), oracle.ms, RTOL, ATOL, 'rms');
-          if (c.centered) assertClose(opt.getSlot(v, 'mg').dataSync(), oracle.mg, RTOL, ATOL, 'mg');
-          if (c.momentumPath) assertClose(opt.getSlot(v, 'momentum').dataSync(), oracle.mom, RTOL, ATOL, 'momentum');
-          opt.finalizeVariableValues();
-          assertClose(v.dataSync(), oracle.w, RTOL, ATOL, 'variable');
-          // Rows 38–39 were never indexed: their state tells the modes apart.
-          const idle = oracle.w.slice(38 * DIM);
-          assertClose(v.dataSync().slice(38 * DIM), idle, RTOL, ATOL, 'never-indexed rows');
-          opt.dispose();
-          v.dispose();
+        test(`${mode}, ${name}: ${count} steps (${path})`, () => {
+          const previous = setOpChainOnly(path === 'op chain');
+          try {
+            const steps = makeSteps(name.length * 7 + mode.length, count);
+            const r = rng(99);
+            const init = Float32Array.from({ length: ROWS * DIM }, () => r() * 2 - 1);
+            const oracle = newState(init);
+            for (const s of steps) step(mode, c, oracle, DIM, s.indices, s.values);
+            const { opt, v } = runOptimizer(mode, c, init, steps);
+            const ran = opt.lastStepKernels()[0].kernel;
+            if (path === 'op chain') assert.equal(ran, `sparse-${mode}/tfops-rows`);
+            else assert.notEqual(ran, `sparse-${mode}/tfops-rows`);
+            // Slots read through getSlot are brought up to date first.
+            assertClose(opt.getSlot(v, 'rms').dataSync(), oracle.ms, RTOL, ATOL, 'rms');
+            if (c.centered) assertClose(opt.getSlot(v, 'mg').dataSync(), oracle.mg, RTOL, ATOL, 'mg');
+            if (c.momentumPath) assertClose(opt.getSlot(v, 'momentum').dataSync(), oracle.mom, RTOL, ATOL, 'momentum');
+            opt.finalizeVariableValues();
+            assertClose(v.dataSync(), oracle.w, RTOL, ATOL, 'variable');
+            // Rows 38–39 were never indexed: their state tells the modes apart.
+            const idle = oracle.w.slice(38 * DIM);
+            assertClose(v.dataSync().slice(38 * DIM), idle, RTOL, ATOL, 'never-indexed rows');
+            opt.dispose();
+            v.dispose();
+          } finally {
+            setOpChainOnly(previous);
+          }
         });
       }
     }
