@@ -3,7 +3,8 @@
  * or snake_case from Python Keras, possibly with TF.js's injected
  * `customObjects`, turned into constructor options.
  */
-import { camelCaseKeys, show } from '../util/config_keys.js';
+import { camelCaseKeys, show, snakeToCamel } from '../util/config_keys.js';
+import { isPlainObject } from './options.js';
 import { deserialize as deserializeSchedule, isSerializedSchedule } from '../schedules/learning_rate_schedule.js';
 
 /**
@@ -21,8 +22,22 @@ const INERT_KERAS_KEYS: Readonly<Record<string, (v: unknown) => boolean>> = {
   isLegacyOptimizer: () => true,
 };
 
-/** Constructor options from a config; `where` names the method in messages (`RMSprop.fromConfig`). */
-export function optionsFromConfig(where: string, config: Readonly<Record<string, unknown>>): Record<string, unknown> {
+/**
+ * Constructor options from a config; `where` names the method in messages
+ * (`RMSprop.fromConfig`), `known` the options the class takes (camelCase).
+ * Checked before anything is built: a plain object, every key known in one of
+ * its spellings, named as it was given.
+ */
+export function optionsFromConfig(where: string, config: unknown, known: readonly string[]): Record<string, unknown> {
+  if (!isPlainObject(config)) {
+    throw new TypeError(`${where}: \`config\` must be a plain object of options, got ${show(config)}`);
+  }
+  for (const key of Object.keys(config)) {
+    const camel = snakeToCamel(key);
+    if (camel !== 'customObjects' && !known.includes(camel) && !(camel in INERT_KERAS_KEYS)) {
+      throw new TypeError(`${where}: \`config\` has an unknown option ${show(key)} (value ${show(config[key])}); known options: ${known.join(', ')}`);
+    }
+  }
   const c = camelCaseKeys(config, where);
   delete c.customObjects;
   for (const [key, isInert] of Object.entries(INERT_KERAS_KEYS)) {

@@ -130,6 +130,12 @@ function toTensor(where: string, p: RawPair, converted: tf.Tensor[]): tf.Tensor 
     g = p.grad;
     if (g.isDisposed) throw new Error(`${where}: the gradient for ${describe(v, p.index)} has been disposed`);
   } else {
+    const bad = firstNonNumber(p.grad, '');
+    if (bad !== null) {
+      throw new TypeError(
+        `${where}: the gradient for ${describe(v, p.index)} holds ${show(bad.value)} at ${bad.at || 'its top'}; expected numbers`,
+      );
+    }
     try {
       g = tf.tensor(p.grad as tf.TensorLike, undefined, 'float32');
     } catch (e) {
@@ -150,4 +156,22 @@ function toTensor(where: string, p: RawPair, converted: tf.Tensor[]): tf.Tensor 
     );
   }
   return g;
+}
+
+/**
+ * The first leaf of a nested-array gradient that is not a number, with its
+ * position (`[2][0]`), or null. TF.js would turn a string or a boolean into a
+ * number (NaN, 0, 1) without a word.
+ */
+function firstNonNumber(value: unknown, at: string): { value: unknown; at: string } | null {
+  if (typeof value === 'number') return null;
+  if (value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array ||
+      value instanceof Uint8Array || value instanceof Int16Array || value instanceof Uint16Array ||
+      value instanceof Int8Array || value instanceof Uint32Array || value instanceof Uint8ClampedArray) return null;
+  if (!Array.isArray(value)) return { value, at };
+  for (let i = 0; i < value.length; i++) {
+    const bad = firstNonNumber(value[i], `${at}[${i}]`);
+    if (bad !== null) return bad;
+  }
+  return null;
 }

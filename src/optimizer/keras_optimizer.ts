@@ -42,6 +42,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   private readonly rule: UpdateRule<Slots, S>;
   private readonly sparse: SparseRows<Slots, S> | null;
   private iterTensor: tf.Scalar | null = null;
+  private disposed = false;
   private lastChoices: () => readonly KernelChoice[] = () => [];
   /** Keras 3's exclusions from weight decay; null for none. */
   private decayExclusion: DecayExclusion | null = null;
@@ -68,6 +69,21 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
 
   /** The subclass's own config keys (camelCase), between Keras's shared ones. */
   protected abstract ownConfig(): tf.serialization.ConfigDict;
+
+  /** Throws when the optimizer was disposed; `method` names the call in the message. */
+  protected assertLive(method: string): void {
+    if (this.disposed) {
+      throw new Error(`${this.name}.${method}: this optimizer has been disposed (its state is gone); create a new one`);
+    }
+  }
+
+  /** Forgets the variables the user disposed: their slots are disposed, kernels and sparse rows let go of them. */
+  private pruneDisposed(): void {
+    this.slots.prune((variable, slots) => {
+      this.rule.release?.([[variable, slots]]);
+      this.sparse?.forget(variable);
+    });
+  }
 
   /** The registered class name, used in messages. */
   private get className(): string {
@@ -97,6 +113,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
    * the first step, as Keras requires it before the optimizer is built.
    */
   excludeFromWeightDecay(exclusions: WeightDecayExclusions): void {
+    this.assertLive('excludeFromWeightDecay');
     const where = `${this.name}.excludeFromWeightDecay`;
     if (this.slots.size > 0) {
       throw new Error(`${where}: exclusions can only be configured before the first step (Keras: before the optimizer is built)`);
@@ -125,6 +142,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     second?: boolean | tf.Variable[] | (() => tf.Variable[]),
     varList?: tf.Variable[],
   ): number | tf.Scalar | null {
+    this.assertLive('minimize');
     const where = `${this.name}.minimize`;
     if (typeof f !== 'function') {
       throw new TypeError(`${where}: the loss must be a function returning a scalar, got ${show(f)}`);
@@ -161,10 +179,14 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
    * iteration count. Every argument is checked before any variable or slot changes.
    */
   override applyGradients(gradients: GradientsInput): number {
-    const normalized = normalizeGradients(`${this.className}.applyGradients`, gradients, (m) => this.warn(m));
+    this.assertLive('applyGradients');
+    const where = `${this.className}.applyGradients`;
+    const normalized = normalizeGradients(where, gradients, (m) => this.warn(m));
     if (normalized.kind === 'empty') return this.iterations;
     const { pairs, converted } = normalized;
     try {
+      this.pruneDisposed();
+      this.slots.checkLive(where, pairs.map((p) => p.variable));
       const s = this.stepScalars(baseScalarsAt(this.className, this, this.iterations), this.iterations);
       this.slots.create(pairs.map((p) => p.variable));
       tf.tidy(() => {
@@ -201,6 +223,8 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
    * with momentum) — `getSlot`, `getWeights`, `dispose` and `embeddingLookup` do it themselves.
    */
   finalizeVariableValues(): void {
+    this.assertLive('finalizeVariableValues');
+    this.pruneDisposed();
     this.sparse?.finalize();
   }
 
@@ -213,13 +237,14 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
 
   /** The optimizer state `slot` of `variable` (a live variable: do not dispose it). */
   getSlot(variable: tf.Variable, slot: string): tf.Variable {
+    this.assertLive('getSlot');
     if (!this.slots.names.includes(slot)) {
       throw new Error(
         `${this.name}.getSlot: this optimizer has no ${show(slot)} slot; its slots are ` +
         `[${this.slots.names.join(', ')}]`,
       );
     }
-    const found = this.slots.slot(variable, slot);
+    const found = variable instanceof tf.Variable && !variable.isDisposed ? this.slots.slot(variable, slot) : undefined;
     if (found === undefined) {
       throw new Error(
         `${this.name}.getSlot: variable ${show(variable?.name)} has no slots yet ` +
@@ -235,6 +260,9 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
 
   /** `[iter, all of the first slot, all of the second, ...]` as Keras orders them; slot tensors are live. */
   override async getWeights(): Promise<NamedTensor[]> {
+    this.assertLive('getWeights');
+    this.pruneDisposed();
+    this.slots.checkLive(`${this.name}.getWeights`, this.slots.variables());
     this.sparse?.finalize();
     this.iterTensor?.dispose();
     // One cached scalar, so repeated saves do not leak (tfjs#8238).
@@ -250,7 +278,9 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
    * their first gradient: by saved name, then in order.
    */
   override async setWeights(weights: NamedTensor[]): Promise<void> {
+    this.assertLive('setWeights');
     const where = `${this.name}.setWeights`;
+    this.pruneDisposed();
     if (!Array.isArray(weights)) throw new TypeError(`${where}: expected an array of {name, tensor}, got ${show(weights)}`);
     weights.forEach((w, i) => {
       if (w === null || typeof w !== 'object' || !(w.tensor instanceof tf.Tensor)) {
@@ -315,8 +345,9 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
       const it = weights[0].tensor;
       if (it.size !== 1) throw new Error(`${where}: the iteration count must be a scalar, got shape [${it.shape}]`);
       iterations = (await it.data())[0];
-      if (!Number.isInteger(iterations) || iterations < 0) {
-        throw new RangeError(`${where}: the iteration count must be a non-negative integer, got ${iterations}`);
+      // getWeights saves it as int32, as TF.js does.
+      if (!Number.isInteger(iterations) || iterations < 0 || iterations > 0x7fffffff) {
+        throw new RangeError(`${where}: the iteration count must be an integer in [0, 2^31 − 1], got ${iterations}`);
       }
     }
     // Every check passed: copy the values into buffers the optimizer owns.
@@ -349,6 +380,9 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
 
   /** Frees every tensor the optimizer owns (slots, pending state, the cached iteration scalar). */
   override dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pruneDisposed();
     this.sparse?.finalize();
     this.rule.release?.(this.slots.entries());
     this.slots.dispose();

@@ -50,7 +50,13 @@ export function learningRateAt(where: string, lr: LearningRate, step: number): n
 export function baseScalarsAt(
   where: string, h: { readonly learningRate: LearningRate; readonly decay: number; readonly weightDecay: number }, step: number,
 ): BaseScalars {
-  let lr = f32(learningRateAt(where, h.learningRate, step));
+  const given = learningRateAt(where, h.learningRate, step);
+  let lr = f32(given);
+  if (!Number.isFinite(lr)) {
+    throw new RangeError(
+      `${where}: the learning rate at step ${step} is ${given}, beyond float32's range (about ±3.4e38), which TF computes in`,
+    );
+  }
   if (h.decay > 0) {
     lr = f32(lr / f32(1 + f32(f32(h.decay) * f32(step))));
   }

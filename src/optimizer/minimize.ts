@@ -13,10 +13,28 @@ const GRADIENT_HINT =
   'TF.js registers gradients only when @tensorflow/tfjs or @tensorflow/tfjs-layers is loaded ' +
   '(the CommonJS build of @tensorflow/tfjs-core alone has none): import one of them.';
 
+interface TapeState {
+  gradientDepth: number;
+  activeTape: Array<{ saved?: tf.Tensor[] }> | null;
+}
+
+/**
+ * Frees what the engine's tape kept for a backward pass that will not run: it
+ * does so itself only after a successful one (tfjs-core 4.22 `Engine.gradients`),
+ * so a loss or var-list function that throws would leave those tensors behind.
+ */
+function releaseTape(): void {
+  const state = (tf.engine() as unknown as { state: TapeState }).state;
+  if (state.gradientDepth !== 0 || state.activeTape === null) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
+
 function withGradientHint<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
+    releaseTape();
     if (e instanceof Error && /gradient function not found/i.test(e.message)) {
       e.message = `${e.message}. ${GRADIENT_HINT}`;
     }
@@ -88,6 +106,10 @@ export function differentiateAndApply(
       if (vars.length > 0) {
         apply(vars.map((v, i) => [combineGradients(v, grads[i] ?? null, lookups, grads.slice(vars.length), owned), v] as const));
       }
+    } catch (e) {
+      // A refused step (no gradient at all, a variable listed twice, ...) hands back nothing.
+      value.dispose();
+      throw e;
     } finally {
       tf.dispose(owned);
     }

@@ -5,6 +5,7 @@
  * nothing here touches TF.js. A subclass adds its own options and checks.
  */
 import { show } from '../util/config_keys.js';
+import { float32Problem } from '../util/f32.js';
 import {
   deserialize as deserializeSchedule, isLearningRateSchedule, isSerializedSchedule, LearningRateSchedule,
   type SerializedSchedule,
@@ -52,6 +53,7 @@ export const BASE_OPTION_KEYS = ['learningRate', 'lr', 'name', 'clipnorm', 'clip
 
 export const BASE_DEFAULTS = { learningRate: 0.001, decay: 0, weightDecay: 0 } as const;
 
+/** A finite number in [lo, hi] that float32 can hold (−0 becomes 0). */
 export function checkNumber(where: string, name: string, value: unknown, lo: number, hi: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new TypeError(`${where}: \`${name}\` must be a finite number, got ${show(value)}`);
@@ -60,7 +62,10 @@ export function checkNumber(where: string, name: string, value: unknown, lo: num
     const range = hi === Infinity ? `>= ${lo}` : `in [${lo}, ${hi}]`;
     throw new RangeError(`${where}: \`${name}\` must be ${range}, got ${value}`);
   }
-  return value;
+  const problem = float32Problem(value);
+  if (problem !== null) throw new RangeError(`${where}: \`${name}\` = ${value} ${problem}`);
+  // −0 passes every range check but is not 0 everywhere (1/−0 is −∞ in clip_by_global_norm).
+  return value === 0 ? 0 : value;
 }
 
 export function checkNumberOrFn(where: string, name: string, value: unknown, lo: number, hi: number): NumberOrFn {
@@ -83,10 +88,17 @@ export function checkLearningRate(where: string, name: string, value: unknown): 
   );
 }
 
+/** Whether `value` is an object literal (or made by `Object.create(null)`), not an array, Map or class instance. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 /** Checks that `options` is an object of known keys (`known`, in the order listed in the error). */
 export function checkOptionsObject(where: string, options: unknown, known: readonly string[]): Record<string, unknown> {
-  if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
-    throw new TypeError(`${where}: options must be an object, got ${show(options)}`);
+  if (options != null && !isPlainObject(options)) {
+    throw new TypeError(`${where}: options must be a plain object ({...}), got ${show(options)}`);
   }
   const o = (options ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(o)) {

@@ -121,6 +121,48 @@ export class SlotRegistry<Slots extends SlotRecord> {
     }
   }
 
+  /**
+   * Drops the slots of variables the user disposed (disposing the slots), so
+   * they are neither kept nor saved; `release` first sees each of them. A new
+   * variable may then reuse the name.
+   */
+  prune(release: (variable: tf.Variable, slots: Slots) => void): void {
+    let gone: tf.Variable[] | null = null;
+    for (const v of this.byVariable.keys()) if (v.isDisposed) (gone ??= []).push(v);
+    if (gone === null) return;
+    for (const v of gone) {
+      release(v, this.byVariable.get(v) as Slots);
+      for (const name of this.names) {
+        const slot = this.slot(v, name);
+        if (slot !== undefined && !slot.isDisposed) slot.dispose();
+      }
+      this.byVariable.delete(v);
+    }
+    const dropped = new Set(gone);
+    for (let i = this.batches.length - 1; i >= 0; i--) {
+      this.batches[i] = this.batches[i].filter((v) => !dropped.has(v));
+      if (this.batches[i].length === 0) this.batches.splice(i, 1);
+    }
+  }
+
+  /**
+   * Throws, naming it, when a slot of one of `vars` was disposed (a slot
+   * `getSlot` handed out is live: disposing it destroys the optimizer's state).
+   */
+  checkLive(where: string, vars: readonly tf.Variable[]): void {
+    for (const v of vars) {
+      for (const name of this.names) {
+        const slot = this.slot(v, name);
+        if (slot !== undefined && slot.isDisposed) {
+          throw new Error(
+            `${where}: the ${name} slot of variable '${v.name}' has been disposed (getSlot returns the live slot: ` +
+            'do not dispose it); this optimizer has lost that state',
+          );
+        }
+      }
+    }
+  }
+
   /** Records that the slots of `variable` (all variables when omitted) are in user code's hands. */
   handOut(variable?: tf.Variable): void {
     const sets = variable === undefined ? this.byVariable.values() : [this.byVariable.get(variable)];

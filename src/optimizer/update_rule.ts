@@ -40,6 +40,8 @@ export interface SparseRows<Slots, S> {
   apply(variable: tf.Variable, slices: IndexedSlices, slots: Slots, s: S): KernelChoice;
   /** Brings deferred rows of `variable` (of all variables when omitted) up to date. */
   finalize(variable?: tf.Variable): void;
+  /** Lets go of a variable the user disposed. */
+  forget(variable: tf.Variable): void;
   /** After the whole state was replaced: nothing is deferred. */
   markAllCurrent(): void;
   dispose(): void;

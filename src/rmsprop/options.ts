@@ -54,17 +54,17 @@ export const DEFAULTS = { rho: 0.9, momentum: 0, centered: false, sparseMode: 'k
 
 const where = 'RMSprop';
 
-const KNOWN = [
+export const RMSPROP_OPTION_KEYS = [
   'learningRate', 'lr', 'rho', 'momentum', 'epsilon', 'centered', 'name',
   'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'sparseMode', 'flavor', 'weightDecay',
 ] as const satisfies ReadonlyArray<string>;
 
 // Every shared option is known: the list above only orders them for the error message.
-BASE_OPTION_KEYS.forEach((k) => { if (!(KNOWN as readonly string[]).includes(k)) throw new Error(`RMSprop: option list lacks ${k}`); });
+BASE_OPTION_KEYS.forEach((k) => { if (!(RMSPROP_OPTION_KEYS as readonly string[]).includes(k)) throw new Error(`RMSprop: option list lacks ${k}`); });
 
 /** Applies the Keras defaults and checks every option; throws before anything is built. */
 export function resolveOptions(options: RMSpropOptions | undefined): { base: BaseResolved; own: RMSpropResolved } {
-  const o = checkOptionsObject(where, options, KNOWN);
+  const o = checkOptionsObject(where, options, RMSPROP_OPTION_KEYS);
   const base = resolveBaseOptions(where, o, 'RMSprop');
   const rho = o.rho === undefined ? DEFAULTS.rho : checkNumberOrFn(where, 'rho', o.rho, 0, 1);
   const momentum = o.momentum === undefined ? DEFAULTS.momentum : checkNumberOrFn(where, 'momentum', o.momentum, 0, 1);

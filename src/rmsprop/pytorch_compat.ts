@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../util/config_keys.js';
+import { float32Problem } from '../util/f32.js';
 import type { LearningRate, RMSpropOptions } from './options.js';
 
 /** PyTorch's constructor arguments, or a `param_groups` entry of its `state_dict` as JSON. */
@@ -63,6 +64,8 @@ function nonNegative(name: string, value: unknown, label: string): number {
   // PyTorch's own checks: `if not 0.0 <= lr: raise ValueError(f"Invalid learning rate: {lr}")`, ...
   if (!(value >= 0)) throw new RangeError(`${where}: invalid ${label} \`${name}\` = ${value}; it must be >= 0`);
   if (!Number.isFinite(value)) throw new RangeError(`${where}: \`${name}\` must be finite, got ${value}`);
+  const problem = float32Problem(value);
+  if (problem !== null) throw new RangeError(`${where}: \`${name}\` = ${value} ${problem}`);
   return value;
 }
 

@@ -14,7 +14,7 @@ import type { SparseMode } from '../sparse/modes.js';
 import { optionsFromConfig } from '../optimizer/config.js';
 import { KerasOptimizer } from '../optimizer/keras_optimizer.js';
 import type { BaseScalars } from '../optimizer/learning_rate.js';
-import { resolveOptions, type NumberOrFn, type RMSpropOptions } from './options.js';
+import { resolveOptions, RMSPROP_OPTION_KEYS, type NumberOrFn, type RMSpropOptions } from './options.js';
 import {
   pytorchGroupsOptions, pytorchOptions, type PyTorchExtraOptions, type PyTorchParamGroup, type PyTorchVariableGroup,
 } from './pytorch_compat.js';
@@ -115,7 +115,7 @@ export class RMSprop extends KerasOptimizer<SlotSet, StepScalars> {
   static override fromConfig<T extends tf.serialization.Serializable>(
     cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict,
   ): T {
-    return new cls(optionsFromConfig('RMSprop.fromConfig', config as Record<string, unknown>));
+    return new cls(optionsFromConfig('RMSprop.fromConfig', config, RMSPROP_OPTION_KEYS));
   }
 }
 

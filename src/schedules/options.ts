@@ -5,6 +5,7 @@
  * and returns inf or NaN later; we refuse such values up front.
  */
 import { show } from '../util/config_keys.js';
+import { float32Problem } from '../util/f32.js';
 
 export interface NumberRule {
   /** Inclusive lower bound. */
@@ -81,7 +82,9 @@ export function checkNumber(where: string, key: string, value: unknown, rule: Nu
   if (rule.min !== undefined && !(value >= rule.min)) {
     throw new RangeError(`${where}: \`${key}\` must be >= ${rule.min}, got ${value}`);
   }
-  return value;
+  const problem = float32Problem(value);
+  if (problem !== null) throw new RangeError(`${where}: \`${key}\` = ${value} ${problem}`);
+  return value === 0 ? 0 : value;
 }
 
 /** The optimizer passes iteration counts; anything else is a caller's mistake. */

@@ -109,6 +109,15 @@ export class SparseSteps implements RowCatcher {
     for (const v of targets) this.catchUpVariableRows(v);
   }
 
+  /** Lets go of a variable the user disposed (its rows are gone with it). */
+  forget(variable: tf.Variable): void {
+    const clock = this.clocks.get(variable);
+    if (clock === undefined) return;
+    unregisterDeferred(variable, this);
+    this.lrTracks.delete(clock);
+    this.clocks.delete(variable);
+  }
+
   /** After the state was replaced as a whole (`setWeights`): every row is current. */
   markAllCurrent(): void {
     for (const clock of this.clocks.values()) clock.markAllCurrent();

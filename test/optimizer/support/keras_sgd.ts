@@ -63,7 +63,7 @@ export class KerasSGD extends KerasOptimizer<SgdSlots, SgdScalars> {
   static override fromConfig<T extends tf.serialization.Serializable>(
     cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict,
   ): T {
-    const { nesterov, ...options } = optionsFromConfig('KerasSGD.fromConfig', config as Record<string, unknown>);
+    const { nesterov, ...options } = optionsFromConfig('KerasSGD.fromConfig', config, [...BASE_OPTION_KEYS, 'momentum', 'nesterov']);
     if (nesterov !== false) throw new TypeError('KerasSGD.fromConfig: nesterov is not implemented');
     return new cls(options);
   }
