@@ -16,7 +16,7 @@ const args = process.argv.slice(2);
 const files = args.filter((a) => a.endsWith('.ts'));
 const flags = args.filter((a) => !a.endsWith('.ts'));
 const targets = files.length ? files : find('test').map((p) => relative('.', p)).sort();
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...targets], {
+const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...targets], {
   stdio: 'inherit',
 });
 process.exit(r.status ?? 1);

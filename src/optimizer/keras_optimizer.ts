@@ -15,6 +15,7 @@ import type { KernelChoice } from '../kernels/types.js';
 import { isLearningRateSchedule, serialize as serializeSchedule } from '../schedules/learning_rate_schedule.js';
 import { show } from '../util/config_keys.js';
 import { normalizeGradients, type GradientsInput, type NamedTensor } from './gradients.js';
+import { cloneToCaller, toCaller } from './caller_owned.js';
 import { baseScalarsAt, type BaseScalars } from './learning_rate.js';
 import { differentiateAndApply } from './minimize.js';
 import { checkLearningRate, type BaseResolved, type LearningRate } from './options.js';
@@ -41,7 +42,6 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   protected readonly slots: SlotRegistry<Slots>;
   private readonly rule: UpdateRule<Slots, S>;
   private readonly sparse: SparseRows<Slots, S> | null;
-  private iterTensor: tf.Scalar | null = null;
   private disposed = false;
   private lastChoices: () => readonly KernelChoice[] = () => [];
   /** Keras 3's exclusions from weight decay; null for none. */
@@ -258,18 +258,21 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
 
   // ---- weights ----------------------------------------------------------------------------
 
-  /** `[iter, all of the first slot, all of the second, ...]` as Keras orders them; slot tensors are live. */
+  /**
+   * `[iter, all of the first slot, all of the second, ...]` as Keras orders
+   * them: tensors the caller owns (a snapshot: later steps do not change them,
+   * and disposing them does not touch the optimizer).
+   */
   override async getWeights(): Promise<NamedTensor[]> {
     this.assertLive('getWeights');
     this.pruneDisposed();
     this.slots.checkLive(`${this.name}.getWeights`, this.slots.variables());
     this.sparse?.finalize();
-    this.iterTensor?.dispose();
-    // One cached scalar, so repeated saves do not leak (tfjs#8238).
-    this.iterTensor = tf.scalar(this.iterations, 'int32');
-    this.slots.handOut();
     const slots = this.slots.size > 0 ? this.slots.ordered() : this.slots.orderedPending();
-    return [{ name: 'iter', tensor: this.iterTensor }, ...slots];
+    return [
+      { name: 'iter', tensor: toCaller(tf.scalar(this.iterations, 'int32')) },
+      ...slots.map(({ name, tensor }) => ({ name, tensor: cloneToCaller(tensor) })),
+    ];
   }
 
   /**
@@ -378,7 +381,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     this.sparse?.markAllCurrent();
   }
 
-  /** Frees every tensor the optimizer owns (slots, pending state, the cached iteration scalar). */
+  /** Frees every tensor the optimizer owns (slots, pending state); what `getWeights` returned stays the caller's. */
   override dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -386,8 +389,6 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     this.sparse?.finalize();
     this.rule.release?.(this.slots.entries());
     this.slots.dispose();
-    this.iterTensor?.dispose();
-    this.iterTensor = null;
     super.dispose();
     this.sparse?.dispose();
   }

@@ -198,34 +198,65 @@ for (const backend of BACKENDS) {
       }
     });
 
-    for (const via of ['getSlot', 'getWeights'] as const) {
-      test(`ops that cache work per tensor see slot values after ${via} handed them out`, async () => {
-        const r = rng(7);
-        const v = tf.tidy(() => tf.variable(tf.tensor(randomValues(12, r), [4, 3])));
-        const x = tf.tensor(randomValues(8, r), [2, 4]);
-        const opt = new RMSprop({ learningRate: 0.1, momentum: 0.9, centered: true });
-        try {
-          const step = () => tf.tidy(() => opt.applyGradients([[tf.tensor(randomValues(12, r), [4, 3]), v]]));
+    test('ops that cache work per tensor see slot values after getSlot handed them out', () => {
+      const r = rng(7);
+      const v = tf.tidy(() => tf.variable(tf.tensor(randomValues(12, r), [4, 3])));
+      const x = tf.tensor(randomValues(8, r), [2, 4]);
+      const opt = new RMSprop({ learningRate: 0.1, momentum: 0.9, centered: true });
+      try {
+        const step = () => tf.tidy(() => opt.applyGradients([[tf.tensor(randomValues(12, r), [4, 3]), v]]));
+        step();
+        const slots = (['rms', 'momentum', 'mg'] as const).map((name) => opt.getSlot(v, name));
+        for (let i = 0; i < 3; i++) {
+          for (const slot of slots) tf.tidy(() => tf.matMul(x, slot).dataSync()); // lets tfjs-wasm cache operators
           step();
-          const slots = via === 'getSlot'
-            ? (['rms', 'momentum', 'mg'] as const).map((name) => opt.getSlot(v, name))
-            : (await opt.getWeights()).slice(1).map((w) => w.tensor);
-          for (let i = 0; i < 3; i++) {
-            for (const slot of slots) tf.tidy(() => tf.matMul(x, slot).dataSync()); // lets tfjs-wasm cache operators
-            step();
-            assert.equal(opt.lastStepKernels()[0].kernel, FAST[backend]);
-            slots.forEach((slot, k) => {
-              const fresh = tf.tidy(() => tf.matMul(x, tf.tensor(slot.dataSync(), [4, 3])).dataSync());
-              const cachedPath = tf.tidy(() => tf.matMul(x, slot).dataSync());
-              assertSameFloats(cachedPath, Float32Array.from(fresh), `slot ${k}, matMul after step ${i}`);
-            });
-          }
-        } finally {
-          opt.dispose();
-          tf.dispose([v, x]);
+          assert.equal(opt.lastStepKernels()[0].kernel, FAST[backend]);
+          slots.forEach((slot, k) => {
+            const fresh = tf.tidy(() => tf.matMul(x, tf.tensor(slot.dataSync(), [4, 3])).dataSync());
+            const cachedPath = tf.tidy(() => tf.matMul(x, slot).dataSync());
+            assertSameFloats(cachedPath, Float32Array.from(fresh), `slot ${k}, matMul after step ${i}`);
+          });
         }
-      });
-    }
+      } finally {
+        opt.dispose();
+        tf.dispose([v, x]);
+      }
+    });
+
+    test('a getWeights snapshot keeps its values: shared buffers (cpu) take the op chain once, copies (wasm) need not', async () => {
+      const r = rng(8);
+      const v = tf.tidy(() => tf.variable(tf.tensor(randomValues(12, r), [4, 3])));
+      const x = tf.tensor(randomValues(8, r), [2, 4]);
+      const opt = new RMSprop({ learningRate: 0.1, momentum: 0.9, centered: true });
+      try {
+        const step = () => tf.tidy(() => opt.applyGradients([[tf.tensor(randomValues(12, r), [4, 3]), v]]));
+        step();
+        const snapshot = (await opt.getWeights()).slice(1).map((w) => w.tensor);
+        const values = snapshot.map((t) => Float32Array.from(t.dataSync()));
+        for (const t of snapshot) tf.tidy(() => tf.matMul(x, t).dataSync()); // lets tfjs-wasm cache operators
+        step();
+        const [choice] = opt.lastStepKernels();
+        // tf.clone shares the buffer on cpu (Identity adds a reference) and copies it on wasm.
+        if (backend === 'cpu') {
+          assert.equal(choice.kernel, 'tfops');
+          assert.match(choice.fallbackReason ?? '', /a slot shares its buffer/);
+        } else {
+          assert.equal(choice.kernel, FAST[backend]);
+        }
+        step();
+        assert.equal(opt.lastStepKernels()[0].kernel, FAST[backend]);
+        snapshot.forEach((t, k) => {
+          assertSameFloats(t.dataSync(), values[k], `snapshot ${k}`);
+          const cachedPath = tf.tidy(() => tf.matMul(x, t).dataSync());
+          const fresh = tf.tidy(() => tf.matMul(x, tf.tensor(values[k], [4, 3])).dataSync());
+          assertSameFloats(cachedPath, Float32Array.from(fresh), `snapshot ${k} through matMul`);
+        });
+        tf.dispose(snapshot);
+      } finally {
+        opt.dispose();
+        tf.dispose([v, x]);
+      }
+    });
 
     for (const sparseMode of ['keras2', 'lazy', 'dense-equivalent'] as const) {
       test(`ops that cache work per tensor see rows written by a sparse step (${sparseMode})`, () => {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { IndexedSlices, RMSprop } from '../../src/index.js';
-import { BACKENDS, tf, useBackend } from '../support/tf.js';
+import { BACKENDS, collectGarbage, saveWithOptimizer, tf, useBackend } from '../support/tf.js';
 
 for (const backend of BACKENDS) {
   describe(`optimizer lifecycle (${backend})`, () => {
@@ -31,6 +31,54 @@ for (const backend of BACKENDS) {
       assert.equal(opt.iterations, 1, 'the count is still readable');
       assert.deepEqual(opt.getConfig().momentum, 0.9, 'and the config');
       v.dispose();
+    });
+
+    test('getWeights returns a snapshot the caller owns: disposing it changes nothing, steps do not change it', async () => {
+      const v = tf.variable(tf.ones([3]));
+      const twin = tf.variable(tf.ones([3]));
+      const opt = new RMSprop({ momentum: 0.9 });
+      const ref = new RMSprop({ momentum: 0.9 });
+      const step = () => tf.tidy(() => {
+        opt.applyGradients([[tf.tensor1d([1, -2, 3]), v]]);
+        ref.applyGradients([[tf.tensor1d([1, -2, 3]), twin]]);
+      });
+      step();
+      const first = await opt.getWeights();
+      const second = await opt.getWeights();
+      const snapshot = Array.from(first[1].tensor.dataSync());
+      tf.dispose(second.map((w) => w.tensor));
+      assert.ok(first.every((w) => !w.tensor.isDisposed), "a second call leaves the first call's tensors alone");
+      step();
+      step();
+      assert.deepEqual(Array.from(first[1].tensor.dataSync()), snapshot, 'the snapshot keeps its values');
+      assert.equal(first[0].tensor.dataSync()[0], 1);
+      tf.dispose(first.map((w) => w.tensor));
+      step();
+      assert.deepEqual(Array.from(v.dataSync()), Array.from(twin.dataSync()), 'the optimizer went on as if nothing happened');
+      assert.deepEqual(Array.from(opt.getSlot(v, 'momentum').dataSync()), Array.from(ref.getSlot(twin, 'momentum').dataSync()));
+      for (const o of [opt, ref]) o.dispose();
+      tf.dispose([v, twin]);
+    });
+
+    test('saving a model with its optimizer in a loop leaves no tensor behind once collected', async () => {
+      const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1 })] });
+      const opt = new RMSprop();
+      model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+      const x = tf.ones([4, 2]);
+      const y = tf.ones([4, 1]);
+      await model.fit(x, y, { epochs: 1, verbose: 0 });
+      await saveWithOptimizer(model);
+      await collectGarbage();
+      const start = tf.memory().numTensors;
+      for (let i = 0; i < 10; i++) {
+        await saveWithOptimizer(model);
+        await model.fit(x, y, { epochs: 1, verbose: 0 });
+      }
+      await collectGarbage();
+      assert.equal(tf.memory().numTensors, start);
+      model.dispose();
+      opt.dispose();
+      tf.dispose([x, y]);
     });
 
     test('a live slot the caller disposed is named in an error before anything changes', async () => {

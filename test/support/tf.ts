@@ -61,3 +61,16 @@ export async function saveWithOptimizer(model: tf.LayersModel): Promise<tf.io.Mo
   if (artifacts === undefined) throw new Error('model.save wrote nothing');
   return artifacts;
 }
+
+/**
+ * Runs the garbage collector (tests run with --expose-gc) and lets finalizers
+ * run: what the optimizer handed out and the caller dropped is freed then.
+ */
+export async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc (scripts/test.mjs does)');
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
