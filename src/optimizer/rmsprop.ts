@@ -49,6 +49,16 @@ export class RMSprop extends KerasOptimizer<StepContext> implements RowCatcher {
     return 'RMSprop';
   }
 
+  /**
+   * `x instanceof RMSprop` is true for this class and its subclasses only.
+   * tf.Optimizer's own `Symbol.hasInstance` is duck-typed (anything with
+   * `minimize`, `computeGradients` and `applyGradients`) and would be
+   * inherited; `instanceof tf.Optimizer`, which model.compile uses, keeps it.
+   */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, x);
+  }
+
   private lr: LearningRate;
   readonly rho: NumberOrFn;
   readonly momentum: NumberOrFn;
