@@ -49,14 +49,19 @@ export async function weightsOf(model: tf.LayersModel): Promise<Float32Array[]> 
   return Promise.all(model.getWeights().map(async (w) => new Float32Array(await w.data())));
 }
 
-/** `model.save(..., { includeOptimizer: true })` into memory, then `tf.loadLayersModel` from it. */
-export async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
+/** `model.save(..., { includeOptimizer: true })` into memory. */
+export async function saved(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => {
     artifacts = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }), { includeOptimizer: true });
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+  return artifacts as tf.io.ModelArtifacts;
+}
+
+/** `model.save(..., { includeOptimizer: true })` into memory, then `tf.loadLayersModel` from it. */
+export async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
+  return tf.loadLayersModel(tf.io.fromMemory(await saved(model)));
 }
 
 /** A model and the optimizer it was given: the user disposes both (tfjs-layers owns only optimizers built from strings). */
