@@ -30,18 +30,30 @@ export interface Program {
 
 const SAMPLES = 64;
 
-/** Initial weights per program: taken from the first model built, given to every later one. */
+/** Initial weights per program, made once and given to every model built. */
 const initial = new Map<string, Array<{ values: Float32Array; shape: number[] }>>();
 
+/**
+ * The same initial weights in every run, process and backend: matrices
+ * Glorot-uniform from a seeded generator (TF.js's own initializers are unseeded,
+ * and its orthogonal one goes through a backend's QR), vectors (biases, LSTM's
+ * forget-gate ones) as the layers' constant initializers made them.
+ */
 function withInitialWeights(id: string, model: tf.LayersModel): tf.LayersModel {
-  const saved = initial.get(id);
+  let saved = initial.get(id);
   if (saved === undefined) {
-    initial.set(id, model.getWeights().map((w) => ({ values: w.dataSync() as Float32Array, shape: w.shape })));
-  } else {
-    const tensors = saved.map((w) => tf.tensor(w.values, w.shape));
-    model.setWeights(tensors);
-    tf.dispose(tensors);
+    const r = rng(1234);
+    saved = model.getWeights().map((w) => {
+      if (w.rank === 1) return { values: w.dataSync() as Float32Array, shape: w.shape };
+      const [fanIn, fanOut] = w.shape;
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      return { values: Float32Array.from({ length: w.size }, () => (2 * r() - 1) * limit), shape: w.shape };
+    });
+    initial.set(id, saved);
   }
+  const tensors = saved.map((w) => tf.tensor(w.values, w.shape));
+  model.setWeights(tensors);
+  tf.dispose(tensors);
   return model;
 }
 
