@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { RMSprop } from '../../src/index.js';
-import { assertClose, tf, useBackend } from '../support/tf.js';
+import { assertClose, BACKENDS, tf, useBackend } from '../support/tf.js';
 
 before(() => useBackend('cpu'));
 
@@ -39,4 +39,15 @@ test('a gradient of 1e-6 moves a weight 760 times further with the default flavo
   assert.equal(Math.round(keras2 / tfjs), 760);
   // A gradient of 1: ε is negligible either way.
   assertClose([firstStep(() => new RMSprop({ learningRate: 0.01, rho: 0.9 }), 1)], [firstStep(() => tf.train.rmsprop(0.01, 0.9, 0, 1e-7), 1)], 1e-5, 0, 'g = 1');
+});
+
+test('tf.train.rmsprop\'s default epsilon is the backend\'s, 1e-7 on cpu and wasm (as this package\'s default)', async () => {
+  for (const backend of BACKENDS) {
+    await useBackend(backend);
+    assert.equal(tf.backend().epsilon(), 1e-7);
+    const opt = tf.train.rmsprop(0.01);
+    assert.equal((opt.getConfig() as { epsilon: number }).epsilon, 1e-7);
+    opt.dispose();
+  }
+  await useBackend('cpu');
 });
