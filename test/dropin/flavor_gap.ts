@@ -44,6 +44,15 @@ function track(initial: Float32Array): Track {
   return { w: Float64Array.from(initial), ms: new Float64Array(n), mom: new Float64Array(n), ew: new Float64Array(n), emom: new Float64Array(n) };
 }
 
+/** mom = μ·mom + v, w −= mom, for element i, with the rounding bounds of both (v has relative error ≤ dv). */
+function momentumStep(s: Track, i: number, v: number, mu: number, dv: number): void {
+  const old = s.mom[i];
+  s.mom[i] = mu * old + v;
+  s.emom[i] = mu * s.emom[i] + Math.abs(v) * dv + U * (mu * Math.abs(old) + Math.abs(s.mom[i]));
+  s.w[i] -= s.mom[i];
+  s.ew[i] += s.emom[i] + U * Math.abs(s.w[i]);
+}
+
 export class FlavorGap {
   private readonly tfjs: Track[];
   private readonly keras2: Track[];
@@ -80,21 +89,11 @@ export class FlavorGap {
         const gi = g[i];
         // tf.train.rmsprop
         t.ms[i] = rho * t.ms[i] + this.cTfjs * gi * gi;
-        const vt = (lr * gi) / Math.sqrt(t.ms[i] + eps);
-        const momOld = t.mom[i];
-        t.mom[i] = mu * momOld + vt;
-        t.emom[i] = mu * t.emom[i] + Math.abs(vt) * dv + U * (mu * Math.abs(momOld) + Math.abs(t.mom[i]));
-        t.w[i] -= t.mom[i];
-        t.ew[i] += t.emom[i] + U * Math.abs(t.w[i]);
+        momentumStep(t, i, (lr * gi) / Math.sqrt(t.ms[i] + eps), mu, dv);
         // 'keras2'
         if (mu > 0) {
           q.ms[i] = (1 - this.cKeras2) * q.ms[i] + this.cKeras2 * gi * gi;
-          const vk = (lr * gi) / Math.sqrt(q.ms[i] + eps);
-          const old = q.mom[i];
-          q.mom[i] = mu * old + vk;
-          q.emom[i] = mu * q.emom[i] + Math.abs(vk) * dv + U * (mu * Math.abs(old) + Math.abs(q.mom[i]));
-          q.w[i] -= q.mom[i];
-          q.ew[i] += q.emom[i] + U * Math.abs(q.w[i]);
+          momentumStep(q, i, (lr * gi) / Math.sqrt(q.ms[i] + eps), mu, dv);
         } else {
           q.ms[i] = rho * q.ms[i] + this.cKeras2 * gi * gi;
           const vk = (lr * gi) / (Math.sqrt(q.ms[i]) + eps);
