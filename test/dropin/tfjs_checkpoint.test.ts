@@ -34,7 +34,10 @@ for (const backend of BACKENDS) {
         }
         const theirs = loaded.optimizer;
         assert.equal(theirs.getClassName(), 'RMSProp', 'a saved TF.js optimizer loads as TF.js\'s');
-        const opt = new RMSprop({ ...p.rmsprop, flavor: 'tfjs' });
+        // TF.js's config names the settings: { learningRate, decay, momentum, epsilon, centered }.
+        const c = theirs.getConfig() as { learningRate: number; decay: number; momentum: number; epsilon: number; centered: boolean };
+        assert.deepEqual(c, { learningRate: p.rmsprop.learningRate, decay: p.rmsprop.rho, momentum: p.rmsprop.momentum, epsilon: 1e-7, centered: false });
+        const opt = new RMSprop({ learningRate: c.learningRate, rho: c.decay, momentum: c.momentum, epsilon: c.epsilon, centered: c.centered, flavor: 'tfjs' });
         await opt.setWeights(await theirs.getWeights());
         assert.equal(opt.iterations, 64 / p.batchSize);
         loaded.optimizer = opt;
