@@ -50,6 +50,17 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   /** Reports missing gradients, like Keras's logged warning. */
   warn: (message: string) => void = (m) => console.warn(m);
 
+  /**
+   * `x instanceof RMSprop` (or any subclass) is true for instances of that class
+   * and its subclasses only. tf.Optimizer's own `Symbol.hasInstance` is
+   * duck-typed (anything with `minimize`, `computeGradients` and
+   * `applyGradients`) and would be inherited; `instanceof tf.Optimizer`, which
+   * model.compile uses, keeps it.
+   */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, x);
+  }
+
   protected constructor(base: BaseResolved, slotNames: readonly string[], rule: UpdateRule<Slots, S>) {
     super();
     this.name = base.name;

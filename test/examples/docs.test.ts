@@ -20,7 +20,7 @@ test('npm run docs builds an API reference with the public classes', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.ok(existsSync(join(out, 'index.html')));
     const pages = readdirSync(out, { recursive: true }).map(String).join('\n');
-    for (const name of ['RMSprop', 'IndexedSlices', 'SparseEmbedding', 'ExponentialDecay', 'embeddingLookup']) {
+    for (const name of ['RMSprop', 'IndexedSlices', 'SparseEmbedding', 'ExponentialDecay', 'embeddingLookup', 'useRMSpropForOptimizerStrings']) {
       assert.match(pages, new RegExp(name), `a page for ${name}`);
     }
     const rmsprop = readdirSync(out, { recursive: true }).map(String).find((p) => /RMSprop\.html$/.test(p));

@@ -44,6 +44,20 @@ describe('the built package', { skip: !existsSync('dist/cjs/index.js') && 'dist/
     for (const out of [cjs, esm]) assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { layer: 'function', registered: true });
   });
 
+  test('rmsprop/layers: useRMSpropForOptimizerStrings and instanceof RMSprop work from the CommonJS and ESM builds', () => {
+    const check = `
+      const undo = useRMSpropForOptimizerStrings({ flavor: 'tfjs' });
+      const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1 })] });
+      model.compile({ optimizer: 'RMSprop', loss: 'meanSquaredError' });
+      undo();
+      console.log(JSON.stringify({ ours: model.optimizer instanceof RMSprop, flavor: model.optimizer.flavor, adam: tf.train.adam(0.1) instanceof RMSprop }));`;
+    const cjs = node(['-e', `const tf = require('@tensorflow/tfjs'); const { RMSprop } = require('rmsprop');
+      const { useRMSpropForOptimizerStrings } = require('rmsprop/layers'); ${check}`]);
+    const esm = node(['--input-type=module', '-e', `import * as tf from '@tensorflow/tfjs'; import { RMSprop } from 'rmsprop';
+      import { useRMSpropForOptimizerStrings } from 'rmsprop/layers'; ${check}`]);
+    for (const out of [cjs, esm]) assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { ours: true, flavor: 'tfjs', adam: false });
+  });
+
   test('type declarations are declared and present', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { types: string; exports: { '.': { types: string } } };
     assert.ok(existsSync(pkg.types), pkg.types);
