@@ -108,14 +108,16 @@ function makeVars(shapes: number[]): tf.Variable[] {
 
 type Clip = { clipvalue?: number; clipnorm?: number };
 
-function measure(kind: 'ours' | 'tfjs', path: PathSpec, shapes: number[], clip: Clip = {}): { ms: number; kernel: string } {
+function measure(
+  kind: 'ours' | 'tfjs', path: PathSpec, shapes: number[], clip: Clip = {}, extra: Package.RMSpropOptions = {},
+): { ms: number; kernel: string } {
   const vars = makeVars(shapes);
   const grads = vars.map((v) => tf.tidy(() => tf.randomNormal(v.shape)));
   let step: () => void;
   let dispose: () => void;
   let kernel = 'tf.train';
   if (kind === 'ours') {
-    const opt = new RMSprop({ learningRate: 0.001, momentum: path.momentum, centered: path.centered, ...clip });
+    const opt = new RMSprop({ learningRate: 0.001, momentum: path.momentum, centered: path.centered, ...clip, ...extra });
     const pairs = grads.map((g, i) => [g, vars[i]] as const);
     step = () => { opt.applyGradients(pairs); };
     dispose = () => opt.dispose();
@@ -208,6 +210,20 @@ async function main(): Promise<void> {
         const name = Object.entries(clip).map(([k, v]) => `${k} ${v}`).join(', ');
         console.log(`| ${backend} | ${name} | ${size.label} | ${fmt(ours.ms)} | ${fmt(unclipped.ms)} | ${ours.kernel} | ` +
           `${fmt(ref.ms)} | ${fmt(ref.ms / ours.ms)}x |`);
+      }
+    }
+  }
+  console.log("\nnonFinite: 'skip' (every gradient read once for NaN or ±Infinity before the step) against the default 'propagate':\n");
+  console.log("| backend | path | N | 'propagate' ms/step | 'skip' ms/step | kernel | 'skip' / 'propagate' |");
+  console.log('|---|---|---|---:|---:|---|---:|');
+  for (const backend of ['wasm', 'cpu']) {
+    await tf.setBackend(backend);
+    await tf.ready();
+    for (const path of [PATHS[0], PATHS[1]]) {
+      for (const size of [SIZES[2], SIZES[4]]) {
+        const plain = measure('ours', path, size.shapes);
+        const skip = measure('ours', path, size.shapes, {}, { nonFinite: 'skip' });
+        console.log(`| ${backend} | ${path.name} | ${size.label} | ${fmt(plain.ms)} | ${fmt(skip.ms)} | ${skip.kernel} | ${fmt(skip.ms / plain.ms)}x |`);
       }
     }
   }

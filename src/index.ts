@@ -7,6 +7,7 @@ export type {
 } from './rmsprop/rmsprop.js';
 export type { Flavor } from './rules/flavors.js';
 export type { GradientsInput, NamedTensor } from './optimizer/keras_optimizer.js';
+export type { NonFinitePolicy } from './optimizer/non_finite.js';
 export type { KernelChoice, SlotName } from './kernels/types.js';
 export { helperThreadReady, setHelperThreadEnabled } from './kernels/cpu/helper_thread.js';
 export { IndexedSlices } from './sparse/indexed_slices.js';

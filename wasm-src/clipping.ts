@@ -93,3 +93,22 @@ export function apply(table: usize, count: i32, lo: f32, hi: f32, scale: f32): v
     }
   }
 }
+
+// For nonFinite 'skip' and 'error': writes, per entry, 0 when every element of
+// `src` is finite and NaN otherwise (as an f64 at `out + 8k`): x·0 is 0 for a
+// finite x and NaN for ±∞ and NaN, and any NaN stays in the sum. One read, no
+// square that could overflow.
+export function nonFinite(table: usize, count: i32, out: usize): void {
+  const zero = f32x4.splat(0);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const src = src_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let acc = zero;
+    let i: usize = 0;
+    for (; i < n4; i += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(src + i, 0, 4), zero));
+    let sum = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+    for (; i < n; i += 4) sum += <f64>(load<f32>(src + i) * 0);
+    store<f64>(out + (<usize>k << 3), sum);
+  }
+}

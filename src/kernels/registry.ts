@@ -5,11 +5,14 @@
  * A backend kernel is added here and nowhere else.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { cpuFiniteCheck } from './cpu/finite.js';
 import { cpuInplaceRows, cpuKernel } from './cpu/inplace.js';
 import { cpuSimdKernel, cpuSimdRows } from './cpu/simd.js';
 import { tfopsKernel } from './tfops/dense.js';
+import { tfopsFiniteCheck } from './tfops/finite.js';
 import { tfopsRows } from './tfops/rows.js';
-import type { DenseKernel, RowKernel, SlotSet } from './types.js';
+import type { DenseKernel, FiniteCheck, RowKernel, SlotSet } from './types.js';
+import { wasmFiniteCheck } from './wasm/finite.js';
 import { wasmHeapJsKernel, wasmHeapRows } from './wasm/heap_js.js';
 import { wasmSimdRows } from './wasm/rows.js';
 import { wasmSimdKernel } from './wasm/simd.js';
@@ -19,16 +22,18 @@ interface BackendKernels {
   readonly dense: readonly DenseKernel[];
   /** Row kernels, fastest first; the reference loops among them stay when fast kernels are off. */
   readonly rows: readonly RowKernel[];
+  /** Non-finite checks of gradients (nonFinite 'skip' and 'error'). */
+  readonly finite: readonly FiniteCheck[];
 }
 
 const REGISTRY = new Map<string, BackendKernels>([
-  ['cpu', { dense: [cpuSimdKernel, cpuKernel], rows: [cpuSimdRows, cpuInplaceRows] }],
-  ['wasm', { dense: [wasmSimdKernel, wasmHeapJsKernel], rows: [wasmSimdRows, wasmHeapRows] }],
+  ['cpu', { dense: [cpuSimdKernel, cpuKernel], rows: [cpuSimdRows, cpuInplaceRows], finite: [cpuFiniteCheck] }],
+  ['wasm', { dense: [wasmSimdKernel, wasmHeapJsKernel], rows: [wasmSimdRows, wasmHeapRows], finite: [wasmFiniteCheck] }],
 ]);
 
 let fastKernelsEnabled = true;
 let opChainOnly = false;
-const cache = new Map<string, { dense: readonly DenseKernel[]; rows: readonly RowKernel[] }>();
+const cache = new Map<string, BackendKernels>();
 
 /**
  * Turns the fast kernels off (dense updates take the op chain, sparse rows the
@@ -54,13 +59,14 @@ export function setOpChainOnly(on: boolean): boolean {
   return previous;
 }
 
-function kernelsOf(backend: string): { dense: readonly DenseKernel[]; rows: readonly RowKernel[] } {
+function kernelsOf(backend: string): BackendKernels {
   let lists = cache.get(backend);
   if (lists === undefined) {
-    const registered = (opChainOnly ? undefined : REGISTRY.get(backend)) ?? { dense: [], rows: [] };
+    const registered = (opChainOnly ? undefined : REGISTRY.get(backend)) ?? { dense: [], rows: [], finite: [] };
     lists = {
       dense: [...(fastKernelsEnabled ? registered.dense : []), tfopsKernel],
       rows: [...registered.rows.filter((k) => fastKernelsEnabled || k.reference === true), tfopsRows],
+      finite: [...(fastKernelsEnabled ? registered.finite : []), tfopsFiniteCheck],
     };
     cache.set(backend, lists);
   }
@@ -75,6 +81,11 @@ export function denseKernels(backend: string): readonly DenseKernel[] {
 /** The sparse-row kernels for `backend`, fastest first, ending with the op chain's gather and scatter. */
 export function rowKernels(backend: string): readonly RowKernel[] {
   return kernelsOf(backend).rows;
+}
+
+/** The non-finite checks for `backend`, fastest first, ending with the op chain's. */
+export function finiteChecks(backend: string): readonly FiniteCheck[] {
+  return kernelsOf(backend).finite;
 }
 
 /** Lets every kernel hand back what it holds for these variables (their optimizer is being disposed). */

@@ -105,6 +105,18 @@ export interface RowKernel {
   run(target: RowTarget, job: RowJob): RunReport | void;
 }
 
+/**
+ * Finds a gradient holding NaN or ±Infinity before a step changes anything
+ * (the `nonFinite` policies 'skip' and 'error'), with one read of each gradient.
+ */
+export interface FiniteCheck {
+  readonly name: string;
+  /** Whether it can read this gradient where it lies. */
+  accepts(grad: tf.Tensor): boolean;
+  /** The index in `grads` of the first gradient with a non-finite element, or −1. */
+  firstNonFinite(grads: readonly tf.Tensor[]): number;
+}
+
 export interface KernelChoice {
   readonly variable: string;
   readonly kernel: string;

@@ -18,6 +18,7 @@ import { normalizeGradients, type GradientsInput, type NamedTensor } from './gra
 import { cloneToCaller, toCaller } from './caller_owned.js';
 import { baseScalarsAt, type BaseScalars } from './learning_rate.js';
 import { differentiateAndApply } from './minimize.js';
+import { firstNonFinite, type NonFinitePolicy } from './non_finite.js';
 import { checkLearningRate, type BaseResolved, type LearningRate } from './options.js';
 import { SlotRegistry, type PendingSlots, type SlotRecord } from './slots.js';
 import { runStep, type PreparedUpdate } from './step.js';
@@ -38,6 +39,9 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   readonly decay: number;
   /** Decoupled weight decay (coupled where the rule says so); 0 for none. */
   readonly weightDecay: number;
+  /** What a step does with a gradient holding NaN or ±Infinity. */
+  readonly nonFinite: NonFinitePolicy;
+  private skipped = 0;
   private lr: LearningRate;
   protected readonly slots: SlotRegistry<Slots>;
   private readonly rule: UpdateRule<Slots, S>;
@@ -70,6 +74,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     this.globalClipnorm = base.globalClipnorm;
     this.decay = base.decay;
     this.weightDecay = base.weightDecay;
+    this.nonFinite = base.nonFinite;
     this.slots = new SlotRegistry<Slots>(slotNames, this.className);
     this.rule = rule;
     this.sparse = rule.sparse === null ? null : rule.sparse((v) => this.slots.get(v));
@@ -198,6 +203,22 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     try {
       this.pruneDisposed();
       this.slots.checkLive(where, pairs.map((p) => p.variable));
+      if (this.nonFinite !== 'propagate') {
+        const bad = firstNonFinite(pairs.map((p) => p.grad));
+        if (bad !== -1) {
+          const variable = pairs[bad].variable.name;
+          if (this.nonFinite === 'error') {
+            throw new Error(
+              `${where}: the gradient for variable ${show(variable)} holds NaN or ±Infinity (nonFinite: 'error'); nothing was changed`,
+            );
+          }
+          this.skipped++;
+          this.lastChoices = () => pairs.map((p) => ({
+            variable: p.variable.name, kernel: 'skipped', fallbackReason: `the gradient for ${show(variable)} held NaN or ±Infinity (nonFinite: 'skip')`,
+          }));
+          return this.iterations;
+        }
+      }
       const s = this.stepScalars(baseScalarsAt(this.className, this, this.iterations), this.iterations);
       this.slots.create(pairs.map((p) => p.variable));
       tf.tidy(() => {
@@ -218,6 +239,11 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     }
     this.incrementIterations();
     return this.iterations;
+  }
+
+  /** Steps `nonFinite: 'skip'` skipped (a gradient held NaN or ±Infinity); 0 at construction. */
+  get skippedSteps(): number {
+    return this.skipped;
   }
 
   /** Which implementation updated each variable in the last step, and why a faster one was not used. */
@@ -422,6 +448,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     config.decay = this.decay;
     Object.assign(config, this.ownConfig());
     if (this.weightDecay !== 0) config.weightDecay = this.weightDecay;
+    if (this.nonFinite !== 'propagate') config.nonFinite = this.nonFinite;
     return config;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { show } from '../util/config_keys.js';
 import { float32Problem } from '../util/f32.js';
+import { NON_FINITE_POLICIES, type NonFinitePolicy } from './non_finite.js';
 import {
   deserialize as deserializeSchedule, isLearningRateSchedule, isSerializedSchedule, LearningRateSchedule,
   type SerializedSchedule,
@@ -36,6 +37,13 @@ export interface BaseOptions {
    * (`g += weightDecay·w`). Finite and >= 0.
    */
   weightDecay?: number | null;
+  /**
+   * What a step does when a gradient holds NaN or ±Infinity. Default
+   * 'propagate' (Keras: they flow into the variables and slots); 'skip' (the
+   * step changes nothing, and `skippedSteps` counts it: static loss scaling);
+   * 'error' (it throws, naming the variable, before any change).
+   */
+  nonFinite?: NonFinitePolicy;
 }
 
 /** The shared options after defaults and checks. */
@@ -47,9 +55,12 @@ export interface BaseResolved {
   readonly globalClipnorm: number | null;
   readonly decay: number;
   readonly weightDecay: number;
+  readonly nonFinite: NonFinitePolicy;
 }
 
-export const BASE_OPTION_KEYS = ['learningRate', 'lr', 'name', 'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'weightDecay'] as const;
+export const BASE_OPTION_KEYS = [
+  'learningRate', 'lr', 'name', 'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'weightDecay', 'nonFinite',
+] as const;
 
 export const BASE_DEFAULTS = { learningRate: 0.001, decay: 0, weightDecay: 0 } as const;
 
@@ -130,7 +141,13 @@ export function resolveBaseOptions(where: string, o: Readonly<Record<string, unk
     );
   }
   const decay = o.decay == null ? BASE_DEFAULTS.decay : checkNumber(where, 'decay', o.decay, 0, Infinity);
+  if (o.nonFinite !== undefined && !(NON_FINITE_POLICIES as readonly unknown[]).includes(o.nonFinite)) {
+    throw new TypeError(
+      `${where}: \`nonFinite\` must be one of ${NON_FINITE_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${show(o.nonFinite)}`,
+    );
+  }
   return {
     learningRate, name: (o.name as string | undefined) ?? defaultName, clipnorm, clipvalue, globalClipnorm, decay, weightDecay,
+    nonFinite: (o.nonFinite as NonFinitePolicy | undefined) ?? 'propagate',
   };
 }

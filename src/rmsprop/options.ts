@@ -56,7 +56,7 @@ const where = 'RMSprop';
 
 export const RMSPROP_OPTION_KEYS = [
   'learningRate', 'lr', 'rho', 'momentum', 'epsilon', 'centered', 'name',
-  'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'sparseMode', 'flavor', 'weightDecay',
+  'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'sparseMode', 'flavor', 'weightDecay', 'nonFinite',
 ] as const satisfies ReadonlyArray<string>;
 
 // Every shared option is known: the list above only orders them for the error message.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { RMSprop, type RMSpropOptions } from '../../src/index.js';
 import { useRMSpropForOptimizerStrings } from '../../src/layers/index.js';
-import { assertBitEqual, BACKENDS, tf, useBackend } from '../support/tf.js';
+import { assertBitEqual, BACKENDS, tf, useBackend, collectGarbage } from '../support/tf.js';
 import { PROGRAMS } from './programs.js';
 import { fitEpochs, saveAndLoad, weightsOf } from './training.js';
 
@@ -162,6 +162,7 @@ describe('useRMSpropForOptimizerStrings', () => {
     const { x, y } = dense.data();
     const undo = useRMSpropForOptimizerStrings({ momentum: 0.9 });
     try {
+      await collectGarbage();
       const start = tf.memory().numTensors;
       const m = compiledWith('RMSprop');
       await m.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
@@ -169,6 +170,7 @@ describe('useRMSpropForOptimizerStrings', () => {
       assert.ok(tf.memory().numTensors > start);
       assert.deepEqual(opt.getSlotNames(), ['rms', 'momentum']);
       m.dispose();
+      await collectGarbage();
       assert.equal(tf.memory().numTensors, start, 'model and optimizer tensors all freed');
     } finally {
       undo();

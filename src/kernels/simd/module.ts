@@ -34,6 +34,7 @@ export function writeEntry(
 
 interface ClipExports {
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
+  nonFinite(table: number, count: number, out: number): void;
 }
 
 /** Bytes per clipping table entry: `[src, dst, n, cn (f32), dn (f32), unused]`. */
@@ -83,6 +84,8 @@ export interface SimdKernels {
   call(calls: readonly KernelCall[], table: number, clipTable: number, count: number): void;
   /** Σ x² per clipping entry (x clipped by lo/hi, cn/dn) as float64 at `out + 8k`. */
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
+  /** Per clipping entry, 0 at `out + 8k` when every `src` element is finite, NaN otherwise. */
+  nonFinite(table: number, count: number, out: number): void;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -158,6 +161,9 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
     memory,
     sumSquares(table, count, lo, hi, out) {
       if (count > 0) (exportsOf('clipping') as unknown as ClipExports).sumSquares(table, count, lo, hi, out);
+    },
+    nonFinite(table, count, out) {
+      if (count > 0) (exportsOf('clipping') as unknown as ClipExports).nonFinite(table, count, out);
     },
     step(form, s, table, count) {
       this.call(stepCalls(form, s), table, 0, count);

@@ -85,7 +85,7 @@ function tableFor(b: WasmBackendInternals, memory: WebAssembly.Memory, count: nu
  * scratch tile the clipped gradients go to (the gradients themselves may be the
  * caller's tensors, so they are never written).
  */
-interface ClipWorkspace {
+export interface ClipWorkspace {
   readonly table: number;
   readonly clipTable: number;
   readonly sums: number;
@@ -94,7 +94,7 @@ interface ClipWorkspace {
 
 const workspaces = new WeakMap<WasmBackendInternals, ClipWorkspace>();
 
-function workspaceFor(b: WasmBackendInternals): ClipWorkspace {
+export function workspaceFor(b: WasmBackendInternals): ClipWorkspace {
   let w = workspaces.get(b);
   if (w === undefined) {
     const table = b.wasm._malloc(TILE_ENTRIES * (ENTRY_BYTES + CLIP_ENTRY_BYTES + 8) + TILE_ELEMENTS * 4 + 16) >>> 0;
