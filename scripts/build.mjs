@@ -90,7 +90,9 @@ async function buildKernels() {
     if (result.error || wasm === null) throw new Error(`asc failed for ${name}: ${result.error ?? 'no output'}\n${stderr}`);
     checkLeaf(name, wasm);
     if (wasm.length > SYNC_COMPILE_LIMIT) throw new Error(`${name}: ${wasm.length} bytes, over the ${SYNC_COMPILE_LIMIT}-byte synchronous-compile limit`);
-    lines.push(`export const ${name} = '${Buffer.from(wasm).toString('base64')}';`);
+    // Typed as string: an inferred literal type would copy the whole base64 text
+    // into the .d.ts files (of this module and of every module re-exposing it).
+    lines.push(`export const ${name}: string = '${Buffer.from(wasm).toString('base64')}';`);
   }
   const out = join(root, 'src', 'kernels', 'wasm', 'simd_bytes.generated.ts');
   mkdirSync(dirname(out), { recursive: true });
