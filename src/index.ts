@@ -7,6 +7,7 @@ export type {
 } from './optimizer/rmsprop.js';
 export type { Flavor } from './rules/flavors.js';
 export type { GradientsInput, NamedTensor } from './optimizer/keras_optimizer.js';
+export type { GradientValue, GradientVariablePairs } from './optimizer/gradients.js';
 export type { SlotName } from './optimizer/slots.js';
 export type { KernelChoice } from './kernels/select.js';
 export { helperThreadReady, setHelperThreadEnabled } from './kernels/helper_thread.js';
