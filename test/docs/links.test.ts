@@ -41,6 +41,21 @@ describe('links in README and docs', () => {
     });
   }
 
+  test('every repository file named in code spans (`src/...`, `scripts/...`, ...) exists', () => {
+    // Guides name source files to read next; a file moved or renamed must take its mentions along.
+    const missing: string[] = [];
+    for (const file of userDocs()) {
+      readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+        for (const [, path] of line.matchAll(/`((?:src|wasm-src|app|web|scripts|examples|test)\/[\w./-]+)`/g)) {
+          // A generated file exists after `npm run build`; its folder must exist in any case.
+          const expected = path.includes('.generated.') ? dirname(path) : path;
+          if (!existsSync(expected)) missing.push(`${file}:${i + 1}: ${path}`);
+        }
+      });
+    }
+    assert.deepEqual(missing, []);
+  });
+
   test('README and docs link to something (the parser finds links)', () => {
     const found = links(readFileSync('README.md', 'utf8'));
     assert.ok(found.some((l) => l.target.startsWith('docs/')), 'README links into docs/');
