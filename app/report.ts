@@ -19,6 +19,8 @@ export interface ReportInput {
   readonly runs: readonly RunResult[];
   readonly rows: readonly SummaryRow[];
   readonly createdAt: Date;
+  /** Sentences for under the table, such as which run diverged and why. */
+  readonly notes?: readonly string[];
 }
 
 /** A chart to draw, and sentences for under it (overlapping or diverged runs). */
@@ -80,6 +82,7 @@ figure svg { max-width: 100%; height: auto; }
 <p>Written ${escapeHtml(r.createdAt.toISOString())}. Times are wall-clock; “optimizer step” is the time inside
 <code>applyGradients</code>, which <code>model.fit</code> calls once per batch.</p>
 ${table}
+${(r.notes ?? []).map((n) => `<p class="note run-note">${escapeHtml(n)}</p>`).join('\n')}
 ${figure('loss-per-step', `Training loss per step (mean of the last ${LOSS_SMOOTHING} batches, log scale)`, steps)}
 <div class="pair">
 ${figure('loss-per-epoch', 'Loss per epoch', loss)}

@@ -87,6 +87,7 @@ describe('npm start', () => {
     assert.match(r.stdout, /Note: tf\.train\.rmsprop diverged \(its weights are no longer finite numbers\): with centered, TF\.js 4\.22/);
     assert.doesNotMatch(r.stdout, /Note: rmsprop /);
     assert.ok(html.includes('--schedule'));
+    assert.match(html, /<p class="note run-note">Note: tf\.train\.rmsprop diverged/, 'the report says so too');
   });
 
   test('--help lists every flag and exits 0', async () => {
