@@ -73,7 +73,7 @@ const OPTIONS = {
 export function parseCommandLine(argv: readonly string[]): Settings | 'help' {
   let values: Partial<Record<keyof typeof OPTIONS, string | boolean>>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: withNegativeValues(argv), options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (e) {
     throw usageError(e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, '') : String(e));
   }
@@ -110,6 +110,30 @@ export function parseCommandLine(argv: readonly string[]): Settings | 'help' {
     },
     schedule: schedule === undefined ? null : { text: schedule },
   };
+}
+
+/** A token that reads as a negative number, such as `-1`, `-0.5` or `-1e-3`. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$)/;
+
+/**
+ * `--lr -1` as `--lr=-1`: Node's parser takes a value starting with a dash for a
+ * flag and stops with "argument is ambiguous"; joined, the value reaches the
+ * range check, whose message names the flag, the rule and the value.
+ */
+function withNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : null;
+    const next = argv[i + 1];
+    const takesValue = name !== null && name in OPTIONS && OPTIONS[name as keyof typeof OPTIONS].type === 'string';
+    if (takesValue && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
 }
 
 function usageError(message: string): AppError {

@@ -70,13 +70,14 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const summary = runs.map(summarize);
   console.log(`\n${formatTable(summary)}\n`);
-  for (const note of divergenceNotes(runs, optimizer)) console.log(note);
+  const notes = divergenceNotes(runs, optimizer);
+  for (const note of notes) console.log(note);
 
   const outDir = resolve(settings.outDir);
   await mkdir(outDir, { recursive: true });
   const html = await renderReport({
     title: `RMSprop vs tf.train.rmsprop on handwritten digits (${tf.getBackend()})`,
-    settings: describe(settings, optimizer), runs, rows: summary, createdAt: new Date(),
+    settings: describe(settings, optimizer), runs, rows: summary, createdAt: new Date(), notes,
   });
   await writeFile(join(outDir, REPORT_HTML), html);
   const json: ReportJson = { settings, optimizer, runs, summary };

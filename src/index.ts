@@ -10,6 +10,7 @@ export type { GradientsInput, NamedTensor } from './optimizer/keras_optimizer.js
 export type { NonFinitePolicy } from './optimizer/non_finite.js';
 export type { KernelChoice, SlotName } from './kernels/types.js';
 export { helperThreadReady, setHelperThreadEnabled } from './kernels/cpu/helper_thread.js';
+export type { GradientValue, GradientVariablePairs } from './optimizer/gradients.js';
 export { IndexedSlices } from './sparse/indexed_slices.js';
 export { embeddingLookup } from './sparse/embedding_lookup.js';
 export type { SparseMode } from './sparse/modes.js';

@@ -1,19 +1,22 @@
 /**
  * The browser page: loads the digits the build step packed, trains the same
- * classifier as `npm start` with the shared training code, and draws the loss.
- * Bundled by web/build.ts with esbuild.
+ * classifier as `npm start` with the shared training code when Train is
+ * pressed, and draws the training and held-out loss (web/chart.ts).
+ * Bundled by web/build.ts with esbuild. docs/browser-demo.md describes it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { RUN_COLORS, RUN_DASHES } from '../app/chart_data.js';
 import { unpackSplit, type DigitSplit } from '../app/digits.js';
 import { createOptimizer, OPTIMIZER_KINDS } from '../app/optimizers.js';
-import { trainClassifier, type RunResult } from '../app/train.js';
+import { batchesPerEpoch, trainClassifier, type RunResult } from '../app/train.js';
+import { drawLossChart, type LossSeries } from './chart.js';
 import type { DemoApi, DemoSettings } from './demo_api.js';
 
 // The wasm binaries are copied next to this bundle.
 setWasmPaths(new URL('./', import.meta.url).href);
 
-const DEFAULTS: DemoSettings = { backend: 'wasm', epochs: 2, seed: 42, batchSize: 32, learningRate: 0.001, compare: false };
+const DEFAULTS: DemoSettings = { backend: 'wasm', epochs: 3, seed: 42, batchSize: 32, learningRate: 0.001, compare: false };
 const CANDIDATES = ['wasm', 'webgl', 'cpu'];
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -31,11 +34,23 @@ async function usableBackends(): Promise<string[]> {
   return usable;
 }
 
-async function run(data: DigitSplit, partial: Partial<DemoSettings>, onLoss: (runIndex: number, losses: readonly number[]) => void): Promise<RunResult[]> {
+/** What the chart shows while and after a run. */
+interface Live {
+  series: LossSeries[];
+  totalSteps: number;
+}
+
+async function run(data: DigitSplit, partial: Partial<DemoSettings>, live: Live, redraw: () => void): Promise<RunResult[]> {
   const s: DemoSettings = { ...DEFAULTS, ...partial };
   if (!(await tf.setBackend(s.backend))) throw new Error(`the ${s.backend} backend is not available in this browser`);
   await tf.ready();
   const kinds = s.compare ? OPTIMIZER_KINDS : OPTIMIZER_KINDS.slice(0, 1);
+  const stepsPerEpoch = batchesPerEpoch(data.train.count, s.batchSize);
+  live.series = kinds.map((kind, i) => ({
+    label: kind, color: RUN_COLORS[i % RUN_COLORS.length], dash: RUN_DASHES[i % RUN_DASHES.length], batchLosses: [], heldOut: [],
+  }));
+  live.totalSteps = stepsPerEpoch * s.epochs;
+  redraw();
   const results: RunResult[] = [];
   for (const [i, kind] of kinds.entries()) {
     const optimizer = createOptimizer(kind, {
@@ -43,48 +58,31 @@ async function run(data: DigitSplit, partial: Partial<DemoSettings>, onLoss: (ru
       schedule: null, clipnorm: null, clipvalue: null, globalClipnorm: null,
     });
     const losses: number[] = [];
+    const heldOut: { step: number; loss: number }[] = [];
+    live.series[i] = { ...live.series[i], batchLosses: losses, heldOut };
     try {
       results.push(await trainClassifier({
         label: kind, data, optimizer, epochs: s.epochs, batchSize: s.batchSize, seed: s.seed,
         hooks: {
           onBatchEnd: (_, loss) => {
             losses.push(loss);
-            if (losses.length % 8 === 0) onLoss(i, losses);
+            if (losses.length % 8 === 0) redraw();
           },
-          onEpochEnd: (r) => log(`${kind} on ${s.backend}, epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, ` +
-            `held-out accuracy ${(r.testAccuracy * 100).toFixed(2)} %, ${r.seconds.toFixed(2)} s ` +
-            `(optimizer ${r.optimizerSeconds.toFixed(3)} s)`),
+          onEpochEnd: (r) => {
+            heldOut.push({ step: r.epoch * stepsPerEpoch, loss: r.testLoss });
+            redraw();
+            log(`${kind} on ${s.backend}, epoch ${r.epoch}: training loss ${r.loss.toFixed(4)}, held-out loss ` +
+              `${r.testLoss.toFixed(4)}, held-out accuracy ${(r.testAccuracy * 100).toFixed(2)} %, ${r.seconds.toFixed(2)} s ` +
+              `(optimizer ${r.optimizerSeconds.toFixed(3)} s)`);
+          },
         },
       }));
     } finally {
       optimizer.dispose();
     }
   }
+  redraw();
   return results;
-}
-
-/** Training loss per step on a log scale, one line per optimizer; plain canvas, nothing to load. */
-function drawLosses(series: ReadonlyArray<readonly number[]>): void {
-  const canvas = $<HTMLCanvasElement>('chart');
-  const g = canvas.getContext('2d');
-  if (g === null) return;
-  g.clearRect(0, 0, canvas.width, canvas.height);
-  const all = series.flat().filter((v) => v > 0 && Number.isFinite(v));
-  if (all.length === 0) return;
-  const lo = Math.log(Math.min(...all));
-  const hi = Math.log(Math.max(...all));
-  const steps = Math.max(...series.map((s) => s.length));
-  const colors = ['#4c78a8', '#f58518'];
-  series.forEach((s, k) => {
-    g.strokeStyle = colors[k % colors.length];
-    g.beginPath();
-    s.forEach((v, i) => {
-      const x = (i / Math.max(1, steps - 1)) * (canvas.width - 10) + 5;
-      const y = canvas.height - 5 - ((Math.log(v) - lo) / Math.max(1e-9, hi - lo)) * (canvas.height - 10);
-      if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
-    });
-    g.stroke();
-  });
 }
 
 async function start(): Promise<void> {
@@ -94,7 +92,13 @@ async function start(): Promise<void> {
   const backends = await usableBackends();
   const select = $<HTMLSelectElement>('backend');
   for (const b of backends) select.add(new Option(b, b));
-  $('log').textContent = `${data.train.count} training digits, ${data.test.count} held out. Backends here: ${backends.join(', ')}.\n`;
+  $('log').textContent = `${data.train.count} training digits, ${data.test.count} held out. Backends here: ${backends.join(', ')}.\n` +
+    'Ready: press Train to start (nothing runs before).\n';
+
+  const live: Live = { series: [], totalSteps: batchesPerEpoch(data.train.count, DEFAULTS.batchSize) * DEFAULTS.epochs };
+  const redraw = () => drawLossChart($<HTMLCanvasElement>('chart'), live.series, live.totalSteps, 'Press Train to start');
+  redraw();
+  window.addEventListener('resize', redraw);
 
   let busy = false;
   const api: DemoApi = {
@@ -103,9 +107,8 @@ async function start(): Promise<void> {
     run: async (settings) => {
       if (busy) throw new Error('a run is already in progress');
       busy = true;
-      const series: number[][] = [];
       try {
-        return await run(data, settings, (i, losses) => { series[i] = [...losses]; drawLosses(series); });
+        return await run(data, settings, live, redraw);
       } finally {
         busy = false;
       }

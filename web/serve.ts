@@ -49,9 +49,31 @@ export function serveDirectory(dir: string, port = 0, host = '127.0.0.1'): Promi
   });
 }
 
-// `npm run web`: serve until interrupted.
+/**
+ * Stops the server and exits on Ctrl-C (SIGINT), SIGTERM or SIGHUP, and also when
+ * this process is orphaned: npm runs it under `sh -c`, and a SIGTERM sent to npm
+ * alone ends the shell but not this process, which would keep the port (and
+ * tsx's esbuild helper) alive.
+ */
+export function stopWhenAsked(served: Served): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void served.close().finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
+  const parent = process.ppid;
+  setInterval(() => { if (process.ppid !== parent) stop(); }, 250).unref();
+}
+
+// `npm run web` (`web/serve.ts --build`): build the page, then serve it until stopped.
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(__filename)) {
   const port = Number(process.env.PORT ?? 8080);
-  serveDirectory(join('out', 'web'), port).then((s) => console.log(`Serving out/web at ${s.url} (Ctrl+C to stop)`),
-    (e: unknown) => { console.error(`error: ${e instanceof Error ? e.message : String(e)}`); process.exitCode = 1; });
+  const build = process.argv.includes('--build') ? import('./build.js').then((b) => b.buildWebDemo()) : Promise.resolve();
+  build.then(() => serveDirectory(join('out', 'web'), port)).then((s) => {
+    stopWhenAsked(s);
+    console.log(`Serving out/web at ${s.url} (Ctrl+C to stop)`);
+  }, (e: unknown) => { console.error(`error: ${e instanceof Error ? e.message : String(e)}`); process.exitCode = 1; });
 }

@@ -87,6 +87,7 @@ describe('npm start', () => {
     assert.match(r.stdout, /Note: tf\.train\.rmsprop diverged \(its weights are no longer finite numbers\): with centered, TF\.js 4\.22/);
     assert.doesNotMatch(r.stdout, /Note: rmsprop /);
     assert.ok(html.includes('--schedule'));
+    assert.match(html, /<p class="note run-note">Note: tf\.train\.rmsprop diverged/, 'the report says so too');
   });
 
   test('--help lists every flag and exits 0', async () => {
@@ -134,6 +135,14 @@ describe('flag checks', () => {
     rejects(['--lr', 'fast'], /--lr must be a number above 0/);
     rejects(['--rho', '1'], /--rho must be a number from 0 to below 1/);
     rejects(['--momentum=-0.1'], /--momentum must be a number from 0 to below 1/);
+    // A negative value after a space reaches the same range check as with `=`.
+    rejects(['--lr', '-1'], /--lr must be a number above 0, got "-1"/);
+    rejects(['--lr', '-1e-3'], /--lr must be a number above 0, got "-1e-3"/);
+    rejects(['--momentum', '-.5'], /--momentum must be a number from 0 to below 1, got "-.5"/);
+    rejects(['--epochs', '-3'], /--epochs must be a whole number of at least 1, got "-3"/);
+    rejects(['--clipnorm', '-Infinity'], /--clipnorm must be a number above 0, got "-Infinity"/);
+    // A dash that is not a number is still a flag: the parser's message names it.
+    rejects(['--lr', '-h'], /--lr/);
     rejects(['--clipnorm', '1', '--global-clipnorm', '1'], /cannot be used together/);
     rejects(['extra'], /Unexpected argument 'extra'/);
     rejects(['--epochs'], /argument missing|--epochs <value>/);
