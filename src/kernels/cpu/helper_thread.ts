@@ -151,6 +151,8 @@ interface Helper {
   /** Ids of the memories the helper was sent, and the next id. */
   readonly ids: WeakMap<WebAssembly.Memory, number>;
   nextId: number;
+  /** Memories sent and not yet let go of. */
+  live: number;
   /** Set when the helper failed or stopped answering: no step uses it again. */
   broken: boolean;
   /** Set when it is being stopped on purpose. */
@@ -162,9 +164,20 @@ let helper: Helper | null = null;
 type Registry<T> = { register(target: object, held: T): void };
 const Finalization = (globalThis as { FinalizationRegistry?: new <T>(cleanup: (held: T) => void) => Registry<T> }).FinalizationRegistry;
 
-/** The helper's memory ids are dropped once the kernels of that memory are collected. */
+/**
+ * The helper's memory ids are dropped once the kernels of that memory are
+ * collected. When the last one goes, the helper stops: an idle worker never
+ * runs its garbage collector, so the memories it was sent (each as large as
+ * the variables and slots it holds) would stay allocated however many
+ * optimizers came and went. The next large step starts a new one.
+ */
 const forget = Finalization === undefined ? null : new Finalization<{ h: Helper; id: number }>(({ h, id }) => {
   if (h !== helper) return;
+  if (--h.live === 0) {
+    stop(h);
+    helper = null;
+    return;
+  }
   h.worker.postMessage({ id });
   // Wakes the helper so it lets go of the memory now, not at the next step.
   Atomics.add(h.ctl, LAYOUT.EPOCH, 1);
@@ -187,7 +200,7 @@ function start(): Helper | null {
   const ready = new Promise<boolean>((resolve) => { settle = resolve; });
   const h: Helper = {
     worker, ctl: new Int32Array(control), args: new Float64Array(control, LAYOUT.ARGS_BYTE, MAX_CALLS * MAX_ARGS),
-    ready, ids: new WeakMap(), nextId: 1, broken: false, stopping: false,
+    ready, ids: new WeakMap(), nextId: 1, live: 0, broken: false, stopping: false,
   };
   // Referenced until it has started (so awaiting `ready` keeps the process up), never after.
   worker.on('message', () => { worker.unref(); settle(true); });
@@ -287,6 +300,7 @@ export function helperStep(memory: WebAssembly.Memory, kernels: SimdKernels, cal
   if (id === undefined) {
     id = h.nextId++;
     h.ids.set(memory, id);
+    h.live++;
     h.worker.postMessage({ id, memory });
     forget?.register(kernels, { h, id });
   }
