@@ -13,6 +13,8 @@ import type { StepScalars, UpdateForm } from '../rules/types.js';
 import type { DenseKernel, DenseUpdate, RowKernel, RunReport } from './types.js';
 import { wasmHeapJsKernel, wasmSimdKernel } from './wasm.js';
 import { wasmRowKernel } from './wasm_rows.js';
+import { webglFusedKernel } from './webgl/kernel.js';
+import { webgpuFusedKernel } from './webgpu/kernel.js';
 
 /**
  * Fast kernels per backend name, tried in order: the fused SIMD pass first, then
@@ -22,6 +24,8 @@ import { wasmRowKernel } from './wasm_rows.js';
 const FAST_KERNELS: Record<string, DenseKernel[]> = {
   cpu: [cpuSimdKernel, cpuKernel],
   wasm: [wasmSimdKernel, wasmHeapJsKernel],
+  webgl: [webglFusedKernel],
+  webgpu: [webgpuFusedKernel],
 };
 
 let fastKernelsEnabled = true;
