@@ -13,42 +13,15 @@ import { sumShape, TREE_LEVELS } from '../../src/kernels/webgpu/shaders.js';
 import { gpuCases, runCase, type CaseResult } from './gpu_trajectory.js';
 import { sumRelativeBound } from './gpu_tolerance.js';
 
-export type GpuBackend = 'webgl' | 'webgpu';
+import { countGpuWork, type GpuBackend } from './gpu_work.js';
+
+export type { GpuBackend } from './gpu_work.js';
 
 /** The relative bound of each backend's float32 Σx² of n squares (see the kernels' sum programs). */
 export const SUM_BOUND: Record<GpuBackend, (n: number) => number> = {
   webgl: (n) => { const { block, count } = sumBlocks(n); return sumRelativeBound(block, count); },
   webgpu: (n) => { const { perThread, workgroups } = sumShape(n); return sumRelativeBound(perThread + TREE_LEVELS, workgroups); },
 };
-
-/** Counts the GPU work issued while `fn` runs: WebGL draw calls, or WebGPU compute dispatches. */
-export async function countGpuWork(backend: GpuBackend, fn: () => void | Promise<void>): Promise<number> {
-  let count = 0;
-  if (backend === 'webgl') {
-    const gl = (tf.backend() as unknown as { gpgpu: { gl: WebGL2RenderingContext } }).gpgpu.gl;
-    const drawElements = gl.drawElements;
-    const drawArrays = gl.drawArrays;
-    gl.drawElements = (...a: Parameters<WebGL2RenderingContext['drawElements']>) => { count++; drawElements.apply(gl, a); };
-    gl.drawArrays = (...a: Parameters<WebGL2RenderingContext['drawArrays']>) => { count++; drawArrays.apply(gl, a); };
-    try {
-      await fn();
-    } finally {
-      gl.drawElements = drawElements;
-      gl.drawArrays = drawArrays;
-    }
-    return count;
-  }
-  const proto = (globalThis as unknown as { GPUComputePassEncoder: { prototype: { dispatchWorkgroups: (...a: number[]) => void } } })
-    .GPUComputePassEncoder.prototype;
-  const dispatch = proto.dispatchWorkgroups;
-  proto.dispatchWorkgroups = function (this: unknown, ...a: number[]) { count++; dispatch.apply(this, a); };
-  try {
-    await fn();
-  } finally {
-    proto.dispatchWorkgroups = dispatch;
-  }
-  return count;
-}
 
 /** A variable whose buffer is its own (tf.variable shares its initial tensor's). */
 function ownVariable(init: tf.Tensor): tf.Variable {
