@@ -33,7 +33,7 @@ import {
   type WebGPUBackendInternals, type WebGPUTensorData,
 } from './backend.js';
 import {
-  finishShader, INFO_STRIDE, PARTIAL_SUM_SHADER, SCALARS_BYTES, sumShape, UPDATE_BINDINGS, updateShader, WORKGROUP,
+  ELEMENTS_PER_INVOCATION, finishShader, INFO_STRIDE, PARTIAL_SUM_SHADER, SCALARS_BYTES, sumShape, UPDATE_BINDINGS, updateShader, WORKGROUP,
 } from './shaders.js';
 
 /** A buffer of ours, grown by doubling. */
@@ -276,7 +276,7 @@ function stepUpdates(
     entries.push({ binding: UPDATE_BINDINGS.g, resource: { buffer: x.g } });
     if (clipBuf !== null) entries.push({ binding: UPDATE_BINDINGS.clip, resource: { buffer: clipBuf } });
     pass.setBindGroup(0, bindGroup(b, u.variable, update, entries));
-    const [gx, gy] = grid(b, u.variable.size);
+    const [gx, gy] = grid(b, Math.ceil(u.variable.size / ELEMENTS_PER_INVOCATION));
     pass.dispatchWorkgroups(gx, gy);
   });
   pass.end();
