@@ -21,9 +21,12 @@
  *
  * The bound is evaluated by interpreting the kernel's own statements (their
  * structure sizes the error) on the reference state and its bound; the values
- * compared against are the reference loops', never the interpreter's.
+ * compared against are the reference loops', never the interpreter's. (The
+ * interpreter's values, each operation rounded to float32 and fmad fused, equal
+ * the reference loops to the bit: test/kernels/gpu_formulas.test.ts.)
  */
 import type { Statement } from '../../src/kernels/gpu/formulas.js';
+import { fma32 } from '../../src/rules/pytorch.js';
 
 const f = Math.fround;
 export const U = 2 ** -24;
@@ -157,9 +160,11 @@ function evaluate(n: Node, env: ReadonlyMap<string, Bounded>): Bounded {
           return { v, e: apart ? (v === a.v ? a.e : b.e) : Math.max(a.e, b.e) };
         }
         case 'fmad': {
-          // One rounding or two (a compiler may or may not fuse): the product's rounding is allowed for.
+          // One rounding or two (a compiler may or may not fuse): the product's rounding is allowed
+          // for in the bound; the value is the fused one, as the reference (pytorch.ts) rounds it.
           const p = mulB(args[0], args[1]);
-          return addB(p, args[2], 1);
+          const sum = addB(p, args[2], 1);
+          return { v: fma32(args[0].v, args[1].v, args[2].v), e: sum.e };
         }
         case 'clipDivisor': {
           const [s, c] = args;

@@ -66,7 +66,7 @@ function alternative(flavor: Flavor, path: DensePath): Flavor {
 }
 
 /** Gradients that stress float32: zeros, magnitudes from 1e-20 to 1e6, both signs (test/kernels/support.ts). */
-function randomGrad(n: number, r: () => number): Float32Array {
+export function randomGrad(n: number, r: () => number): Float32Array {
   const g = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const u = r();
@@ -80,7 +80,7 @@ function randomValues(n: number, r: () => number): Float32Array {
 }
 
 /** The step's scalars as hyper.ts resolves them for the flavor, changing every step. */
-function scalarsAt(flavor: Flavor, step: number, weightDecay: number, r: () => number): StepScalars {
+export function scalarsAt(flavor: Flavor, step: number, weightDecay: number, r: () => number): StepScalars {
   const rhoGiven = r() < 0.5 ? 0.9 : 0.95;
   const rho = f(rhoGiven);
   return {
@@ -93,7 +93,7 @@ function scalarsAt(flavor: Flavor, step: number, weightDecay: number, r: () => n
   };
 }
 
-interface ClipRef {
+export interface ClipRef {
   /** The gradients after TF 2.4's clipping, float32 with float64 sums (clipping.ts's formulas). */
   readonly clipped: Float32Array[];
   /** Per gradient: Σx² of the value-clipped gradient, float32. */
@@ -101,7 +101,7 @@ interface ClipRef {
   readonly scale: number;
 }
 
-function clipReference(grads: readonly Float32Array[], c: ClipOptions): ClipRef {
+export function clipReference(grads: readonly Float32Array[], c: ClipOptions): ClipRef {
   const fc = foldClip(c);
   const byValue = grads.map((g) => g.map((x) => Math.max(Math.min(x, fc.hi), fc.lo)));
   const sumSq = (g: Float32Array): number => f(g.reduce((s, x) => s + f(x * x), 0));

@@ -24,6 +24,7 @@ import {
   clipForm, decayForm, needsNorms, stepStatements, UNIFORMS, uniformValues, type ClipForm, type StateName,
 } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
+import { tfjsVersionReason } from '../gpu/version.js';
 import {
   maxTexturesInShader, packingEnabled, webglBackend, webglContextReason, type WebGLBackendInternals,
 } from './backend.js';
@@ -184,6 +185,8 @@ export const webglFusedKernel: DenseKernel = {
   name: 'webgl-fused',
   foldsClipping: true,
   unsupportedReason(u) {
+    const version = tfjsVersionReason();
+    if (version !== null) return version;
     if (webglBackend() === null) return 'the webgl backend internals are not reachable (tfjs-backend-webgl 4.22 expected)';
     const context = webglContextReason();
     if (context !== null) return context;

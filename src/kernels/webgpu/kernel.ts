@@ -28,6 +28,7 @@ import type { SlotSet } from '../../optimizer/slots.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import { clipForm, decayForm, needsNorms, stepStatements, uniformValues, type ClipForm } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
+import { tfjsVersionReason } from '../gpu/version.js';
 import {
   isBuffer, USAGE, webgpuBackend, type GpuBindGroup, type GpuBindingEntry, type GpuBuffer, type GpuComputePipeline,
   type WebGPUBackendInternals, type WebGPUTensorData,
@@ -296,6 +297,8 @@ export const webgpuFusedKernel: DenseKernel = {
   name: 'webgpu-fused',
   foldsClipping: true,
   unsupportedReason(u) {
+    const version = tfjsVersionReason();
+    if (version !== null) return version;
     const b = webgpuBackend();
     if (b === null) return 'the webgpu backend internals are not reachable (tfjs-backend-webgpu 4.22 expected)';
     return inPlaceReason(b, u);
