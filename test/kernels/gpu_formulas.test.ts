@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import {
   FORMULAS, freeNames, stepStatements, UNIFORMS, uniformValues, type ClipForm, type DecayForm, type Formula,
 } from '../../src/kernels/gpu/formulas.js';
-import { tfjsVersionReason } from '../../src/kernels/gpu/version.js';
+import { tfjsVersionReason } from '../../src/kernels/gpu/internals.js';
 import { foldClip, type ClipOptions } from '../../src/optimizer/clipping.js';
 import { denseStep } from '../../src/rules/dense.js';
 import { FLAVOR_SPECS, FLAVORS } from '../../src/rules/flavors.js';

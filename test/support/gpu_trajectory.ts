@@ -16,6 +16,9 @@ import { FLAVOR_SPECS, type Flavor } from '../../src/rules/flavors.js';
 import type { DensePath, DenseState, StepScalars, UpdateForm } from '../../src/rules/types.js';
 import { runBounded, type Bounded } from './gpu_tolerance.js';
 import { mulberry32 } from '../../app/random.js';
+import { randomGrad } from '../kernels/support.js';
+
+export { randomGrad };
 
 const f = Math.fround;
 
@@ -63,16 +66,6 @@ function alternative(flavor: Flavor, path: DensePath): Flavor {
   if (flavor === 'pytorch') return 'keras3';
   if (path === 'momentum') return 'pytorch';
   return flavor === 'keras2' ? 'keras3' : 'keras2';
-}
-
-/** Gradients that stress float32: zeros, magnitudes from 1e-20 to 1e6, both signs (test/kernels/support.ts). */
-export function randomGrad(n: number, r: () => number): Float32Array {
-  const g = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = r();
-    g[i] = u < 0.1 ? 0 : (r() < 0.5 ? -1 : 1) * 10 ** (r() * 26 - 20);
-  }
-  return g;
 }
 
 function randomValues(n: number, r: () => number): Float32Array {

@@ -7,6 +7,7 @@
  * a backend without them falls back to the op chain with the reason.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { backendInternals } from '../gpu/internals.js';
 
 /** A tfjs-backend-webgl `GPGPUProgram` (dist/gpgpu_math.d.ts). */
 export interface GlProgram {
@@ -37,26 +38,12 @@ export interface WebGLBackendInternals {
   disposeIntermediateTensorInfo(info: tf.TensorInfo): void;
 }
 
-const internalsOf = new WeakMap<object, WebGLBackendInternals | null>();
-
-function check(b: Partial<WebGLBackendInternals>): WebGLBackendInternals | null {
-  const ok = typeof b.runWebGLProgram === 'function' && typeof b.unpackTensor === 'function' &&
-    typeof b.packTensor === 'function' && typeof b.disposeIntermediateTensorInfo === 'function' &&
-    b.texData !== undefined && typeof b.texData.get === 'function';
-  return ok ? b as WebGLBackendInternals : null;
-}
-
 /** The active backend if it is tfjs-backend-webgl with the internals this kernel relies on. */
-export function webglBackend(): WebGLBackendInternals | null {
-  if (tf.getBackend() !== 'webgl') return null;
-  const b = tf.backend();
-  let internals = internalsOf.get(b);
-  if (internals === undefined) {
-    internals = check(b as unknown as Partial<WebGLBackendInternals>);
-    internalsOf.set(b, internals);
-  }
-  return internals;
-}
+export const webglBackend = backendInternals<WebGLBackendInternals>('webgl', (b) => {
+  const texData = b.texData as { get?: unknown } | undefined;
+  return ['runWebGLProgram', 'unpackTensor', 'packTensor', 'disposeIntermediateTensorInfo'].every((k) => typeof b[k] === 'function') &&
+    typeof texData?.get === 'function';
+});
 
 function flag(name: string): boolean | number | null {
   try {

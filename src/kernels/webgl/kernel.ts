@@ -24,7 +24,7 @@ import {
   clipForm, decayForm, needsNorms, stepStatements, UNIFORMS, uniformValues, type ClipForm, type StateName,
 } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
-import { tfjsVersionReason } from '../gpu/version.js';
+import { tfjsVersionReason } from '../gpu/internals.js';
 import {
   maxTexturesInShader, packingEnabled, webglBackend, webglContextReason, type WebGLBackendInternals,
 } from './backend.js';

@@ -8,7 +8,7 @@
  * ends tfjs's compute pass, records its own, and submits, as tfjs's own
  * `copyBuffer` does). Checked once per backend object.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { backendInternals } from '../gpu/internals.js';
 
 export interface GpuBuffer {
   readonly size: number;
@@ -75,27 +75,15 @@ export interface WebGPUBackendInternals {
 /** GPUBufferUsage bits (fixed by the WebGPU specification). */
 export const USAGE = { COPY_SRC: 0x04, COPY_DST: 0x08, UNIFORM: 0x40, STORAGE: 0x80 } as const;
 
-const internalsOf = new WeakMap<object, WebGPUBackendInternals | null>();
-
-function check(b: Partial<WebGPUBackendInternals>): WebGPUBackendInternals | null {
-  const fns = ['ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue', 'uploadToGPU'] as const;
-  const ok = fns.every((k) => typeof b[k] === 'function') && b.device !== undefined && b.queue !== undefined &&
-    typeof b.tensorMap?.get === 'function' && typeof b.bufferManager?.acquireBuffer === 'function' &&
-    typeof b.bufferManager.releaseBuffer === 'function' && 'commandEncoder' in b;
-  return ok ? b as WebGPUBackendInternals : null;
-}
-
 /** The active backend if it is tfjs-backend-webgpu with the internals this kernel relies on. */
-export function webgpuBackend(): WebGPUBackendInternals | null {
-  if (tf.getBackend() !== 'webgpu') return null;
-  const b = tf.backend();
-  let internals = internalsOf.get(b);
-  if (internals === undefined) {
-    internals = check(b as unknown as Partial<WebGPUBackendInternals>);
-    internalsOf.set(b, internals);
-  }
-  return internals;
-}
+export const webgpuBackend = backendInternals<WebGPUBackendInternals>('webgpu', (b) => {
+  const fns = ['ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue', 'uploadToGPU'];
+  const tensorMap = b.tensorMap as { get?: unknown } | undefined;
+  const manager = b.bufferManager as { acquireBuffer?: unknown; releaseBuffer?: unknown } | undefined;
+  return fns.every((k) => typeof b[k] === 'function') && b.device !== undefined && b.queue !== undefined &&
+    typeof tensorMap?.get === 'function' && typeof manager?.acquireBuffer === 'function' &&
+    typeof manager.releaseBuffer === 'function' && 'commandEncoder' in b;
+});
 
 /** Whether a tensor record's resource is a buffer (tfjs-webgpu may also hold textures for some ops' inputs). */
 export function isBuffer(resource: unknown): resource is GpuBuffer {

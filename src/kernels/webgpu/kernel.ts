@@ -28,7 +28,7 @@ import type { SlotSet } from '../../optimizer/slots.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import { clipForm, decayForm, needsNorms, stepStatements, uniformValues, type ClipForm } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
-import { tfjsVersionReason } from '../gpu/version.js';
+import { tfjsVersionReason } from '../gpu/internals.js';
 import {
   isBuffer, USAGE, webgpuBackend, type GpuBindGroup, type GpuBindingEntry, type GpuBuffer, type GpuComputePipeline,
   type WebGPUBackendInternals, type WebGPUTensorData,
