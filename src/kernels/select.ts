@@ -18,8 +18,8 @@ import { webgpuFusedKernel } from './webgpu/kernel.js';
 
 /**
  * Fast kernels per backend name, tried in order: the fused SIMD pass first, then
- * the reference loops in place (engines without wasm SIMD). Every other backend
- * (webgl, webgpu, ...) uses the op chain.
+ * the reference loops in place (engines without wasm SIMD); on webgl and webgpu
+ * the fused shaders. Every other backend uses the op chain.
  */
 const FAST_KERNELS: Record<string, DenseKernel[]> = {
   cpu: [cpuSimdKernel, cpuKernel],
