@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { RMSpropOptions } from '../../src/index.js';
 import {
-  assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertSharing, CASE_SHAPES, CASE_STEPS,
+  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertSharing, CASE_SHAPES, CASE_STEPS,
 } from '../support/gpu_assertions.js';
 import type { GpuBackend, GpuChecks } from '../support/gpu_checks.js';
 import { gpuCases, caseName } from '../support/gpu_trajectory.js';
@@ -79,6 +79,12 @@ for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend
       : 'a variable sharing its buffer: not written in place, the op chain runs with the reason', async (t) => {
       if (!available) { t.skip(`no ${backend} in this Chromium`); return; }
       assertSharing(await inPage(gpu.page, 'sharing', backend), backend);
+    });
+
+    test('gradients that are tensors the step writes are read as the op chain reads them, clipped and not', async (t) => {
+      if (!available) { t.skip(`no ${backend} in this Chromium`); return; }
+      assertAliasedGradients(await inPage(gpu.page, 'aliasedGradients', backend), KERNEL[backend]);
+      assertAliasedGradients(await inPage(gpu.page, 'aliasedGradients', backend, 10), KERNEL[backend]);
     });
 
     test('values read before a step are not served stale after it', async (t) => {

@@ -13,7 +13,7 @@ import type { RMSpropOptions } from '../../src/index.js';
 import { webglFusedKernel } from '../../src/kernels/webgl/kernel.js';
 import { webgpuFusedKernel } from '../../src/kernels/webgpu/kernel.js';
 import {
-  assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertSharing, CASE_SHAPES, CASE_STEPS,
+  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertSharing, CASE_SHAPES, CASE_STEPS,
 } from '../support/gpu_assertions.js';
 import { gpuChecks } from '../support/gpu_checks.js';
 import { caseName, gpuCases } from '../support/gpu_trajectory.js';
@@ -60,6 +60,12 @@ describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
   test('a variable sharing its buffer: not written in place, the op chain runs with the reason', async (t) => {
     if (skipIfMissing(t)) return;
     assertSharing(await checks.sharing('webgpu'), 'webgpu');
+  });
+
+  test('gradients that are tensors the step writes are read as the op chain reads them, clipped and not', async (t) => {
+    if (skipIfMissing(t)) return;
+    assertAliasedGradients(await checks.aliasedGradients('webgpu'), 'webgpu-fused');
+    assertAliasedGradients(await checks.aliasedGradients('webgpu', 10), 'webgpu-fused');
   });
 
   test('values read before a step are not served stale after it', async (t) => {

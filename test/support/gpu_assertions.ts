@@ -61,3 +61,14 @@ export function assertFreshReads(r: CacheReport, kernelName: string): void {
   assert.ok(r.changed, 'the second step did not change the values read');
   assert.ok(r.readMatchesGpu, 'data() after the step returned a stale copy, not the buffer\'s contents');
 }
+
+/**
+ * Gradients that are tensors the step writes (b's gradient is variable a, c's is
+ * c) are read as the op chain reads them: the two agree within float32 rounding.
+ */
+export function assertAliasedGradients(r: { kernels: string[]; maxRelativeToOpChain: number }, kernelName: string): void {
+  assert.deepEqual(r.kernels, [kernelName, kernelName, kernelName]);
+  // Three steps move w by about 0.01 per step: reading a before instead of after its update moved
+  // b by 4e-2 relative (measured); on SwiftShader the two agree to the bit here.
+  assert.ok(r.maxRelativeToOpChain < 1e-5, `${r.maxRelativeToOpChain} from the op chain`);
+}

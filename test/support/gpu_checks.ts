@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { RMSprop, type RMSpropOptions } from '../../src/index.js';
-import type { KernelChoice } from '../../src/kernels/select.js';
+import { setFastKernelsEnabled, type KernelChoice } from '../../src/kernels/select.js';
 import type { DenseKernel } from '../../src/kernels/types.js';
 import { sumBlocks } from '../../src/kernels/webgl/programs.js';
 import { sumShape, TREE_LEVELS } from '../../src/kernels/webgpu/shaders.js';
@@ -151,6 +151,38 @@ export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: 
       opt.dispose();
       tf.dispose([init, v, g]);
       return report;
+    },
+
+    /**
+     * Gradients that are tensors the step writes: b's gradient is variable a, c's is c itself.
+     * Returns max |fused − op chain| / max |op chain| over the variables after three steps.
+     */
+    async aliasedGradients(backend: GpuBackend, clipnorm?: number): Promise<{ kernels: string[]; maxRelativeToOpChain: number }> {
+      await use(backend);
+      const finals: Float32Array[][] = [];
+      let kernels: string[] = [];
+      for (const fast of [true, false]) {
+        const previous = setFastKernelsEnabled(fast);
+        const vars = [0, 1, 2].map((k) => ownVariable(tf.randomNormal([1500], 0, 1, 'float32', 30 + k)));
+        const ga = tf.randomNormal([1500], 0, 1, 'float32', 40);
+        const opt = new RMSprop({ learningRate: 0.01, momentum: 0.5, ...(clipnorm === undefined ? {} : { clipnorm }) });
+        try {
+          for (let i = 0; i < 3; i++) opt.applyGradients([[ga, vars[0]], [vars[0], vars[1]], [vars[2], vars[2]]]);
+          if (fast) kernels = opt.lastStepKernels().map((c) => c.kernel);
+          finals.push(await Promise.all(vars.map(async (v) => Float32Array.from(await v.data()))));
+        } finally {
+          setFastKernelsEnabled(previous);
+          opt.dispose();
+          tf.dispose([...vars, ga]);
+        }
+      }
+      let worst = 0;
+      finals[0].forEach((w, k) => {
+        const ref = finals[1][k];
+        const scale = ref.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i] - ref[i]) / scale);
+      });
+      return { kernels, maxRelativeToOpChain: worst };
     },
 
     /** Values read (and cached on the CPU) before a step, then read again after it. */

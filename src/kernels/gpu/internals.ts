@@ -31,3 +31,37 @@ export function backendInternals<T>(name: string, check: (b: Record<string, unkn
     return internals;
   };
 }
+
+/** A step's updates as a kernel runs them, and the copies it made (dispose after the step). */
+export interface GradientsToRead<U> {
+  readonly updates: readonly U[];
+  readonly copies: tf.Tensor[];
+}
+
+/**
+ * Gradients that are tensors the step writes (a variable passed as the gradient
+ * of itself or of another, or a slot), copied where the op chain would read
+ * them as they were before the step: a gradient of its own update always (its
+ * slots and variable are computed from it before they are assigned); with
+ * clipping, any written one (the op chain clips every gradient before the first
+ * update). Otherwise, like the op chain, a later update reads what an earlier
+ * one wrote.
+ */
+export function gradientsToRead<U extends {
+  readonly grad: tf.Tensor; readonly variable: tf.Variable;
+  readonly slots: { readonly rms: tf.Variable; readonly momentum?: tf.Variable; readonly mg?: tf.Variable };
+}>(updates: readonly U[], clipping: boolean): GradientsToRead<U> {
+  const writes = (u: U): object[] => [u.variable, u.slots.rms, u.slots.momentum, u.slots.mg]
+    .filter((t): t is tf.Variable => t !== undefined).map((t) => t.dataId as object);
+  const all = clipping ? new Set(updates.flatMap(writes)) : null;
+  const aliased = (u: U): boolean => (all === null ? writes(u).includes(u.grad.dataId as object) : all.has(u.grad.dataId as object));
+  if (!updates.some(aliased)) return { updates, copies: [] };
+  const copies: tf.Tensor[] = [];
+  const out = updates.map((u) => {
+    if (!aliased(u)) return u;
+    const copy = tf.add(u.grad, tf.scalar(0));
+    copies.push(copy);
+    return { ...u, grad: copy };
+  });
+  return { updates: out, copies };
+}

@@ -24,7 +24,7 @@ import {
   clipForm, decayForm, needsNorms, stepStatements, UNIFORMS, uniformValues, type ClipForm, type StateName,
 } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
-import { tfjsVersionReason } from '../gpu/internals.js';
+import { gradientsToRead, tfjsVersionReason } from '../gpu/internals.js';
 import {
   maxTexturesInShader, packingEnabled, webglBackend, webglContextReason, type WebGLBackendInternals,
 } from './backend.js';
@@ -139,12 +139,14 @@ function stepUpdates(
   const uniforms = new Map(UNIFORMS.map((name, i) => [name, [values[i]]]));
   const temps: tf.TensorInfo[] = [];
   try {
-    let grads = updates.map((u) => info(u.grad, u.variable.shape));
+    // Gradients by index, looked up when their update runs: a gradient that is a variable an
+    // earlier update assigned is read as assigned, as by the op chain (gradientsToRead).
+    let grads: Array<tf.TensorInfo | null> = updates.map(() => null);
     let sums: tf.TensorInfo[] | null = null;
     let scale: tf.TensorInfo | null = null;
     if (needsNorms(clip)) {
-      grads = grads.map((g) => inLayout(b, g, false, temps));
-      sums = gradientSums(b, grads, clip, uniforms, temps);
+      grads = updates.map((u) => inLayout(b, info(u.grad, u.variable.shape), false, temps));
+      sums = gradientSums(b, grads as tf.TensorInfo[], clip, uniforms, temps);
       if (clip.global) scale = globalFactor(b, sums, clip, uniforms, temps);
     }
     const key = formKey(form, clip, decay);
@@ -154,7 +156,7 @@ function stepUpdates(
       const state: Record<string, tf.Variable | undefined> = {
         w: u.variable, ms: u.slots.rms, mom: u.slots.momentum, mg: u.slots.mg,
       };
-      const inputs: Record<string, tf.TensorInfo> = { g: inLayout(b, grads[k], packed, temps) };
+      const inputs: Record<string, tf.TensorInfo> = { g: inLayout(b, grads[k] ?? info(u.grad, shape), packed, temps) };
       for (const name of ['w', 'ms', 'mom', 'mg']) {
         const v = state[name];
         if (v !== undefined) inputs[name] = inLayout(b, info(v), packed, temps);
@@ -197,6 +199,12 @@ export const webglFusedKernel: DenseKernel = {
   },
   run(updates, form, s, clip) {
     const b = webglBackend() as WebGLBackendInternals;
-    stepUpdates(b, updates, form, s, clip !== undefined && hasClipping(clip) ? foldClip(clip) : null);
+    const folded = clip !== undefined && hasClipping(clip) ? foldClip(clip) : null;
+    const read = gradientsToRead(updates, folded !== null);
+    try {
+      stepUpdates(b, read.updates, form, s, folded);
+    } finally {
+      tf.dispose(read.copies);
+    }
   },
 };

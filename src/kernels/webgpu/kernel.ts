@@ -28,7 +28,7 @@ import type { SlotSet } from '../../optimizer/slots.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import { clipForm, decayForm, needsNorms, stepStatements, uniformValues, type ClipForm } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
-import { tfjsVersionReason } from '../gpu/internals.js';
+import { gradientsToRead, tfjsVersionReason } from '../gpu/internals.js';
 import {
   isBuffer, USAGE, webgpuBackend, type GpuBindGroup, type GpuBindingEntry, type GpuBuffer, type GpuComputePipeline,
   type WebGPUBackendInternals, type WebGPUTensorData,
@@ -160,7 +160,6 @@ function inPlaceReason(b: WebGPUBackendInternals, u: DenseUpdate): string | null
     if (t === undefined) continue;
     const why = writableReason(b, t, what);
     if (why !== null) return why;
-    if (t.dataId === u.grad.dataId) return `the gradient is the ${what} itself`;
   }
   return null;
 }
@@ -305,7 +304,13 @@ export const webgpuFusedKernel: DenseKernel = {
   },
   run(updates, form, s, clip) {
     const b = webgpuBackend() as WebGPUBackendInternals;
-    stepUpdates(b, updates, form, s, clip !== undefined && hasClipping(clip) ? foldClip(clip) : null);
+    const folded = clip !== undefined && hasClipping(clip) ? foldClip(clip) : null;
+    const read = gradientsToRead(updates, folded !== null);
+    try {
+      stepUpdates(b, read.updates, form, s, folded);
+    } finally {
+      tf.dispose(read.copies);
+    }
   },
   release(variable: tf.Variable, _slots: SlotSet) {
     groups.delete(variable);
