@@ -6,6 +6,7 @@
  * kernels then step aside, saying why.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { foldClip, hasClipping, type ClipOptions, type FoldedClip } from '../../optimizer/clipping.js';
 
 export const CHECKED_TFJS = '4.22.';
 
@@ -64,4 +65,20 @@ export function gradientsToRead<U extends {
     return { ...u, grad: copy };
   });
   return { updates: out, copies };
+}
+
+/**
+ * A GPU kernel's `run`: the step's clipping folded (null when there is none) and
+ * the gradients as `gradientsToRead` gives them, copies disposed afterwards.
+ */
+export function runStep<U extends Parameters<typeof gradientsToRead>[0][number]>(
+  updates: readonly U[], clip: ClipOptions | undefined, step: (updates: readonly U[], folded: FoldedClip | null) => void,
+): void {
+  const folded = clip !== undefined && hasClipping(clip) ? foldClip(clip) : null;
+  const read = gradientsToRead(updates, folded !== null);
+  try {
+    step(read.updates, folded);
+  } finally {
+    tf.dispose(read.copies);
+  }
 }

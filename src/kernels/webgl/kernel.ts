@@ -18,13 +18,13 @@
  * draw, and keeps the new layout from then on (the outputs are in it).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { foldClip, hasClipping, type FoldedClip } from '../../optimizer/clipping.js';
+import type { FoldedClip } from '../../optimizer/clipping.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import {
   clipForm, decayForm, needsNorms, stepStatements, UNIFORMS, uniformValues, type ClipForm, type StateName,
 } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
-import { gradientsToRead, tfjsVersionReason } from '../gpu/internals.js';
+import { runStep, tfjsVersionReason } from '../gpu/internals.js';
 import {
   maxTexturesInShader, packingEnabled, webglBackend, webglContextReason, type WebGLBackendInternals,
 } from './backend.js';
@@ -199,12 +199,6 @@ export const webglFusedKernel: DenseKernel = {
   },
   run(updates, form, s, clip) {
     const b = webglBackend() as WebGLBackendInternals;
-    const folded = clip !== undefined && hasClipping(clip) ? foldClip(clip) : null;
-    const read = gradientsToRead(updates, folded !== null);
-    try {
-      stepUpdates(b, read.updates, form, s, folded);
-    } finally {
-      tf.dispose(read.copies);
-    }
+    runStep(updates, clip, (us, folded) => stepUpdates(b, us, form, s, folded));
   },
 };

@@ -23,12 +23,12 @@
  * the updates read them from a small buffer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { foldClip, hasClipping, type FoldedClip } from '../../optimizer/clipping.js';
+import type { FoldedClip } from '../../optimizer/clipping.js';
 import type { SlotSet } from '../../optimizer/slots.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import { clipForm, decayForm, needsNorms, stepStatements, uniformValues, type ClipForm } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
-import { gradientsToRead, tfjsVersionReason } from '../gpu/internals.js';
+import { runStep, tfjsVersionReason } from '../gpu/internals.js';
 import {
   isBuffer, USAGE, webgpuBackend, type GpuBindGroup, type GpuBindingEntry, type GpuBuffer, type GpuComputePipeline,
   type WebGPUBackendInternals, type WebGPUTensorData,
@@ -304,13 +304,7 @@ export const webgpuFusedKernel: DenseKernel = {
   },
   run(updates, form, s, clip) {
     const b = webgpuBackend() as WebGPUBackendInternals;
-    const folded = clip !== undefined && hasClipping(clip) ? foldClip(clip) : null;
-    const read = gradientsToRead(updates, folded !== null);
-    try {
-      stepUpdates(b, read.updates, form, s, folded);
-    } finally {
-      tf.dispose(read.copies);
-    }
+    runStep(updates, clip, (us, folded) => stepUpdates(b, us, form, s, folded));
   },
   release(variable: tf.Variable, _slots: SlotSet) {
     groups.delete(variable);
