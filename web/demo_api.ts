@@ -17,6 +17,8 @@ export interface DemoApi {
   run(settings: Partial<DemoSettings>): Promise<RunResult[]>;
   /** Training digits in the page's data file. */
   readonly trainSize: number;
+  /** The update kernels this package's RMSprop used in the last step of the last run (e.g. 'webgl-fused'). */
+  lastKernels(): string[];
 }
 
 declare global {

@@ -9,6 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { RUN_COLORS, RUN_DASHES } from '../app/chart_data.js';
 import { unpackSplit, type DigitSplit } from '../app/digits.js';
 import { createOptimizer, OPTIMIZER_KINDS } from '../app/optimizers.js';
+import { RMSprop } from '../src/index.js';
 import { batchesPerEpoch, trainClassifier, type RunResult } from '../app/train.js';
 import { drawLossChart, type LossSeries } from './chart.js';
 import type { DemoApi, DemoSettings } from './demo_api.js';
@@ -18,6 +19,9 @@ setWasmPaths(new URL('./', import.meta.url).href);
 
 const DEFAULTS: DemoSettings = { backend: 'wasm', epochs: 3, seed: 42, batchSize: 32, learningRate: 0.001, compare: false };
 const CANDIDATES = ['wasm', 'webgl', 'cpu'];
+
+/** What updated the weights in the last step of the last run (webgl: 'webgl-fused', the fused GPU kernel). */
+let lastKernels: string[] = [];
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const log = (line: string) => { $('log').textContent += `${line}\n`; };
@@ -78,6 +82,10 @@ async function run(data: DigitSplit, partial: Partial<DemoSettings>, live: Live,
         },
       }));
     } finally {
+      if (optimizer instanceof RMSprop) {
+        lastKernels = [...new Set(optimizer.lastStepKernels().map((c) => c.kernel))];
+        log(`${kind} on ${s.backend}: updates ran in ${lastKernels.join(', ')}`);
+      }
       optimizer.dispose();
     }
   }
@@ -104,6 +112,7 @@ async function start(): Promise<void> {
   const api: DemoApi = {
     trainSize: data.train.count,
     backends: async () => backends,
+    lastKernels: () => lastKernels,
     run: async (settings) => {
       if (busy) throw new Error('a run is already in progress');
       busy = true;

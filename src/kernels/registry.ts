@@ -16,6 +16,8 @@ import { wasmFiniteCheck } from './wasm/finite.js';
 import { wasmHeapJsKernel, wasmHeapRows } from './wasm/heap_js.js';
 import { wasmSimdRows } from './wasm/rows.js';
 import { wasmSimdKernel } from './wasm/simd.js';
+import { webglFusedKernel } from './webgl/kernel.js';
+import { webgpuFusedKernel } from './webgpu/kernel.js';
 
 interface BackendKernels {
   /** Fused or in-place dense kernels, fastest first. */
@@ -29,6 +31,8 @@ interface BackendKernels {
 const REGISTRY = new Map<string, BackendKernels>([
   ['cpu', { dense: [cpuSimdKernel, cpuKernel], rows: [cpuSimdRows, cpuInplaceRows], finite: [cpuFiniteCheck] }],
   ['wasm', { dense: [wasmSimdKernel, wasmHeapJsKernel], rows: [wasmSimdRows, wasmHeapRows], finite: [wasmFiniteCheck] }],
+  ['webgl', { dense: [webglFusedKernel], rows: [], finite: [] }],
+  ['webgpu', { dense: [webgpuFusedKernel], rows: [], finite: [] }],
 ]);
 
 let fastKernelsEnabled = true;

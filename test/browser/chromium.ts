@@ -23,13 +23,22 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<Browser> {
+/**
+ * WebGL 2 with float32 render targets (ANGLE on SwiftShader's Vulkan) and WebGPU
+ * (Dawn's SwiftShader adapter), both emulated on the CPU: no GPU needed.
+ */
+export const SWIFTSHADER_GPU_FLAGS = [
+  '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader',
+];
+
+/** Chromium headless; with `gpu`, WebGL 2 and WebGPU on SwiftShader instead of `--disable-gpu`. */
+export async function launchChromium(options: { gpu?: boolean } = {}): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'rmsprop-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--headless', '--no-sandbox', ...(options.gpu ? SWIFTSHADER_GPU_FLAGS : ['--disable-gpu']), '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });

@@ -1,7 +1,8 @@
 /**
  * The browser demo (web/), built with esbuild and driven in headless Chromium:
  * the page trains the classifier with RMSprop, the loss falls, and on wasm it
- * gives the same numbers as Node for the same seed; its chart, screenshotted,
+ * gives the same numbers as Node for the same seed; on webgl (SwiftShader) the
+ * updates run in the fused WebGL kernel; its chart, screenshotted,
  * shows both runs' training and held-out loss with axes and a legend; nothing
  * it asks the server for is missing. Skips only when Chromium is missing
  * outside CI (see chromium.ts). Set RMSPROP_SCREENSHOTS=DIR to keep the PNGs.
@@ -69,7 +70,7 @@ describe('browser demo in headless Chromium', { skip: missing ?? false }, () => 
     dir = await mkdtemp(join(tmpdir(), 'rmsprop-web-'));
     await buildWebDemo(dir);
     served = await serveDirectory(dir);
-    browser = await launchChromium();
+    browser = await launchChromium({ gpu: true });
     page = await browser.context.newPage();
     page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
     page.on('requestfailed', (r) => failed.push(`failed ${r.url()}`));
@@ -106,19 +107,20 @@ describe('browser demo in headless Chromium', { skip: missing ?? false }, () => 
     assert.equal(web.epochs[0].testLoss, node.epochs[0].testLoss);
   });
 
-  test('webgl, where the browser has it: the loss falls and ends near Node\'s', async (t) => {
+  test('webgl, where the browser has it: the fused kernel updates, the loss falls and ends near Node\'s', async (t) => {
     if (!backends.includes('webgl')) {
       t.skip(`no WebGL in this Chromium (backends: ${backends.join(', ')})`);
       return;
     }
     const [web] = await runInPage('webgl');
     assert.equal(web.backend, 'webgl');
+    assert.deepEqual(await page.evaluate(() => window.rmspropDemo!.lastKernels()), ['webgl-fused']);
     assertLossFalls(web);
     const node = await trainInNode();
     // Shaders sum in another order than wasm, so each step differs in the last
-    // float32 bits and the runs drift apart slowly: with SwiftShader (Chromium
-    // with --disable-gpu) the epoch loss differs by about 1e-7 relative after
-    // 63 steps. 1e-3 leaves room for a GPU's own rounding; 0.5 points of
+    // float32 bits and the runs drift apart slowly: with SwiftShader (ANGLE on
+    // its Vulkan) and the fused kernel, the epoch loss differs by about 1e-7
+    // relative after 63 steps. 1e-3 leaves room for a GPU's own rounding; 0.5 points of
     // accuracy is 5 of the 1000 held-out digits.
     const [, webLast] = ends(web.batchLosses);
     const [, nodeLast] = ends(node.batchLosses);

@@ -159,7 +159,7 @@ describe('browser code blocks run in headless Chromium', { skip: chromiumMissing
         outfile: join(out, script), logLevel: 'error', absWorkingDir: project(),
       });
       const served = await serveDirectory(out);
-      const browser = await launchChromium();
+      const browser = await launchChromium({ gpu: true });
       try {
         const page = await browser.context.newPage();
         const printed: string[] = [];

@@ -1,0 +1,94 @@
+// `npm run bench:gpu`: this optimizer's fused GPU kernels against tf.train.rmsprop on
+// webgl and webgpu in headless Chromium (SwiftShader for both, as in the tests) and on
+// webgpu in Node (Dawn over the Vulkan driver VK_ICD_FILENAMES names, else SwiftShader's
+// from Debian's chromium). One variable of 1e6 and 200 variables of 5,000; plain,
+// momentum and centered+momentum; ratios of interleaved medians (bench_gpu_core.ts).
+// Not a test: nothing fails. SAMPLES=n sets the samples per row (default 30);
+// ONLY=node|chromium runs one half.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { tf } from '../test/support/tf.js';
+import { openGpuPage } from '../test/browser/gpu_harness.js';
+import { chromiumMissing } from '../test/browser/chromium.js';
+import { startNodeWebGPU } from '../test/support/webgpu_node.js';
+import type * as Package from '../src/index.js';
+import { benchRow, formatRow, PATHS, SIZES, TABLE_HEADER, type BenchRow } from './bench_gpu_core.js';
+
+// The package as users load it (npm run bench:gpu builds first), as scripts/bench.ts does.
+const { RMSprop } = require('rmsprop') as typeof Package;
+
+const SAMPLES = Number(process.env.SAMPLES ?? 30);
+const ONLY = process.env.ONLY;
+
+function targets(r: BenchRow): string {
+  const perVar = r.oursWork / r.variables;
+  if (r.backend === 'webgl') {
+    const want = r.path === 'centered+momentum' ? 2.5 : 3;
+    return r.variables === 1 ? `target ≥ ${want}x: ${r.ratio >= want ? 'met' : 'NOT met'}; ≤ 4 kernels/var: ${perVar <= 4 ? 'met' : 'NOT met'}` : `≤ 4 kernels/var: ${perVar <= 4 ? 'met' : 'NOT met'}`;
+  }
+  return r.variables === 1
+    ? `target ≥ 4x: ${r.ratio >= 4 ? 'met' : 'NOT met'}; ≤ 1 dispatch/var: ${perVar <= 1 ? 'met' : 'NOT met'}`
+    : `target ≥ 8x: ${r.ratio >= 8 ? 'met' : 'NOT met'}; ≤ 4 dispatches/step: ${r.oursWork <= 4 ? 'met' : 'NOT met'}`;
+}
+
+async function main(): Promise<void> {
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
+  console.log(`machine: ${cpu}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ` +
+    `Node ${process.version}; tfjs ${tf.version.tfjs}; ${SAMPLES} samples per row\n`);
+  const rows: Array<[BenchRow, string]> = [];
+
+  if (ONLY !== 'node') {
+    const missing = chromiumMissing();
+    if (missing !== null) {
+      console.log(`Chromium: skipped (${missing})`);
+    } else {
+      const { page, close } = await openGpuPage('scripts/bench_gpu_page.ts');
+      try {
+        console.log(`Chromium: ${await page.evaluate(() => (window as unknown as { gpuPage: { info(): Promise<string> } }).gpuPage.info())}`);
+        const have = await page.evaluate(() => (window as unknown as { gpuPage: { backends(): Promise<string[]> } }).gpuPage.backends());
+        for (const backend of ['webgl', 'webgpu'] as const) {
+          if (!have.includes(backend)) { console.log(`Chromium ${backend}: not available`); continue; }
+          for (let s = 0; s < SIZES.length; s++) {
+            for (let p = 0; p < PATHS.length; p++) {
+              const r = await page.evaluate(([b, pi, si, n]) => (window as unknown as {
+                gpuPage: { row(b: string, p: number, s: number, n: number): Promise<BenchRow> };
+              }).gpuPage.row(b as string, pi as number, si as number, n as number), [backend, p, s, SAMPLES] as const);
+              rows.push([r, 'Chromium']);
+              console.log(`${formatRow(r, 'Chromium')}  ${targets(r)}`);
+            }
+          }
+        }
+      } finally {
+        await close();
+      }
+    }
+  }
+
+  if (ONLY !== 'chromium') {
+    const missing = await startNodeWebGPU();
+    if (missing !== null) {
+      console.log(`Node webgpu: skipped (${missing})`);
+    } else {
+      console.log(`Node webgpu: Dawn (webgpu package) on VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`);
+      for (const size of SIZES) {
+        for (const path of PATHS) {
+          const r = await benchRow('webgpu', RMSprop, path, size, SAMPLES);
+          rows.push([r, 'Node']);
+          console.log(`${formatRow(r, 'Node')}  ${targets(r)}`);
+        }
+      }
+    }
+  }
+
+  console.log(`\n${TABLE_HEADER}`);
+  for (const [r, where] of rows) console.log(formatRow(r, where));
+  console.log('\nGPU work per step: max(kernels tf.profile sees, WebGL draw calls or WebGPU dispatches issued); ours / tf.train.rmsprop:');
+  for (const [r, where] of rows) {
+    console.log(`  ${r.backend} (${where}) ${r.path} ${r.size}: profiled ${r.oursProfiled} / ${r.tfProfiled}, issued ${r.oursIssued} / ${r.tfIssued}`);
+  }
+}
+
+main().then(() => process.exit(0), (e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+// The measurement of `npm run bench:gpu`, run in Chromium (bench_gpu_page.ts, webgl and
+// webgpu) and in Node (bench_gpu.ts, webgpu on Dawn): this optimizer against
+// tf.train.rmsprop on the same backend, in the same run. Each sample is one step plus
+// a read of one element of the last variable (a GPU queue runs in order, so the read
+// returns only when the step's work is done); the two optimizers alternate step by
+// step, each on its own variables and gradients, and each reports the median of its
+// samples. The GPU work of a step is counted twice, as what TF.js's profiler sees
+// (engine kernels) and as WebGL draw calls / WebGPU compute dispatches issued (an
+// upload, pack or unpack draw counts); the larger is reported.
+import * as tf from '@tensorflow/tfjs-core';
+import type { RMSprop as RMSpropClass } from '../src/index.js';
+import { countGpuWork, type GpuBackend } from '../test/support/gpu_work.js';
+
+export interface PathSpec { readonly name: string; readonly momentum: number; readonly centered: boolean }
+export const PATHS: readonly PathSpec[] = [
+  { name: 'plain', momentum: 0, centered: false },
+  { name: 'momentum', momentum: 0.9, centered: false },
+  { name: 'centered+momentum', momentum: 0.9, centered: true },
+];
+export const SIZES: ReadonlyArray<{ readonly label: string; readonly shapes: readonly number[] }> = [
+  { label: '1 × 1e6', shapes: [1e6] },
+  { label: '200 × 5,000', shapes: Array.from({ length: 200 }, () => 5000) },
+];
+
+export interface BenchRow {
+  readonly backend: string;
+  readonly path: string;
+  readonly size: string;
+  readonly variables: number;
+  readonly oursMs: number;
+  readonly tfMs: number;
+  readonly ratio: number;
+  /** Per step: max(engine kernels, draws/dispatches). */
+  readonly oursWork: number;
+  readonly tfWork: number;
+  readonly oursProfiled: number;
+  readonly oursIssued: number;
+  readonly tfProfiled: number;
+  readonly tfIssued: number;
+  readonly kernel: string;
+  readonly samples: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function ownVariable(t: tf.Tensor): tf.Variable {
+  const v = tf.variable(t);
+  t.dispose();
+  return v;
+}
+
+interface Contender {
+  step(): void;
+  readonly last: tf.Variable;
+  dispose(): void;
+}
+
+function contender(kind: 'ours' | 'tf', RMSprop: typeof RMSpropClass, path: PathSpec, shapes: readonly number[], seed: number): Contender & { kernel(): string } {
+  const vars = shapes.map((n, k) => ownVariable(tf.randomUniform([n], -1, 1, 'float32', seed + k)));
+  const grads = shapes.map((n, k) => tf.randomNormal([n], 0, 1, 'float32', seed + 1000 + k));
+  if (kind === 'ours') {
+    const opt = new RMSprop({ learningRate: 0.001, momentum: path.momentum, centered: path.centered });
+    const pairs = grads.map((g, k) => [g, vars[k]] as const);
+    return {
+      step: () => { opt.applyGradients(pairs); },
+      last: vars[vars.length - 1],
+      kernel: () => [...new Set(opt.lastStepKernels().map((c) => c.kernel))].join('+'),
+      dispose: () => { opt.dispose(); tf.dispose([...vars, ...grads]); },
+    };
+  }
+  const opt = tf.train.rmsprop(0.001, 0.9, path.momentum, 1e-7, path.centered);
+  const named = grads.map((g, k) => ({ name: vars[k].name, tensor: g }));
+  return {
+    step: () => { opt.applyGradients(named); },
+    last: vars[vars.length - 1],
+    kernel: () => 'tf.train.rmsprop',
+    dispose: () => { opt.dispose(); tf.dispose([...vars, ...grads]); },
+  };
+}
+
+async function readOne(v: tf.Variable): Promise<void> {
+  const one = tf.slice(v, [0], [1]);
+  await one.data();
+  one.dispose();
+}
+
+async function timed(c: Contender): Promise<number> {
+  const t0 = performance.now();
+  c.step();
+  await readOne(c.last);
+  return performance.now() - t0;
+}
+
+async function work(backend: GpuBackend, c: Contender): Promise<{ profiled: number; issued: number }> {
+  const issued = await countGpuWork(backend, () => { c.step(); });
+  await readOne(c.last);
+  const profiled = (await tf.profile(() => { c.step(); })).kernels.length;
+  await readOne(c.last);
+  return { profiled, issued };
+}
+
+/** One row: interleaved medians of `samples` steps each, after `warmup` steps each. */
+export async function benchRow(
+  backend: GpuBackend, RMSprop: typeof RMSpropClass, path: PathSpec, size: (typeof SIZES)[number], samples: number, warmup = 3,
+): Promise<BenchRow> {
+  const ours = contender('ours', RMSprop, path, size.shapes, 1);
+  const theirs = contender('tf', RMSprop, path, size.shapes, 5);
+  try {
+    for (let i = 0; i < warmup; i++) { await timed(ours); await timed(theirs); }
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      if (i % 2 === 0) { a.push(await timed(ours)); b.push(await timed(theirs)); } else { b.push(await timed(theirs)); a.push(await timed(ours)); }
+    }
+    const wo = await work(backend, ours);
+    const wt = await work(backend, theirs);
+    const oursMs = median(a);
+    const tfMs = median(b);
+    return {
+      backend, path: path.name, size: size.label, variables: size.shapes.length, oursMs, tfMs, ratio: tfMs / oursMs,
+      oursWork: Math.max(wo.profiled, wo.issued), tfWork: Math.max(wt.profiled, wt.issued),
+      oursProfiled: wo.profiled, oursIssued: wo.issued, tfProfiled: wt.profiled, tfIssued: wt.issued,
+      kernel: ours.kernel(), samples,
+    };
+  } finally {
+    ours.dispose();
+    theirs.dispose();
+  }
+}
+
+export function formatRow(r: BenchRow, where: string): string {
+  const f = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  const perVar = (w: number) => (w / r.variables).toFixed(r.variables === 1 ? 0 : 2);
+  return `| ${r.backend} (${where}) | ${r.path} | ${r.size} | ${f(r.oursMs)} | ${f(r.tfMs)} | ${r.ratio.toFixed(2)}x | ` +
+    `${r.oursWork} (${perVar(r.oursWork)}/var) | ${r.tfWork} (${perVar(r.tfWork)}/var) | ${r.kernel} |`;
+}
+
+export const TABLE_HEADER = '| backend | path | variables | ours ms/step | tf.train.rmsprop ms/step | speed-up | ours GPU work/step | tf.train GPU work/step | kernel |\n' +
+  '|---|---|---|---:|---:|---:|---:|---:|---|';

@@ -1,0 +1,317 @@
+/**
+ * `webgpu-fused`: the dense step on tfjs-backend-webgpu, in place. One WGSL
+ * dispatch per variable reads the gradient and the state and writes the
+ * variable and every slot where they are (../gpu/formulas.ts, ./shaders.ts):
+ * no tensor is created. All variables of a step go through one compute pass
+ * with one pipeline and one upload of the step's scalars (16 floats), and one
+ * queue submission; the bind group of each variable is made once and reused
+ * while its buffers stay the same.
+ *
+ * Why not fewer dispatches than variables: TF.js gives every tensor its own
+ * GPUBuffer and binds whole buffers, and tfjs-backend-webgpu creates its device
+ * with WebGPU's default of 8 storage buffers per shader stage, so one dispatch
+ * can reach at most one or two variables' state. Gathering the step into one
+ * buffer would cost a copy of every tensor in and out.
+ *
+ * In place means respecting what TF.js caches: the CPU copy a read left in
+ * `tensorMap` is dropped (else `dataSync` would return the old values), and a
+ * buffer another tensor shares (refCount > 1: `tf.variable(t)` without
+ * disposing `t`, `assign`, `reshape`) is not written: that update falls back.
+ *
+ * Clipping folds in with one Σx² per gradient: a partial-sum dispatch per
+ * gradient, one dispatch that finishes every sum and the global factor, then
+ * the updates read them from a small buffer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { FoldedClip } from '../../clipping/scalar.js';
+import type { SlotSet } from '../types.js';
+import type { StepScalars, UpdateForm } from '../../rules/types.js';
+import { clipForm, decayForm, needsNorms, stepStatements, uniformValues, type ClipForm } from '../gpu/formulas.js';
+import type { DenseKernel, DenseUpdate } from '../types.js';
+import { runStep, tfjsVersionReason } from '../gpu/internals.js';
+import {
+  isBuffer, USAGE, webgpuBackend, type GpuBindGroup, type GpuBindingEntry, type GpuBuffer, type GpuComputePipeline,
+  type WebGPUBackendInternals, type WebGPUTensorData,
+} from './backend.js';
+import {
+  ELEMENTS_PER_INVOCATION, finishShader, INFO_STRIDE, PARTIAL_SUM_SHADER, SCALARS_BYTES, sumShape, UPDATE_BINDINGS, updateShader, WORKGROUP,
+} from './shaders.js';
+
+/** A buffer of ours, grown by doubling. */
+interface Grown {
+  buffer: GpuBuffer | null;
+  bytes: number;
+}
+
+/** What the kernel holds per backend: pipelines (kept, like tfjs's own cache) and buffers (freed with the last variable). */
+interface BackendState {
+  readonly pipelines: Map<string, GpuComputePipeline>;
+  scalars: GpuBuffer | null;
+  readonly infos: Grown;
+  readonly parts: Grown;
+  readonly table: Grown;
+  readonly clip: Grown;
+  /** The `Info` records last written, to skip an unchanged upload. */
+  infoWords: Uint32Array;
+  /** Variables stepped since the buffers were made; the buffers go with the last one released. */
+  readonly users: Set<tf.Variable>;
+}
+
+const states = new WeakMap<WebGPUBackendInternals, BackendState>();
+
+function stateOf(b: WebGPUBackendInternals): BackendState {
+  let st = states.get(b);
+  if (st === undefined) {
+    const grown = (): Grown => ({ buffer: null, bytes: 0 });
+    st = {
+      pipelines: new Map(), scalars: null, infos: grown(), parts: grown(), table: grown(), clip: grown(),
+      infoWords: new Uint32Array(0), users: new Set(),
+    };
+    states.set(b, st);
+  }
+  return st;
+}
+
+/** `g` with room for `bytes`: a new buffer from tfjs's manager (counted in tf.memory()) when it is too small. */
+function ensure(b: WebGPUBackendInternals, g: Grown, bytes: number, usage: number): GpuBuffer {
+  if (g.buffer === null || g.bytes < bytes) {
+    if (g.buffer !== null) b.bufferManager.releaseBuffer(g.buffer, false);
+    g.bytes = Math.max(bytes, 2 * g.bytes, 256);
+    g.buffer = b.bufferManager.acquireBuffer(g.bytes, usage);
+  }
+  return g.buffer;
+}
+
+function freeBuffers(b: WebGPUBackendInternals, st: BackendState): void {
+  for (const g of [st.infos, st.parts, st.table, st.clip]) {
+    if (g.buffer !== null) b.bufferManager.releaseBuffer(g.buffer, false);
+    g.buffer = null;
+    g.bytes = 0;
+  }
+  if (st.scalars !== null) b.bufferManager.releaseBuffer(st.scalars, false);
+  st.scalars = null;
+  st.infoWords = new Uint32Array(0);
+}
+
+function pipeline(b: WebGPUBackendInternals, st: BackendState, key: string, code: () => string): GpuComputePipeline {
+  let p = st.pipelines.get(key);
+  if (p === undefined) {
+    const module = b.device.createShaderModule({ code: code() });
+    p = b.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    st.pipelines.set(key, p);
+  }
+  return p;
+}
+
+/** Bind groups per variable, by pipeline, valid while every buffer they name is the same. */
+interface CachedGroup {
+  readonly buffers: readonly GpuBuffer[];
+  readonly offsets: readonly number[];
+  readonly group: GpuBindGroup;
+}
+
+const groups = new WeakMap<tf.Variable, Map<GpuComputePipeline, CachedGroup[]>>();
+/** Per variable and pipeline, bind groups for this many gradient buffers (tfjs's pool hands out a few in turn). */
+const GROUPS_KEPT = 4;
+
+function bindGroup(
+  b: WebGPUBackendInternals, v: tf.Variable, p: GpuComputePipeline, entries: GpuBindingEntry[],
+): GpuBindGroup {
+  const buffers = entries.map((e) => e.resource.buffer);
+  const offsets = entries.map((e) => e.resource.offset ?? 0);
+  let byPipeline = groups.get(v);
+  if (byPipeline === undefined) groups.set(v, (byPipeline = new Map()));
+  const list = byPipeline.get(p) ?? [];
+  const hit = list.find((c) => c.buffers.length === buffers.length &&
+    c.buffers.every((x, i) => x === buffers[i] && c.offsets[i] === offsets[i]));
+  if (hit !== undefined) return hit.group;
+  const group = b.device.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
+  list.unshift({ buffers, offsets, group });
+  if (list.length > GROUPS_KEPT) list.length = GROUPS_KEPT;
+  byPipeline.set(p, list);
+  return group;
+}
+
+function record(b: WebGPUBackendInternals, t: tf.Tensor): WebGPUTensorData | undefined {
+  return b.tensorMap.get(t.dataId as object);
+}
+
+/** Why `t` cannot be written in place, or null. */
+function writableReason(b: WebGPUBackendInternals, t: tf.Tensor, what: string): string | null {
+  const d = record(b, t);
+  if (d === undefined) return `the ${what} is not held by the webgpu backend`;
+  if (d.dtype !== 'float32') return `the ${what} has dtype ${d.dtype}`;
+  if (d.refCount !== 1) return `the ${what} shares its buffer with another tensor (refCount ${d.refCount})`;
+  if (d.external === true) return `the ${what} is an external GPUBuffer given to TF.js (zeroCopy)`;
+  if (d.resource != null && !isBuffer(d.resource)) return `the ${what} is not held in a GPUBuffer`;
+  return null;
+}
+
+function inPlaceReason(b: WebGPUBackendInternals, u: DenseUpdate): string | null {
+  if (u.variable.dtype !== 'float32') return `dtype ${u.variable.dtype}`;
+  if (u.grad.dtype !== 'float32') return `the gradient has dtype ${u.grad.dtype}`;
+  if (u.grad.size !== u.variable.size) return 'the gradient and the variable differ in size';
+  const g = record(b, u.grad);
+  if (g === undefined || (g.resource != null && !isBuffer(g.resource))) return 'the gradient is not held in a GPUBuffer';
+  const written: Array<[tf.Tensor | undefined, string]> = [
+    [u.variable, 'variable'], [u.slots.rms, 'rms slot'], [u.slots.momentum, 'momentum slot'], [u.slots.mg, 'mg slot'],
+  ];
+  for (const [t, what] of written) {
+    if (t === undefined) continue;
+    const why = writableReason(b, t, what);
+    if (why !== null) return why;
+  }
+  return null;
+}
+
+/** The GPUBuffer of `t`, uploading CPU-held values first. */
+function bufferOf(b: WebGPUBackendInternals, t: tf.Tensor): GpuBuffer {
+  let d = record(b, t) as WebGPUTensorData;
+  if (d.resource == null) {
+    b.uploadToGPU(t.dataId as object);
+    d = record(b, t) as WebGPUTensorData;
+  }
+  return d.resource as GpuBuffer;
+}
+
+/** Workgroups for n invocations of 64, as a 2-D grid when x alone would exceed the device's limit. */
+function grid(b: WebGPUBackendInternals, n: number): [number, number] {
+  const groupsNeeded = Math.max(1, Math.ceil(n / WORKGROUP));
+  const x = Math.min(groupsNeeded, b.device.limits.maxComputeWorkgroupsPerDimension);
+  return [x, Math.ceil(groupsNeeded / x)];
+}
+
+function stepUpdates(
+  b: WebGPUBackendInternals, updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, folded: FoldedClip | null,
+): void {
+  const flavor = form.flavor ?? 'keras2';
+  const clip: ClipForm = clipForm(folded);
+  const decay = decayForm(flavor, s);
+  const step = stepStatements(flavor, form.path, form.centered, clip, decay);
+  if (step === null) throw new Error(`RMSprop: no ${flavor} rule for the ${form.path} path`);
+  const st = stateOf(b);
+  const norms = needsNorms(clip);
+  const count = updates.length;
+
+  // Buffers first: uploads and allocations record into tfjs's encoder before our pass.
+  const bufs = updates.map((u) => ({
+    g: bufferOf(b, u.grad), w: bufferOf(b, u.variable), ms: bufferOf(b, u.slots.rms),
+    mom: u.slots.momentum ? bufferOf(b, u.slots.momentum) : null, mg: u.slots.mg ? bufferOf(b, u.slots.mg) : null,
+  }));
+  st.scalars ??= b.bufferManager.acquireBuffer(SCALARS_BYTES, USAGE.UNIFORM | USAGE.COPY_DST);
+  const infos = ensure(b, st.infos, (count + 1) * INFO_STRIDE, USAGE.UNIFORM | USAGE.COPY_DST);
+  const shapes = updates.map((u) => sumShape(u.variable.size));
+  let parts: GpuBuffer | null = null;
+  let clipBuf: GpuBuffer | null = null;
+  let table: GpuBuffer | null = null;
+  const words = new Uint32Array((count * INFO_STRIDE) / 4);
+  let partTotal = 0;
+  updates.forEach((u, k) => {
+    const at = (k * INFO_STRIDE) / 4;
+    words[at] = u.variable.size;
+    words[at + 1] = k;
+    words[at + 2] = partTotal;
+    words[at + 3] = shapes[k].perThread;
+    partTotal += shapes[k].workgroups;
+  });
+  if (norms) {
+    parts = ensure(b, st.parts, partTotal * 4, USAGE.STORAGE);
+    clipBuf = ensure(b, st.clip, (count + 1) * 4, USAGE.STORAGE);
+    table = ensure(b, st.table, count * 8, USAGE.STORAGE | USAGE.COPY_DST);
+  }
+
+  // The step's numbers: scalars every step, Info records and the sum table when they change.
+  const scalarBytes = new ArrayBuffer(SCALARS_BYTES);
+  new Float32Array(scalarBytes).set(uniformValues(s, folded));
+  new Uint32Array(scalarBytes)[11] = count;
+  b.queue.writeBuffer(st.scalars, 0, new Uint8Array(scalarBytes));
+  if (st.infoWords.length !== words.length || st.infoWords.some((x, i) => x !== words[i]) || st.infos.buffer !== infos) {
+    b.queue.writeBuffer(infos, 0, words);
+    st.infoWords = words;
+  }
+  if (table !== null) {
+    const t = new Uint32Array(count * 2);
+    updates.forEach((_, k) => { t[2 * k] = words[(k * INFO_STRIDE) / 4 + 2]; t[2 * k + 1] = shapes[k].workgroups; });
+    b.queue.writeBuffer(table, 0, t);
+  }
+
+  const info = (k: number): GpuBindingEntry['resource'] => ({ buffer: infos, offset: k * INFO_STRIDE, size: 16 });
+  const scalars = { buffer: st.scalars };
+  const key = `${flavor}|${form.path}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}`;
+  const update = pipeline(b, st, `update|${key}`, () => updateShader(step.statements, step.outputs, clip));
+
+  b.ensureCommandEncoderReady();
+  b.endComputePassEncoder();
+  const pass = (b.commandEncoder as NonNullable<WebGPUBackendInternals['commandEncoder']>).beginComputePass();
+  if (norms) {
+    const partial = pipeline(b, st, 'partial', () => PARTIAL_SUM_SHADER);
+    pass.setPipeline(partial);
+    updates.forEach((u, k) => {
+      pass.setBindGroup(0, bindGroup(b, u.variable, partial, [
+        { binding: 0, resource: scalars }, { binding: 1, resource: info(k) },
+        { binding: 2, resource: { buffer: bufs[k].g } }, { binding: 3, resource: { buffer: parts as GpuBuffer } },
+      ]));
+      pass.dispatchWorkgroups(shapes[k].workgroups);
+    });
+    const finish = pipeline(b, st, `finish|${clip.norm}|${clip.global}`, () => finishShader(clip));
+    pass.setPipeline(finish);
+    pass.setBindGroup(0, b.device.createBindGroup({
+      layout: finish.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: scalars }, { binding: 2, resource: { buffer: parts as GpuBuffer } },
+        { binding: 3, resource: { buffer: table as GpuBuffer } }, { binding: 4, resource: { buffer: clipBuf as GpuBuffer } },
+      ],
+    }));
+    pass.dispatchWorkgroups(1);
+  }
+  pass.setPipeline(update);
+  updates.forEach((u, k) => {
+    const x = bufs[k];
+    const entries: GpuBindingEntry[] = [
+      { binding: 0, resource: scalars }, { binding: 1, resource: info(k) },
+      { binding: UPDATE_BINDINGS.w, resource: { buffer: x.w } }, { binding: UPDATE_BINDINGS.ms, resource: { buffer: x.ms } },
+    ];
+    if (x.mom !== null) entries.push({ binding: UPDATE_BINDINGS.mom, resource: { buffer: x.mom } });
+    if (x.mg !== null) entries.push({ binding: UPDATE_BINDINGS.mg, resource: { buffer: x.mg } });
+    entries.push({ binding: UPDATE_BINDINGS.g, resource: { buffer: x.g } });
+    if (clipBuf !== null) entries.push({ binding: UPDATE_BINDINGS.clip, resource: { buffer: clipBuf } });
+    pass.setBindGroup(0, bindGroup(b, u.variable, update, entries));
+    const [gx, gy] = grid(b, Math.ceil(u.variable.size / ELEMENTS_PER_INVOCATION));
+    pass.dispatchWorkgroups(gx, gy);
+  });
+  pass.end();
+  b.submitQueue();
+
+  // The buffers changed under TF.js: drop any CPU copy a read cached.
+  if (st.users.size > 2 * count + 64) for (const v of st.users) if (v.isDisposed) st.users.delete(v);
+  for (const u of updates) {
+    st.users.add(u.variable);
+    for (const t of [u.variable, u.slots.rms, u.slots.momentum, u.slots.mg]) {
+      if (t !== undefined) (record(b, t) as WebGPUTensorData).values = null;
+    }
+  }
+}
+
+export const webgpuFusedKernel: DenseKernel = {
+  name: 'webgpu-fused',
+  foldsClipping: true,
+  unsupportedReason(u) {
+    const version = tfjsVersionReason();
+    if (version !== null) return version;
+    const b = webgpuBackend();
+    if (b === null) return 'the webgpu backend internals are not reachable (tfjs-backend-webgpu 4.22 expected)';
+    return inPlaceReason(b, u);
+  },
+  run(updates, form, s, clip) {
+    const b = webgpuBackend() as WebGPUBackendInternals;
+    runStep(updates, clip, (us, folded) => stepUpdates(b, us, form, s, folded));
+  },
+  release(variable: tf.Variable, _slots: SlotSet) {
+    groups.delete(variable);
+    const b = webgpuBackend();
+    if (b === null) return;
+    const st = states.get(b);
+    if (st === undefined || !st.users.delete(variable)) return;
+    if (st.users.size === 0) freeBuffers(b, st);
+  },
+};

@@ -1,0 +1,182 @@
+/**
+ * WGSL for the fused WebGPU step, built from the statements of
+ * ../gpu/formulas.ts: the update (every state tensor of one variable read and
+ * written in place by one invocation per element), and for clipping the Σx²
+ * of each gradient (workgroup partial sums, then one workgroup that finishes
+ * every gradient's sum and clip_by_global_norm's factor). Workgroups of 64
+ * invocations run on every adapter (compatibility adapters allow 128).
+ */
+import {
+  freeNames, GLOBAL_SCALE, globalTerm, UNIFORMS, type ClipForm, type Outputs, type Statement,
+} from '../gpu/formulas.js';
+
+export const WORKGROUP = 64;
+/**
+ * Elements per invocation of the update, strided by the grid's size (so a
+ * workgroup's loads stay contiguous on a GPU). Four measured faster than one on
+ * SwiftShader at 1e6 (fewer invocations to schedule), within the noise of a
+ * loaded 2-core machine: docs/gpu-kernels.md.
+ */
+export const ELEMENTS_PER_INVOCATION = 4;
+
+/** Byte stride of the per-variable `Info` records in their uniform buffer (the usual minUniformBufferOffsetAlignment). */
+export const INFO_STRIDE = 256;
+/** `Scalars`: the UNIFORMS as f32, then the count of variables; 64 bytes with padding. */
+export const SCALARS_BYTES = 64;
+
+const HEADER = `
+struct Scalars {
+${UNIFORMS.map((u) => `  ${u}: f32,`).join('\n')}
+  count: u32,
+}
+struct Info {
+  n: u32,
+  k: u32,
+  partOffset: u32,
+  perThread: u32,
+}
+@group(0) @binding(0) var<uniform> sc: Scalars;
+`;
+
+const HELPERS: Record<string, string> = {
+  fmad: 'fn fmad(a: f32, b: f32, c: f32) -> f32 { return fma(a, b, c); }',
+  // clip_by_norm's max(‖g‖, c), ‖g‖ being Σg² itself when that is not positive (TF's where).
+  clipDivisor: 'fn clipDivisor(s: f32, c: f32) -> f32 { var n = s; if (s > 0.0) { n = sqrt(s); } return max(n, c); }',
+};
+
+function helpers(free: Set<string>): string {
+  return Object.keys(HELPERS).filter((h) => free.has(h)).map((h) => HELPERS[h]).join('\n');
+}
+
+function uniformLets(free: Set<string>): string {
+  return UNIFORMS.filter((u) => free.has(u)).map((u) => `  let ${u} = sc.${u};`).join('\n');
+}
+
+function lets(statements: readonly Statement[], indent = '  '): string {
+  return statements.map((st) => `${indent}let ${st.name} = ${st.expr};`).join('\n');
+}
+
+/** Storage bindings of the update shader, by state name. */
+export const UPDATE_BINDINGS = { w: 2, ms: 3, mom: 4, mg: 5, g: 6, clip: 7 } as const;
+
+const ARRAY_OF: Record<string, string> = { w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG' };
+
+/**
+ * The update of one variable: an invocation reads element i of the gradient and
+ * of every state tensor, runs the statements, and writes the new state where
+ * it read it, for ELEMENTS_PER_INVOCATION elements i strided by the grid's
+ * size. Workgroups span a 2-D grid (over 65,535 in x).
+ */
+export function updateShader(statements: readonly Statement[], outputs: Outputs, clip: ClipForm): string {
+  const free = freeNames(statements);
+  const states = (['w', 'ms', 'mom', 'mg'] as const).filter((s) => outputs[s] !== undefined);
+  const clipped = clip.norm || clip.global;
+  const bindings = [
+    '@group(0) @binding(1) var<uniform> info: Info;',
+    ...states.map((s) => `@group(0) @binding(${UPDATE_BINDINGS[s]}) var<storage, read_write> ${ARRAY_OF[s]}: array<f32>;`),
+    `@group(0) @binding(${UPDATE_BINDINGS.g}) var<storage, read> G: array<f32>;`,
+    ...(clipped ? [`@group(0) @binding(${UPDATE_BINDINGS.clip}) var<storage, read> CLIP: array<f32>;`] : []),
+  ];
+  const reads = [
+    '  let g = G[i];',
+    ...states.map((s) => `  let ${s} = ${ARRAY_OF[s]}[i];`),
+    ...(free.has('cS') ? ['  let cS = CLIP[info.k];'] : []),
+    ...(free.has('cScale') ? ['  let cScale = CLIP[sc.count];'] : []),
+  ];
+  const writes = states.map((s) => `  ${ARRAY_OF[s]}[i] = ${outputs[s]};`);
+  return `${HEADER}
+${bindings.join('\n')}
+${helpers(free)}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let first = gid.x + gid.y * groups.x * ${WORKGROUP}u;
+  let stride = groups.x * groups.y * ${WORKGROUP}u;
+${uniformLets(free)}
+  for (var j = 0u; j < ${ELEMENTS_PER_INVOCATION}u; j = j + 1u) {
+    let i = first + j * stride;
+    if (i >= info.n) { return; }
+${reads.join('\n').replace(/^ {2}/gm, '    ')}
+${lets(statements, '    ')}
+${writes.join('\n').replace(/^ {2}/gm, '    ')}
+  }
+}
+`;
+}
+
+/**
+ * First stage of Σx² (x clipped by value; ±∞ bounds leave it as is): each
+ * workgroup sums `perThread · 64` elements, each invocation a strided run, then
+ * a tree over the workgroup, into PART[partOffset + workgroup].
+ */
+export const PARTIAL_SUM_SHADER = `${HEADER}
+@group(0) @binding(1) var<uniform> info: Info;
+@group(0) @binding(2) var<storage, read> G: array<f32>;
+@group(0) @binding(3) var<storage, read_write> PART: array<f32>;
+var<workgroup> acc: array<f32, ${WORKGROUP}>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let base = wid.x * info.perThread * ${WORKGROUP}u + lid.x;
+  var s: f32 = 0.0;
+  for (var j = 0u; j < info.perThread; j = j + 1u) {
+    let i = base + j * ${WORKGROUP}u;
+    if (i < info.n) {
+      let x = max(min(G[i], sc.uHi), sc.uLo);
+      s = s + x * x;
+    }
+  }
+  acc[lid.x] = s;
+  workgroupBarrier();
+  for (var h = ${WORKGROUP / 2}u; h > 0u; h = h >> 1u) {
+    if (lid.x < h) { acc[lid.x] = acc[lid.x] + acc[lid.x + h]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { PART[info.partOffset + wid.x] = acc[0]; }
+}
+`;
+
+/** Levels of the workgroup tree in PARTIAL_SUM_SHADER (for the error bound of the sums). */
+export const TREE_LEVELS = Math.log2(WORKGROUP);
+
+/**
+ * Second stage, one workgroup: CLIP[k] = Σ of gradient k's partial sums
+ * (TABLE[k] = offset, count), then with globalClipnorm CLIP[count] = its factor.
+ */
+export function finishShader(clip: ClipForm): string {
+  const term = globalTerm(clip.norm);
+  const free = freeNames([...term, ...GLOBAL_SCALE]);
+  const global = clip.global ? `
+  storageBarrier();
+  workgroupBarrier();
+  if (lid.x == 0u) {
+${uniformLets(free).replace(/^ {2}/gm, '    ')}
+    var cHalf: f32 = 0.0;
+    for (var k = 0u; k < sc.count; k = k + 1u) {
+      let cS = CLIP[k];
+${lets(term, '      ')}
+      cHalf = cHalf + cTerm;
+    }
+${lets(GLOBAL_SCALE, '    ')}
+    CLIP[sc.count] = cScaleOut;
+  }` : '';
+  return `${HEADER}
+@group(0) @binding(2) var<storage, read> PART: array<f32>;
+@group(0) @binding(3) var<storage, read> TABLE: array<vec2<u32>>;
+@group(0) @binding(4) var<storage, read_write> CLIP: array<f32>;
+${clip.global ? helpers(free) : ''}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
+  for (var k = lid.x; k < sc.count; k = k + ${WORKGROUP}u) {
+    let t = TABLE[k];
+    var s: f32 = 0.0;
+    for (var p = 0u; p < t.y; p = p + 1u) { s = s + PART[t.x + p]; }
+    CLIP[k] = s;
+  }${global}
+}
+`;
+}
+
+/** Partial sums per gradient of n elements: at most 1024 workgroups of `perThread` elements per invocation. */
+export function sumShape(n: number): { perThread: number; workgroups: number } {
+  const perThread = Math.max(16, Math.ceil(n / (WORKGROUP * 1024)));
+  return { perThread, workgroups: Math.max(1, Math.ceil(n / (WORKGROUP * perThread))) };
+}

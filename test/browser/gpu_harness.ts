@@ -1,0 +1,47 @@
+/**
+ * A page bundled from one entry module (esbuild, as web/build.ts does), served
+ * over http and opened in headless Chromium with WebGL 2 and WebGPU on
+ * SwiftShader. The page sets `window.gpuPage` when ready (or `gpuPageError`).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { Page } from 'playwright-core';
+import { serveDirectory, type Served } from '../../web/serve.js';
+import { launchChromium, type Browser } from './chromium.js';
+
+export interface GpuPage {
+  readonly page: Page;
+  close(): Promise<void>;
+}
+
+export async function openGpuPage(entry: string): Promise<GpuPage> {
+  const dir = await mkdtemp(join(tmpdir(), 'rmsprop-gpu-page-'));
+  let served: Served | undefined;
+  let browser: Browser | undefined;
+  const close = async (): Promise<void> => {
+    await browser?.close();
+    await served?.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await build({
+      entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2020',
+      outfile: join(dir, 'main.js'), logLevel: 'warning',
+    });
+    await writeFile(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="main.js"></script>\n');
+    served = await serveDirectory(dir);
+    browser = await launchChromium({ gpu: true });
+    const page = await browser.context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error' || process.env.GPU_PAGE_LOG) console.error(`[page] ${m.text()}`); });
+    await page.goto(served.url);
+    await page.waitForFunction(() => 'gpuPage' in window || 'gpuPageError' in window, null, { timeout: 120_000 });
+    const error = await page.evaluate(() => (window as unknown as { gpuPageError?: string }).gpuPageError);
+    if (error !== undefined) throw new Error(`the page failed to start: ${error}`);
+    return { page, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

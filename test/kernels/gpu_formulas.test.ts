@@ -1,0 +1,125 @@
+/**
+ * The shader formula table (src/kernels/gpu/formulas.ts) against the reference
+ * loops, on the CPU: each statement evaluated in JavaScript with every
+ * operation rounded to float32 (fmad fused, as PyTorch's kernels round it)
+ * gives the rules' numbers to the bit, for every flavor × path × centering,
+ * with and without weight decay and with each clipping. So the GPU kernels
+ * differ from the rules only where a GPU rounds differently (the tolerance of
+ * test/support/gpu_tolerance.ts), never by a formula. Also: which state each
+ * form writes (the WebGL kernel's draws), and the version guard.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  FORMULAS, freeNames, stepStatements, UNIFORMS, uniformValues, type ClipForm, type DecayForm, type Formula,
+} from '../../src/kernels/gpu/formulas.js';
+import { tfjsVersionReason } from '../../src/kernels/gpu/internals.js';
+import { foldClip, type ClipOptions } from '../../src/clipping/scalar.js';
+import { denseStep } from '../../src/rules/dense.js';
+import { FLAVOR_SPECS, FLAVORS } from '../../src/rules/flavors.js';
+import type { DensePath, DenseState } from '../../src/rules/types.js';
+import { runBounded, type Bounded } from '../support/gpu_tolerance.js';
+import { clipReference, randomGrad, scalarsAt } from '../support/gpu_trajectory.js';
+import { rng } from '../support/random.js';
+import { assertSameFloats } from './support.js';
+
+const NONE: ClipOptions = { clipnorm: null, clipvalue: null, globalClipnorm: null };
+const CLIPS: Array<[string, ClipOptions]> = [
+  ['unclipped', NONE],
+  ['clipvalue', { ...NONE, clipvalue: 1e-3 }],
+  ['clipvalue + clipnorm', { ...NONE, clipvalue: 0.5, clipnorm: 3 }],
+  ['globalClipnorm', { ...NONE, globalClipnorm: 2 }],
+];
+const N = 700;
+const STEPS = 6;
+
+for (const flavor of FLAVORS) {
+  for (const path of ['plain', 'momentum'] as const satisfies readonly DensePath[]) {
+    if (FORMULAS[flavor][path] === null) continue;
+    for (const centered of [false, true]) {
+      describe(`${flavor} ${path}${centered ? '+centered' : ''}`, () => {
+        for (const weightDecay of [0, 0.01]) {
+          for (const [clipName, clip] of CLIPS) {
+            test(`${clipName}${weightDecay ? ', weight decay' : ''}: the statements give the rules' numbers to the bit`, () => {
+              const r = rng(300 + FLAVORS.indexOf(flavor) * 8 + (centered ? 4 : 0) + (path === 'plain' ? 2 : 0) + (weightDecay ? 1 : 0));
+              const momentum = path === 'momentum';
+              const fresh = (): DenseState => ({
+                w: Float32Array.from({ length: N }, () => r() * 2 - 1), ms: new Float32Array(N),
+                ...(momentum ? { mom: new Float32Array(N) } : {}), ...(centered ? { mg: new Float32Array(N) } : {}),
+              });
+              const ref = fresh();
+              const gpu: DenseState = { w: ref.w.slice(), ms: ref.ms.slice(), mom: ref.mom?.slice(), mg: ref.mg?.slice() };
+              const folded = clip === NONE ? null : foldClip(clip);
+              const form: ClipForm = {
+                value: clip.clipvalue !== null, norm: clip.clipnorm !== null, global: clip.globalClipnorm !== null,
+              };
+              for (let step = 0; step < STEPS; step++) {
+                const s = scalarsAt(flavor, step, weightDecay, r);
+                const g = randomGrad(N, r);
+                const decay: DecayForm = weightDecay === 0 ? 'none' : FLAVOR_SPECS[flavor].weightDecay;
+                const st = stepStatements(flavor, path, centered, form, decay);
+                assert.ok(st !== null);
+                const values = uniformValues(s, folded);
+                const cref = folded === null ? null : clipReference([g], clip);
+                for (let i = 0; i < N; i++) {
+                  const env = new Map<string, Bounded>(UNIFORMS.map((u, k) => [u, { v: values[k], e: 0 }]));
+                  env.set('g', { v: g[i], e: 0 }).set('w', { v: gpu.w[i], e: 0 }).set('ms', { v: gpu.ms[i], e: 0 });
+                  if (gpu.mom) env.set('mom', { v: gpu.mom[i], e: 0 });
+                  if (gpu.mg) env.set('mg', { v: gpu.mg[i], e: 0 });
+                  if (cref !== null) env.set('cS', { v: cref.sums[0], e: 0 }).set('cScale', { v: cref.scale, e: 0 });
+                  runBounded(st.statements, env);
+                  gpu.w[i] = (env.get(st.outputs.w) as Bounded).v;
+                  gpu.ms[i] = (env.get(st.outputs.ms) as Bounded).v;
+                  if (gpu.mom) gpu.mom[i] = (env.get(st.outputs.mom as string) as Bounded).v;
+                  if (gpu.mg) gpu.mg[i] = (env.get(st.outputs.mg as string) as Bounded).v;
+                }
+                denseStep({ path, centered, flavor }, s, cref === null ? g : cref.clipped[0], ref);
+                for (const name of ['w', 'ms', 'mom', 'mg'] as const) {
+                  const a = gpu[name];
+                  const e = ref[name];
+                  if (e !== undefined) assertSameFloats(a as Float32Array, e, `step ${step} ${name}`);
+                }
+              }
+            });
+          }
+        }
+      });
+    }
+  }
+}
+
+describe('the formula table', () => {
+  test('each form writes w and ms, mom on the momentum path, mg when centered: 2 to 4 WebGL draws', () => {
+    for (const flavor of FLAVORS) {
+      for (const path of ['plain', 'momentum'] as const) {
+        const byCentering = FORMULAS[flavor][path];
+        if (byCentering === null) {
+          assert.equal(FLAVOR_SPECS[flavor].momentumSlot, 'always', `${flavor} has no ${path} rule but may be asked for one`);
+          continue;
+        }
+        for (const centered of [false, true]) {
+          const f: Formula = centered ? byCentering.centered : byCentering.uncentered;
+          assert.deepEqual(Object.keys(f.outputs).sort(), ['ms', 'w', ...(path === 'momentum' ? ['mom'] : []), ...(centered ? ['mg'] : [])].sort());
+        }
+      }
+    }
+  });
+
+  test('statements read only the inputs, uniforms, clip values and helpers the emitters define', () => {
+    const known = new Set<string>(['g', 'w', 'ms', 'mom', 'mg', 'cS', 'cScale', 'fmad', 'clipDivisor', 'sqrt', 'min', 'max', ...UNIFORMS]);
+    for (const flavor of FLAVORS) {
+      for (const path of ['plain', 'momentum'] as const) {
+        for (const centered of [false, true]) {
+          const st = stepStatements(flavor, path, centered, { value: true, norm: true, global: true }, 'coupled');
+          if (st === null) continue;
+          for (const name of freeNames(st.statements)) assert.ok(known.has(name), `${flavor} ${path}: unknown name ${name}`);
+        }
+      }
+    }
+  });
+
+  test('another tfjs-core version turns the GPU kernels off, saying why', () => {
+    assert.equal(tfjsVersionReason('4.22.0'), null);
+    assert.match(tfjsVersionReason('4.23.1') ?? '', /tfjs-core 4\.23\.1: the GPU kernels use backend internals checked against 4\.22\.x/);
+  });
+});

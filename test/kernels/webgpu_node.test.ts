@@ -1,0 +1,81 @@
+/**
+ * The fused WebGPU kernel in Node: TF.js's webgpu backend on Dawn (the `webgpu`
+ * package) over SwiftShader's Vulkan driver, the same checks as in Chromium
+ * (test/browser/gpu_kernels.test.ts): every flavor × path × centering, clipped
+ * and not, within the running float32 bound of the reference loops; one
+ * dispatch per variable; buffers shared with other tensors are not written in
+ * place; reads after a step are fresh; no leaks over 1,000 steps. Skips with
+ * how to install the driver when it is missing, except in CI.
+ */
+import { before, describe, test } from 'node:test';
+import { tf } from '../support/tf.js';
+import type { RMSpropOptions } from '../../src/index.js';
+import { webglFusedKernel } from '../../src/kernels/webgl/kernel.js';
+import { webgpuFusedKernel } from '../../src/kernels/webgpu/kernel.js';
+import {
+  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertSharing, CASE_SHAPES, CASE_STEPS,
+} from '../support/gpu_assertions.js';
+import { gpuChecks } from '../support/gpu_checks.js';
+import { caseName, gpuCases } from '../support/gpu_trajectory.js';
+import { startNodeWebGPU } from '../support/webgpu_node.js';
+
+const checks = gpuChecks({ webgl: webglFusedKernel, webgpu: webgpuFusedKernel }, async (name) => {
+  try {
+    return (await tf.setBackend(name)) && tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+});
+
+describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
+  let missing: string | null = null;
+  before(async () => { missing = await startNodeWebGPU(); });
+  const skipIfMissing = (t: { skip(m: string): void }): boolean => {
+    if (missing === null) return false;
+    t.skip(missing);
+    return true;
+  };
+
+  gpuCases(CASE_SHAPES, CASE_STEPS).forEach((c, index) => {
+    test(`${caseName(c)}: within the float32 bound of the reference loops, step by step`, async (t) => {
+      if (skipIfMissing(t)) return;
+      assertCase(await checks.runCase('webgpu', index, CASE_SHAPES, CASE_STEPS), 'webgpu-fused');
+    });
+  });
+
+  const steps: Array<[string, RMSpropOptions, number]> = [
+    ['plain', {}, 3],
+    ['centered momentum, tfjs', { momentum: 0.9, centered: true, flavor: 'tfjs' }, 3],
+    // One partial-sum dispatch per gradient, one to finish the sums, then the updates.
+    ['clipnorm, keras2', { clipnorm: 1, momentum: 0.5 }, 3 + 1 + 3],
+  ];
+  for (const [what, options, maxWork] of steps) {
+    test(`the optimizer takes webgpu-fused (${what}): at most ${maxWork} dispatches for 3 variables, no engine kernel`, async (t) => {
+      if (skipIfMissing(t)) return;
+      const r = await checks.optimizerStep('webgpu', { learningRate: 0.01, ...options }, [[64, 33], [5], [300]]);
+      assertFusedStep(r, 'webgpu-fused', maxWork, what);
+    });
+  }
+
+  test('a variable sharing its buffer: not written in place, the op chain runs with the reason', async (t) => {
+    if (skipIfMissing(t)) return;
+    assertSharing(await checks.sharing('webgpu'), 'webgpu');
+  });
+
+  test('gradients that are tensors the step writes are read as the op chain reads them, clipped and not', async (t) => {
+    if (skipIfMissing(t)) return;
+    assertAliasedGradients(await checks.aliasedGradients('webgpu'), 'webgpu-fused');
+    assertAliasedGradients(await checks.aliasedGradients('webgpu', 10), 'webgpu-fused');
+  });
+
+  test('values read before a step are not served stale after it', async (t) => {
+    if (skipIfMissing(t)) return;
+    assertFreshReads(await checks.cpuCache('webgpu'), 'webgpu-fused');
+  });
+
+  test('1,000 steps: no tensor or GPU byte grows; dispose frees what the kernel holds', async (t) => {
+    if (skipIfMissing(t)) return;
+    const r = await checks.leaks('webgpu', { learningRate: 0.01, momentum: 0.9, centered: true, clipnorm: 1 });
+    assertNoLeaks(r, 'webgpu-fused', 'webgpu');
+  });
+});

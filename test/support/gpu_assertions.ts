@@ -1,0 +1,74 @@
+/**
+ * The assertions of the GPU kernel tests, shared by the Chromium test (webgl,
+ * webgpu) and the Node WebGPU test, on the plain results of gpu_checks.ts.
+ */
+import assert from 'node:assert/strict';
+import type { CacheReport, LeakReport, OptimizerStep, SharingReport } from './gpu_checks.js';
+import type { CaseResult } from './gpu_trajectory.js';
+
+/** Shapes of the trajectory cases: a tiny one, a matrix, one past WebGL's one-pass sum (4,096). */
+export const CASE_SHAPES = [[5], [64, 33], [4900]];
+export const CASE_STEPS = 8;
+
+export function assertCase(r: CaseResult, kernelName: string): void {
+  assert.equal(r.kernelRefusal, undefined, `${kernelName} refused an exclusive float32 update: ${r.kernelRefusal}`);
+  assert.equal(r.failure, undefined, `${r.name}: ${r.failure}`);
+  assert.ok(r.compared > 0, `${r.name}: nothing compared`);
+  // Values without a finite bound are those the reference itself computes as NaN; a few at most.
+  assert.ok(r.unbounded <= r.compared / 100, `${r.name}: ${r.unbounded} values without a bound of ${r.compared}`);
+  assert.ok(r.discriminated, `${r.name}: the bound does not tell this flavor from ${r.alternative}: too loose to mean anything`);
+}
+
+/** The optimizer took the fused kernel for every variable, with the GPU work per step the kernel promises. */
+export function assertFusedStep(r: OptimizerStep, kernelName: string, maxWork: number, what: string): void {
+  for (const c of r.kernels) {
+    assert.equal(c.kernel, kernelName, `${what}: ${c.variable} took ${c.kernel} (${c.fallbackReason ?? 'no reason given'})`);
+    assert.equal(c.fallbackReason, undefined, `${what}: ${c.variable}`);
+  }
+  assert.ok(r.gpuWork <= maxWork, `${what}: ${r.gpuWork} draws/dispatches in one step, expected at most ${maxWork}`);
+  assert.ok(r.gpuWork > 0, `${what}: no GPU work counted (is the counter hooked up?)`);
+  assert.equal(r.profiledKernels, 0, `${what}: the step ran ${r.profiledKernels} engine kernels besides the fused ones`);
+  // Three steps from the same start on cpu: the GPU's rounding moves w by a few float32 ulps at most.
+  assert.ok(r.maxRelativeToCpu < 1e-5, `${what}: ${r.maxRelativeToCpu} from the cpu backend's result`);
+}
+
+export function assertNoLeaks(r: LeakReport, kernelName: string, what: string): void {
+  assert.equal(r.kernel, kernelName, `${what}: the step took ${r.kernel}`);
+  assert.equal(r.tensorsAfter1000, r.tensorsAfter10, `${what}: tensors after 1,000 steps`);
+  assert.equal(r.bytesAfter1000, r.bytesAfter10, `${what}: GPU bytes after 1,000 steps`);
+  assert.equal(r.tensorsAfterDispose, r.tensorsBefore, `${what}: tensors after dispose`);
+  assert.equal(r.bytesAfterDispose, r.bytesBefore, `${what}: GPU bytes after dispose (the kernel's own buffers included)`);
+}
+
+/**
+ * A variable sharing its buffer: WebGL writes new textures, so the fused kernel
+ * runs and the other tensor keeps its values; WebGPU writes in place, so it falls
+ * back to the op chain and says why.
+ */
+export function assertSharing(r: SharingReport, backend: 'webgl' | 'webgpu'): void {
+  if (backend === 'webgl') {
+    assert.equal(r.kernel, 'webgl-fused');
+  } else {
+    assert.equal(r.kernel, 'tfops');
+    assert.match(r.fallbackReason ?? '', /webgpu-fused: the variable shares its buffer with another tensor \(refCount 2\)/);
+  }
+  assert.ok(r.otherUnchanged, 'the tensor sharing the variable\'s initial buffer was changed by the step');
+  assert.ok(r.variableChanged, 'the variable did not change');
+}
+
+export function assertFreshReads(r: CacheReport, kernelName: string): void {
+  assert.equal(r.kernel, kernelName);
+  assert.ok(r.changed, 'the second step did not change the values read');
+  assert.ok(r.readMatchesGpu, 'data() after the step returned a stale copy, not the buffer\'s contents');
+}
+
+/**
+ * Gradients that are tensors the step writes (b's gradient is variable a, c's is
+ * c) are read as the op chain reads them: the two agree within float32 rounding.
+ */
+export function assertAliasedGradients(r: { kernels: string[]; maxRelativeToOpChain: number }, kernelName: string): void {
+  assert.deepEqual(r.kernels, [kernelName, kernelName, kernelName]);
+  // Three steps move w by about 0.01 per step: reading a before instead of after its update moved
+  // b by 4e-2 relative (measured); on SwiftShader the two agree to the bit here.
+  assert.ok(r.maxRelativeToOpChain < 1e-5, `${r.maxRelativeToOpChain} from the op chain`);
+}

@@ -1,0 +1,254 @@
+/**
+ * The GPU checks, written once for the Chromium page (test/browser/gpu_page.ts)
+ * and for Node's WebGPU (test/kernels/webgpu_node.test.ts): every trajectory
+ * case of gpu_trajectory.ts, the optimizer's choice of kernel with the GPU work
+ * one step issues, and the leak check. Results are plain data.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { RMSprop, type RMSpropOptions } from '../../src/index.js';
+import { setFastKernelsEnabled } from '../../src/kernels/registry.js';
+import type { KernelChoice } from '../../src/kernels/types.js';
+import type { DenseKernel } from '../../src/kernels/types.js';
+import { sumBlocks } from '../../src/kernels/webgl/programs.js';
+import { sumShape, TREE_LEVELS } from '../../src/kernels/webgpu/shaders.js';
+import { gpuCases, runCase, type CaseResult } from './gpu_trajectory.js';
+import { sumRelativeBound } from './gpu_tolerance.js';
+
+import { countGpuWork, type GpuBackend } from './gpu_work.js';
+
+export type { GpuBackend } from './gpu_work.js';
+
+/** The relative bound of each backend's float32 Σx² of n squares (see the kernels' sum programs). */
+export const SUM_BOUND: Record<GpuBackend, (n: number) => number> = {
+  webgl: (n) => { const { block, count } = sumBlocks(n); return sumRelativeBound(block, count); },
+  webgpu: (n) => { const { perThread, workgroups } = sumShape(n); return sumRelativeBound(perThread + TREE_LEVELS, workgroups); },
+};
+
+/** A variable whose buffer is its own (tf.variable shares its initial tensor's). */
+function ownVariable(init: tf.Tensor): tf.Variable {
+  const v = tf.variable(init);
+  init.dispose();
+  return v;
+}
+
+export interface OptimizerStep {
+  readonly kernels: readonly KernelChoice[];
+  /** Draw calls or dispatches of the third step. */
+  readonly gpuWork: number;
+  /** Kernels tf.profile saw in that step (the engine's kernels: ours issue none). */
+  readonly profiledKernels: number;
+  /** |w − w on cpu| max over the variables after three steps, relative to max |w|. */
+  readonly maxRelativeToCpu: number;
+}
+
+export interface LeakReport {
+  readonly tensorsAfter10: number;
+  readonly tensorsAfter1000: number;
+  readonly bytesAfter10: number;
+  readonly bytesAfter1000: number;
+  /** GPU bytes before the optimizer existed, and after its dispose (variables and gradients still alive). */
+  readonly bytesBefore: number;
+  readonly bytesAfterDispose: number;
+  readonly tensorsBefore: number;
+  readonly tensorsAfterDispose: number;
+  readonly kernel: string;
+}
+
+function gpuBytes(): number {
+  return (tf.memory() as { numBytesInGPU?: number }).numBytesInGPU ?? NaN;
+}
+
+export interface SharingReport {
+  readonly kernel: string;
+  readonly fallbackReason?: string;
+  /** The tensor the variable was made from (sharing its buffer) still holds its values. */
+  readonly otherUnchanged: boolean;
+  readonly variableChanged: boolean;
+}
+
+export interface CacheReport {
+  /** `data()` after the step equals what a GPU op reads from the buffer (no stale CPU copy). */
+  readonly readMatchesGpu: boolean;
+  readonly changed: boolean;
+  readonly kernel: string;
+}
+
+export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: (name: string) => Promise<boolean>) {
+  const use = async (backend: string): Promise<void> => {
+    if (!(await setBackend(backend))) throw new Error(`the ${backend} backend did not start`);
+    await tf.ready();
+  };
+  return {
+    /** Backends that start here. */
+    async backends(): Promise<string[]> {
+      const out: string[] = [];
+      for (const b of ['webgl', 'webgpu']) if (await setBackend(b)) out.push(b);
+      return out;
+    },
+
+    caseCount(steps: number): number {
+      return gpuCases([[1]], steps).length;
+    },
+
+    /** Trajectory case `index` of gpuCases(shapes, steps) on `backend`. */
+    async runCase(backend: GpuBackend, index: number, shapes: number[][], steps: number): Promise<CaseResult> {
+      await use(backend);
+      return runCase(kernels[backend], gpuCases(shapes, steps)[index], SUM_BOUND[backend]);
+    },
+
+    /** Three optimizer steps on `backend` with `options`; the kernels it chose and the work of one step. */
+    async optimizerStep(backend: GpuBackend, options: RMSpropOptions, shapes: number[][]): Promise<OptimizerStep> {
+      const finals: Float32Array[][] = [];
+      let kernelsSeen: readonly KernelChoice[] = [];
+      let gpuWork = 0;
+      let profiledKernels = 0;
+      for (const name of [backend, 'cpu']) {
+        await use(name);
+        const vars = shapes.map((s, k) => ownVariable(tf.randomNormal(s, 0, 1, 'float32', 10 + k)));
+        const grads = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', 20 + k));
+        const opt = new RMSprop(options);
+        const step = () => { opt.applyGradients(grads.map((g, k) => [g, vars[k]] as const)); };
+        step();
+        step();
+        if (name === backend) {
+          // Both counts from the same kind of step: the GPU work issued, and what the engine's profiler sees.
+          gpuWork = await countGpuWork(backend, step);
+          kernelsSeen = opt.lastStepKernels();
+          profiledKernels = (await tf.profile(() => { step(); })).kernels.length;
+        } else {
+          step();
+          step();
+        }
+        finals.push(await Promise.all(vars.map(async (v) => await v.data() as Float32Array)));
+        opt.dispose();
+        tf.dispose([...vars, ...grads]);
+      }
+      let worst = 0;
+      finals[0].forEach((w, k) => {
+        const ref = finals[1][k];
+        const scale = ref.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i] - ref[i]) / scale);
+      });
+      return { kernels: kernelsSeen, gpuWork, profiledKernels, maxRelativeToCpu: worst };
+    },
+
+    /** A variable made with tf.variable(t), t kept: its buffer is shared. */
+    async sharing(backend: GpuBackend): Promise<SharingReport> {
+      await use(backend);
+      const init = tf.randomNormal([2000], 0, 1, 'float32', 5);
+      const v = tf.variable(init);
+      const g = tf.randomNormal([2000], 0, 1, 'float32', 6);
+      const before = Float32Array.from(await init.data());
+      const opt = new RMSprop({ learningRate: 0.01 });
+      opt.applyGradients([[g, v]]);
+      const [choice] = opt.lastStepKernels();
+      const other = await init.data();
+      const now = await v.data();
+      const report = {
+        kernel: choice.kernel, ...(choice.fallbackReason === undefined ? {} : { fallbackReason: choice.fallbackReason }),
+        otherUnchanged: before.every((x, i) => x === other[i]),
+        variableChanged: before.some((x, i) => x !== now[i]),
+      };
+      opt.dispose();
+      tf.dispose([init, v, g]);
+      return report;
+    },
+
+    /**
+     * Gradients that are tensors the step writes: b's gradient is variable a, c's is c itself.
+     * Returns max |fused − op chain| / max |op chain| over the variables after three steps.
+     */
+    async aliasedGradients(backend: GpuBackend, clipnorm?: number): Promise<{ kernels: string[]; maxRelativeToOpChain: number }> {
+      await use(backend);
+      const finals: Float32Array[][] = [];
+      let kernels: string[] = [];
+      for (const fast of [true, false]) {
+        const previous = setFastKernelsEnabled(fast);
+        const vars = [0, 1, 2].map((k) => ownVariable(tf.randomNormal([1500], 0, 1, 'float32', 30 + k)));
+        const ga = tf.randomNormal([1500], 0, 1, 'float32', 40);
+        const opt = new RMSprop({ learningRate: 0.01, momentum: 0.5, ...(clipnorm === undefined ? {} : { clipnorm }) });
+        try {
+          for (let i = 0; i < 3; i++) opt.applyGradients([[ga, vars[0]], [vars[0], vars[1]], [vars[2], vars[2]]]);
+          if (fast) kernels = opt.lastStepKernels().map((c) => c.kernel);
+          finals.push(await Promise.all(vars.map(async (v) => Float32Array.from(await v.data()))));
+        } finally {
+          setFastKernelsEnabled(previous);
+          opt.dispose();
+          tf.dispose([...vars, ga]);
+        }
+      }
+      let worst = 0;
+      finals[0].forEach((w, k) => {
+        const ref = finals[1][k];
+        const scale = ref.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i] - ref[i]) / scale);
+      });
+      return { kernels, maxRelativeToOpChain: worst };
+    },
+
+    /** Values read (and cached on the CPU) before a step, then read again after it. */
+    async cpuCache(backend: GpuBackend): Promise<CacheReport> {
+      await use(backend);
+      const v = ownVariable(tf.randomNormal([3000], 0, 1, 'float32', 7));
+      const g = tf.randomNormal([3000], 0, 1, 'float32', 8);
+      const opt = new RMSprop({ learningRate: 0.01, momentum: 0.9 });
+      opt.applyGradients([[g, v]]);
+      const first = Float32Array.from(await v.data());
+      opt.applyGradients([[g, v]]);
+      const read = await v.data();
+      const copy = tf.add(v, 0);
+      const gpu = await copy.data();
+      const report = {
+        readMatchesGpu: read.every((x, i) => x === gpu[i]),
+        changed: first.some((x, i) => x !== read[i]),
+        kernel: opt.lastStepKernels()[0].kernel,
+      };
+      opt.dispose();
+      tf.dispose([v, g, copy]);
+      return report;
+    },
+
+    /** 1,000 steps of an optimizer on two variables; counts after 10 and 1,000 steps and after dispose. */
+    async leaks(backend: GpuBackend, options: RMSpropOptions): Promise<LeakReport> {
+      await use(backend);
+      const a = ownVariable(tf.randomNormal([40, 30], 0, 1, 'float32', 1));
+      const b = ownVariable(tf.randomNormal([1031], 0, 1, 'float32', 2));
+      const ga = tf.randomNormal([40, 30], 0, 1, 'float32', 3);
+      const gb = tf.randomNormal([1031], 0, 1, 'float32', 4);
+      // One step of a throwaway optimizer first: it puts the variables and gradients on the GPU
+      // in the kernel's texture layout (WebGL counts packed and unpacked textures differently),
+      // so the bytes counted before and after are those of the same four tensors.
+      // (Both sizes are over those below which the backends compute on the CPU instead.)
+      const warm = new RMSprop(options);
+      warm.applyGradients([[ga, a], [gb, b]]);
+      warm.dispose();
+      await a.data();
+      const tensorsBefore = tf.memory().numTensors;
+      const bytesBefore = gpuBytes();
+      const opt = new RMSprop(options);
+      const step = () => { opt.applyGradients([[ga, a], [gb, b]]); };
+      for (let i = 0; i < 10; i++) step();
+      await a.data();
+      const tensorsAfter10 = tf.memory().numTensors;
+      const bytesAfter10 = gpuBytes();
+      for (let i = 0; i < 990; i++) {
+        step();
+        if (i % 100 === 99) await a.data(); // let the queue drain now and then, as training does
+      }
+      await a.data();
+      const tensorsAfter1000 = tf.memory().numTensors;
+      const bytesAfter1000 = gpuBytes();
+      const kernel = [...new Set(opt.lastStepKernels().map((c) => c.kernel))].join('+');
+      opt.dispose();
+      await a.data();
+      const report = {
+        tensorsAfter10, tensorsAfter1000, bytesAfter10, bytesAfter1000, bytesBefore, bytesAfterDispose: gpuBytes(),
+        tensorsBefore, tensorsAfterDispose: tf.memory().numTensors, kernel,
+      };
+      tf.dispose([a, b, ga, gb]);
+      return report;
+    },
+  };
+}
+
+export type GpuChecks = ReturnType<typeof gpuChecks>;

@@ -1,0 +1,294 @@
+/**
+ * A GPU kernel against the reference loops over a random trajectory, shared by
+ * the Node WebGPU test and the Chromium page (bundled with esbuild): several
+ * variables per step, a new gradient and new scalars every step, every state
+ * value compared after every step within the running bound of gpu_tolerance.ts.
+ * Returns a summary instead of throwing in the page, so the Node side asserts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  GLOBAL_SCALE, globalTerm, stepStatements, UNIFORMS, uniformValues, type ClipForm, type Outputs, type Statement,
+} from '../../src/kernels/gpu/formulas.js';
+import type { DenseKernel, DenseUpdate } from '../../src/kernels/types.js';
+import { foldClip, globalScale, hasClipping, normDivisor, type ClipOptions } from '../../src/clipping/scalar.js';
+import { denseStep } from '../../src/rules/dense.js';
+import { FLAVOR_SPECS, type Flavor } from '../../src/rules/flavors.js';
+import type { DensePath, DenseState, StepScalars, UpdateForm } from '../../src/rules/types.js';
+import { runBounded, type Bounded } from './gpu_tolerance.js';
+import { mulberry32 } from '../../app/random.js';
+import { randomGrad } from '../kernels/support.js';
+
+export { randomGrad };
+
+const f = Math.fround;
+
+export interface GpuCase {
+  readonly flavor: Flavor;
+  readonly path: DensePath;
+  readonly centered: boolean;
+  readonly clip: ClipOptions;
+  readonly weightDecay: number;
+  readonly steps: number;
+  readonly shapes: ReadonlyArray<readonly number[]>;
+  readonly seed: number;
+}
+
+export interface CaseResult {
+  readonly name: string;
+  /** State values compared (all steps). */
+  readonly compared: number;
+  /** Values without a finite bound (centered variance rounding to about 0), not compared. */
+  readonly unbounded: number;
+  /** max |gpu − reference| / bound over the compared values. */
+  readonly maxRatio: number;
+  /** max |gpu − reference| relative to max(|reference|, 1e-30), for the record. */
+  readonly maxRelative: number;
+  /** The first value outside its bound, if any. */
+  readonly failure?: string;
+  /** Whether the bound is tight enough to tell this flavor from `alternative` (some value of its trajectory lies outside). */
+  readonly discriminated: boolean;
+  readonly alternative: Flavor;
+  readonly kernelRefusal?: string;
+}
+
+export function caseName(c: GpuCase): string {
+  const clip = Object.entries(c.clip).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `${c.flavor} ${c.path}${c.centered ? '+centered' : ''}${clip ? `, ${clip}` : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}`;
+}
+
+/**
+ * A flavor with the same slots whose arithmetic differs beyond rounding (ε
+ * inside or outside the square root, lr inside or outside the momentum buffer):
+ * what the bound must tell apart. (keras2 and keras3 with momentum, or tfjs and
+ * keras2, differ only in rounding, which the bound is meant to absorb.)
+ */
+function alternative(flavor: Flavor, path: DensePath): Flavor {
+  if (flavor === 'pytorch') return 'keras3';
+  if (path === 'momentum') return 'pytorch';
+  return flavor === 'keras2' ? 'keras3' : 'keras2';
+}
+
+function randomValues(n: number, r: () => number): Float32Array {
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
+}
+
+/** The step's scalars as hyper.ts resolves them for the flavor, changing every step. */
+export function scalarsAt(flavor: Flavor, step: number, weightDecay: number, r: () => number): StepScalars {
+  const rhoGiven = r() < 0.5 ? 0.9 : 0.95;
+  const rho = f(rhoGiven);
+  return {
+    lr: f(0.001 * (1 + 9 * r()) / (1 + step * 0.1)),
+    rho,
+    oneMinusRho: FLAVOR_SPECS[flavor].oneMinusRho === 'float32-rho' ? f(1 - rho) : f(1 - rhoGiven),
+    momentum: f(r() < 0.5 ? 0.9 : 0.5),
+    epsilon: f(r() < 0.5 ? 1e-7 : 1e-3),
+    weightDecay: f(weightDecay),
+  };
+}
+
+export interface ClipRef {
+  /** The gradients after TF 2.4's clipping, float32 with float64 sums (clipping.ts's formulas). */
+  readonly clipped: Float32Array[];
+  /** Per gradient: Σx² of the value-clipped gradient, float32. */
+  readonly sums: Float32Array;
+  readonly scale: number;
+}
+
+export function clipReference(grads: readonly Float32Array[], c: ClipOptions): ClipRef {
+  const fc = foldClip(c);
+  const byValue = grads.map((g) => g.map((x) => Math.max(Math.min(x, fc.hi), fc.lo)));
+  const sumSq = (g: Float32Array): number => f(g.reduce((s, x) => s + f(x * x), 0));
+  const sums = Float32Array.from(byValue, sumSq);
+  let out = byValue;
+  if (fc.clipnorm !== null) {
+    const cn = fc.clipnorm;
+    out = out.map((g, k) => {
+      const dn = normDivisor(sums[k], cn);
+      return g.map((x) => f(f(x * cn) / dn));
+    });
+  }
+  let scale = 1;
+  if (fc.globalClipnorm !== null) {
+    scale = globalScale(out.map(sumSq), fc.globalClipnorm);
+    out = out.map((g) => g.map((x) => f(x * scale)));
+  }
+  return { clipped: out, sums, scale };
+}
+
+/** The bound on each per-variable clip input (cS, cScale) given the GPU's sum accuracy. */
+function clipBounds(
+  ref: ClipRef, clip: ClipForm, uniforms: ReadonlyMap<string, Bounded>, sumBound: (n: number) => number,
+  sizes: readonly number[],
+): { cS: Bounded[]; cScale: Bounded } {
+  const cS = Array.from(ref.sums, (v, k) => ({ v, e: sumBound(sizes[k]) * Math.abs(v) }));
+  if (!clip.global) return { cS, cScale: { v: ref.scale, e: 0 } };
+  const term = globalTerm(clip.norm);
+  let half: Bounded = { v: 0, e: 0 };
+  for (const s of cS) {
+    const env = new Map(uniforms);
+    env.set('cS', s).set('cHalf', half);
+    runBounded([...term, { name: 'cNext', expr: 'cHalf + cTerm' }], env);
+    half = env.get('cNext') as Bounded;
+  }
+  const env = new Map(uniforms);
+  env.set('cHalf', half);
+  runBounded(GLOBAL_SCALE, env);
+  return { cS, cScale: { v: ref.scale, e: (env.get('cScaleOut') as Bounded).e } };
+}
+
+function exclusiveVariable(values: Float32Array, shape: readonly number[]): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.tensor(values, [...shape], 'float32'), false));
+}
+
+const STATES = ['w', 'ms', 'mom', 'mg'] as const;
+
+/**
+ * Runs `kernel` over the case and compares every state value after every step.
+ * `sumBound(n)` is the relative bound of the backend's float32 Σx² of n squares.
+ */
+export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: number) => number): Promise<CaseResult> {
+  const r = mulberry32(c.seed);
+  const form: UpdateForm = { path: c.path, centered: c.centered, flavor: c.flavor };
+  const altForm: UpdateForm = { ...form, flavor: alternative(c.flavor, c.path) };
+  const momentum = c.path === 'momentum';
+  const sizes = c.shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const refs: DenseState[] = [];
+  const alts: DenseState[] = [];
+  const bounds: Array<Record<string, Float64Array>> = [];
+  const updates = c.shapes.map((shape, k) => {
+    const n = sizes[k];
+    const w = randomValues(n, r);
+    const zero = () => new Float32Array(n);
+    refs.push({ w: w.slice(), ms: zero(), ...(momentum ? { mom: zero() } : {}), ...(c.centered ? { mg: zero() } : {}) });
+    alts.push({ w: w.slice(), ms: zero(), ...(momentum ? { mom: zero() } : {}), ...(c.centered ? { mg: zero() } : {}) });
+    bounds.push({ w: new Float64Array(n), ms: new Float64Array(n), mom: new Float64Array(n), mg: new Float64Array(n) });
+    return {
+      variable: exclusiveVariable(w, shape),
+      slots: {
+        rms: exclusiveVariable(zero(), shape),
+        ...(momentum ? { momentum: exclusiveVariable(zero(), shape) } : {}),
+        ...(c.centered ? { mg: exclusiveVariable(zero(), shape) } : {}),
+      },
+    };
+  });
+  let compared = 0;
+  let unbounded = 0;
+  let maxRatio = 0;
+  let maxRelative = 0;
+  let failure: string | undefined;
+  let kernelRefusal: string | undefined;
+  const clipping = hasClipping(c.clip);
+  try {
+    for (let step = 0; step < c.steps && failure === undefined; step++) {
+      const s = scalarsAt(c.flavor, step, c.weightDecay, r);
+      const grads = sizes.map((n) => randomGrad(n, r));
+      const full: DenseUpdate[] = tf.tidy(() => updates.map((u, k) => ({ ...u, grad: tf.tensor(grads[k], [...c.shapes[k]]) })));
+      for (const u of full) kernelRefusal ??= kernel.unsupportedReason(u) ?? undefined;
+      if (kernelRefusal !== undefined) break;
+      tf.tidy(() => { kernel.run(full, form, s, clipping ? c.clip : undefined); });
+      tf.dispose(full.map((u) => u.grad));
+
+      // The reference, and the bound carried from the previous step.
+      const fc = clipping ? foldClip(c.clip) : null;
+      const values = uniformValues(s, fc);
+      const uniforms = new Map<string, Bounded>(UNIFORMS.map((name, i) => [name, { v: values[i], e: 0 }]));
+      const clip: ClipForm = {
+        value: fc !== null && (fc.lo !== -Infinity || fc.hi !== Infinity),
+        norm: fc?.clipnorm != null, global: fc?.globalClipnorm != null,
+      };
+      const cref = clipping ? clipReference(grads, c.clip) : null;
+      const cb = cref === null ? null : clipBounds(cref, clip, uniforms, sumBound, sizes);
+      const decay = (s.weightDecay ?? 0) === 0 ? 'none' : FLAVOR_SPECS[c.flavor].weightDecay;
+      const st = stepStatements(c.flavor, c.path, c.centered, clip, decay) as { statements: Statement[]; outputs: Outputs };
+      const fresh: Array<Record<string, Float64Array>> = [];
+      for (let k = 0; k < sizes.length; k++) {
+        const next: Record<string, Float64Array> = {};
+        for (const name of STATES) next[name] = new Float64Array(sizes[k]);
+        for (let i = 0; i < sizes[k]; i++) {
+          const env = new Map(uniforms);
+          env.set('g', { v: grads[k][i], e: 0 });
+          for (const name of STATES) {
+            const arr = refs[k][name];
+            if (arr !== undefined) env.set(name, { v: arr[i], e: bounds[k][name][i] });
+          }
+          if (cb !== null) env.set('cS', cb.cS[k]).set('cScale', cb.cScale);
+          runBounded(st.statements, env);
+          for (const name of STATES) {
+            const out = st.outputs[name];
+            if (out !== undefined) next[name][i] = (env.get(out) as Bounded).e;
+          }
+        }
+        fresh.push(next);
+        const g = cref === null ? grads[k] : cref.clipped[k];
+        denseStep(form, s, g, refs[k]);
+        denseStep(altForm, s, g, alts[k]);
+      }
+      bounds.splice(0, bounds.length, ...fresh);
+
+      for (let k = 0; k < sizes.length && failure === undefined; k++) {
+        const u = updates[k];
+        const gpu: Record<string, tf.Variable | undefined> = {
+          w: u.variable, ms: u.slots.rms, mom: u.slots.momentum, mg: u.slots.mg,
+        };
+        for (const name of STATES) {
+          const t = gpu[name];
+          const ref = refs[k][name];
+          if (t === undefined || ref === undefined) continue;
+          const got = await t.data() as Float32Array;
+          const bound = bounds[k][name];
+          for (let i = 0; i < ref.length; i++) {
+            if (!(bound[i] < Infinity)) { unbounded++; continue; }
+            const diff = Math.abs(got[i] - ref[i]);
+            compared++;
+            if (!(diff <= bound[i])) {
+              failure = `step ${step}, variable ${k}, ${name}[${i}]: gpu ${got[i]}, reference ${ref[i]}, |diff| ${diff} > bound ${bound[i]}`;
+              break;
+            }
+            if (bound[i] > 0) maxRatio = Math.max(maxRatio, diff / bound[i]);
+            maxRelative = Math.max(maxRelative, diff / Math.max(Math.abs(ref[i]), 1e-30));
+          }
+          if (failure !== undefined) break;
+        }
+      }
+    }
+    // The same trajectory under the alternative flavor must leave the bound somewhere.
+    let discriminated = false;
+    for (let k = 0; k < sizes.length && !discriminated; k++) {
+      const got = await updates[k].variable.data() as Float32Array;
+      const alt = alts[k].w;
+      const bound = bounds[k].w;
+      for (let i = 0; i < alt.length; i++) {
+        if (bound[i] < Infinity && Math.abs(got[i] - alt[i]) > bound[i]) { discriminated = true; break; }
+      }
+    }
+    return {
+      name: caseName(c), compared, unbounded, maxRatio, maxRelative, discriminated, alternative: alternative(c.flavor, c.path),
+      ...(failure === undefined ? {} : { failure }),
+      ...(kernelRefusal === undefined ? {} : { kernelRefusal }),
+    };
+  } finally {
+    for (const u of updates) tf.dispose([u.variable, ...Object.values(u.slots).filter((v): v is tf.Variable => v instanceof tf.Variable)]);
+  }
+}
+
+/** The cases every GPU backend runs: each flavor × path × centering, unclipped and clipped, with and without weight decay. */
+export function gpuCases(shapes: ReadonlyArray<readonly number[]>, steps: number): GpuCase[] {
+  const none: ClipOptions = { clipnorm: null, clipvalue: null, globalClipnorm: null };
+  const cases: GpuCase[] = [];
+  let seed = 9000;
+  for (const flavor of ['keras2', 'keras3', 'pytorch', 'tfjs'] as const) {
+    for (const path of ['plain', 'momentum'] as const) {
+      if (flavor === 'tfjs' && path === 'plain') continue; // TF.js always keeps a momentum buffer
+      for (const centered of [false, true]) {
+        const base = { flavor, path, centered, steps, shapes };
+        cases.push({ ...base, clip: none, weightDecay: 0, seed: seed++ });
+        cases.push({ ...base, clip: { ...none, clipvalue: 0.5, clipnorm: 3 }, weightDecay: 0.01, seed: seed++ });
+      }
+    }
+  }
+  const base = { steps, shapes, weightDecay: 0 };
+  cases.push({ ...base, flavor: 'keras2', path: 'momentum', centered: true, clip: { ...none, globalClipnorm: 2 }, seed: seed++ });
+  cases.push({ ...base, flavor: 'pytorch', path: 'plain', centered: false, clip: { ...none, clipvalue: 0.7, globalClipnorm: 2 }, seed: seed++ });
+  cases.push({ ...base, flavor: 'keras3', path: 'plain', centered: false, clip: { ...none, clipvalue: 0.25 }, seed: seed++ });
+  return cases;
+}
