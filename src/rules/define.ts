@@ -4,7 +4,10 @@
  * `plainCentered`, `momentum`, `momentumCentered`, all over the same table of
  * entries), and the rule of a flavor whose module takes the full argument list.
  */
-import type { DenseState, DensePath, OpChain, Rule, SimdCall, SimdModule, StepScalars } from './types.js';
+import type { DenseState, DensePath, OpChain, Rule, ShaderForm, SimdCall, SimdModule, Statement, StepScalars } from './types.js';
+
+/** A statement of a shader form: `name = expr`. */
+export const st = (name: string, expr: string): Statement => ({ name, expr });
 
 export function simdCall(module: SimdModule, path: DensePath, args: (s: StepScalars) => number[]): SimdCall {
   const centered = `${path}Centered`;
@@ -24,7 +27,10 @@ export type FlavorStep = (
  * one path. Such flavors compute `ρ·ms + (1 − ρ)·g²` on every path, so a row
  * with a zero gradient decays by ρ.
  */
-export function flavorRule(module: SimdModule, path: DensePath, step: FlavorStep, ops: (momentumPath: boolean) => OpChain): Rule {
+export function flavorRule(
+  module: SimdModule, path: DensePath, step: FlavorStep, ops: (momentumPath: boolean) => OpChain,
+  shader: (momentumPath: boolean, centered: boolean) => ShaderForm,
+): Rule {
   const momentumPath = path === 'momentum';
   return {
     update: {
@@ -32,6 +38,7 @@ export function flavorRule(module: SimdModule, path: DensePath, step: FlavorStep
       loop: (s, centered, g, st, start, end, gShift) => step(s, momentumPath, centered, g, st, start, end, gShift),
       ops: ops(momentumPath),
       simd: simdCall(module, path, FULL_ARGS),
+      shader: (centered) => shader(momentumPath, centered),
     },
     idleDecay: (s) => s.rho,
   };

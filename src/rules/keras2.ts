@@ -8,8 +8,8 @@
 // A module-local binding: an imported one is a property read per call in
 // CommonJS builds and transpiled tests, which costs more than the arithmetic.
 const f32 = Math.fround;
-import { simdCall } from './define.js';
-import type { DenseState, OpChain, Pass, Rule, StepScalars, UpdateForm } from './types.js';
+import { simdCall, st } from './define.js';
+import type { DenseState, OpChain, Pass, Rule, ShaderForm, StepScalars, UpdateForm } from './types.js';
 
 /**
  * The momentum path, `ApplyRMSProp` / `ApplyCenteredRMSProp` (training_ops.cc):
@@ -143,6 +143,33 @@ const sparseMomentumOps: OpChain = (o, k, centered, g, st) => {
   return { w: o.sub(st.w, mom), ms, mom, mg };
 };
 
+/** keras2.ts `densePlain`: ms = ρ·ms + (1 − ρ)·g², w −= (lr·g)/(√d + ε). */
+function densePlainShader(centered: boolean): ShaderForm {
+  return {
+    statements: [
+      st('ms1', '(uRho * ms) + (uOmr * (g0 * g0))'),
+      ...(centered ? [st('mg1', '(uRho * mg) + (uOmr * g0)'), st('d', 'ms1 - (mg1 * mg1)')] : [st('d', 'ms1')]),
+      st('w1', 'w0 - ((uLr * g0) / (sqrt(d) + uEps))'),
+    ],
+    outputs: centered ? { w: 'w1', ms: 'ms1', mg: 'mg1' } : { w: 'w1', ms: 'ms1' },
+  };
+}
+
+/** keras2.ts `denseMomentum`: TF's ApplyRMSProp / ApplyCenteredRMSProp. */
+function denseMomentumShader(centered: boolean): ShaderForm {
+  return {
+    statements: [
+      st('ms1', 'ms + (((g0 * g0) - ms) * uOmr)'),
+      ...(centered
+        ? [st('mg1', 'mg + ((g0 - mg) * uOmr)'), st('d', '(ms1 - (mg1 * mg1)) + uEps')]
+        : [st('d', 'ms1 + uEps')]),
+      st('mom1', '(mom * uMu) + ((g0 * uLr) / sqrt(d))'),
+      st('w1', 'w0 - mom1'),
+    ],
+    outputs: centered ? { w: 'w1', ms: 'ms1', mom: 'mom1', mg: 'mg1' } : { w: 'w1', ms: 'ms1', mom: 'mom1' },
+  };
+}
+
 /**
  * One dense step of TF 2.4's rules over `[start, end)` of the state (no weight
  * decay; rules/dense.ts runs any flavor's step with it).
@@ -168,6 +195,7 @@ export const KERAS2_MOMENTUM: Rule = {
     loop: denseMomentum,
     ops: denseMomentumOps,
     simd: simdCall('keras2', 'momentum', (s) => [s.lr, s.oneMinusRho, s.momentum, s.epsilon]),
+    shader: denseMomentumShader,
   },
   sparse: TF_SPARSE_MOMENTUM,
   // The dense kernel computes `ms + (0 − ms)·(1 − ρ)` for a zero gradient: a factor `1 − (1 − ρ)`.
@@ -180,6 +208,7 @@ export const KERAS2_PLAIN: Rule = {
     loop: densePlain,
     ops: densePlainOps,
     simd: simdCall('keras2', 'plain', (s) => [s.lr, s.rho, s.oneMinusRho, s.epsilon]),
+    shader: densePlainShader,
   },
   idleDecay: (s) => s.rho,
 };

@@ -7,8 +7,8 @@
  */
 // Module-local on purpose: an imported binding is a getter per call in transpiled code.
 const f32 = Math.fround;
-import { flavorRule } from './define.js';
-import type { DenseState, OpChain, StepScalars } from './types.js';
+import { flavorRule, st } from './define.js';
+import type { DenseState, OpChain, ShaderForm, StepScalars } from './types.js';
 
 /**
  *   ms  = ρ·ms + (1 − ρ)·g²
@@ -67,5 +67,21 @@ function keras3Ops(momentumPath: boolean): OpChain {
   };
 }
 
-export const KERAS3_PLAIN = flavorRule('keras3', 'plain', keras3Step, keras3Ops);
-export const KERAS3_MOMENTUM = flavorRule('keras3', 'momentum', keras3Step, keras3Ops);
+/** keras3.ts: one formula, ε inside the square root; the momentum buffer only on the momentum path. */
+function keras3Shader(momentum: boolean, centered: boolean): ShaderForm {
+  const head = [
+    st('ms1', '(uRho * ms) + (uOmr * (g0 * g0))'),
+    ...(centered
+      ? [st('mg1', '(uRho * mg) + (uOmr * g0)'), st('d', '(ms1 - (mg1 * mg1)) + uEps')]
+      : [st('d', 'ms1 + uEps')]),
+    st('inc', '(uLr * g0) / sqrt(d)'),
+  ];
+  const tail = momentum ? [st('mom1', '(uMu * mom) + inc'), st('w1', 'w0 - mom1')] : [st('w1', 'w0 - inc')];
+  return {
+    statements: [...head, ...tail],
+    outputs: { w: 'w1', ms: 'ms1', ...(momentum ? { mom: 'mom1' } : {}), ...(centered ? { mg: 'mg1' } : {}) },
+  };
+}
+
+export const KERAS3_PLAIN = flavorRule('keras3', 'plain', keras3Step, keras3Ops, keras3Shader);
+export const KERAS3_MOMENTUM = flavorRule('keras3', 'momentum', keras3Step, keras3Ops, keras3Shader);

@@ -10,8 +10,8 @@
  */
 // Module-local on purpose: an imported binding is a getter per call in transpiled code.
 const f32 = Math.fround;
-import { flavorRule } from './define.js';
-import type { DenseState, OpChain, StepScalars } from './types.js';
+import { flavorRule, st } from './define.js';
+import type { DenseState, OpChain, ShaderForm, StepScalars } from './types.js';
 
 const F64 = new Float64Array(1);
 // Little-endian: word 0 holds the low mantissa bits (every platform TF.js runs on).
@@ -110,5 +110,22 @@ function pytorchOps(momentumPath: boolean): OpChain {
   };
 }
 
-export const PYTORCH_PLAIN = flavorRule('pytorch', 'plain', pytorchStep, pytorchOps);
-export const PYTORCH_MOMENTUM = flavorRule('pytorch', 'momentum', pytorchStep, pytorchOps);
+/** pytorch.ts: ε after the square root, lr applied to the momentum buffer, PyTorch's fused multiply-adds. */
+function pytorchShader(momentum: boolean, centered: boolean): ShaderForm {
+  const head = [
+    st('ms1', 'fmad(uOmr * g0, g0, ms * uRho)'),
+    ...(centered
+      ? [st('mg1', 'fmad(g0, uOmr, mg * uRho)'), st('avg', 'sqrt(fmad(-mg1, mg1, ms1)) + uEps')]
+      : [st('avg', 'sqrt(ms1) + uEps')]),
+  ];
+  const tail = momentum
+    ? [st('mom1', '(mom * uMu) + (g0 / avg)'), st('w1', 'fmad(mom1, uNegLr, w0)')]
+    : [st('w1', 'w0 + ((uNegLr * g0) / avg)')];
+  return {
+    statements: [...head, ...tail],
+    outputs: { w: 'w1', ms: 'ms1', ...(momentum ? { mom: 'mom1' } : {}), ...(centered ? { mg: 'mg1' } : {}) },
+  };
+}
+
+export const PYTORCH_PLAIN = flavorRule('pytorch', 'plain', pytorchStep, pytorchOps, pytorchShader);
+export const PYTORCH_MOMENTUM = flavorRule('pytorch', 'momentum', pytorchStep, pytorchOps, pytorchShader);

@@ -8,8 +8,8 @@
  */
 // Module-local on purpose: an imported binding is a getter per call in transpiled code.
 const f32 = Math.fround;
-import { flavorRule } from './define.js';
-import type { DenseState, OpChain, StepScalars } from './types.js';
+import { flavorRule, st } from './define.js';
+import type { DenseState, OpChain, ShaderForm, StepScalars } from './types.js';
 
 /**
  *   ms  = ms·ρ + g²·(1 − ρ)
@@ -57,6 +57,21 @@ const tfjsOps: OpChain = (o, k, centered, g, st) => {
   return { w: o.sub(st.w, mom), ms, mom, mg };
 };
 
+/** tfjs.ts: TF.js's momentum form (always), its centered sign corrected. */
+function tfjsShader(centered: boolean): ShaderForm {
+  return {
+    statements: [
+      st('ms1', '(ms * uRho) + ((g0 * g0) * uOmr)'),
+      ...(centered
+        ? [st('mg1', '(mg * uRho) + (g0 * uOmr)'), st('d', 'ms1 - ((mg1 * mg1) - uEps)')]
+        : [st('d', 'ms1 + uEps')]),
+      st('mom1', '(mom * uMu) + ((g0 * uLr) / sqrt(d))'),
+      st('w1', 'w0 - mom1'),
+    ],
+    outputs: centered ? { w: 'w1', ms: 'ms1', mom: 'mom1', mg: 'mg1' } : { w: 'w1', ms: 'ms1', mom: 'mom1' },
+  };
+}
+
 /** Every 'tfjs' step takes this rule: TF.js keeps its momentum form even for momentum 0. */
 export const TFJS = flavorRule('tfjs', 'momentum', (s, _momentumPath, centered, g, st, start, end, gShift) =>
-  tfjsStep(s, centered, g, st, start, end, gShift), () => tfjsOps);
+  tfjsStep(s, centered, g, st, start, end, gShift), () => tfjsOps, (_momentumPath, centered) => tfjsShader(centered));

@@ -120,12 +120,35 @@ export interface SimdCall {
   readonly exports: readonly string[];
 }
 
+/** `name = expr`, a statement of a shader form. */
+export interface Statement {
+  readonly name: string;
+  readonly expr: string;
+}
+
+/**
+ * A pass as shader statements for the GPU kernels (kernels/gpu/formulas.ts
+ * emits GLSL and WGSL from them): fully parenthesized expressions in what both
+ * languages spell alike (+ − · /, unary minus, `sqrt`, `min`, `max`, float
+ * literals with a point, `fmad(a, b, c)` = a·b + c), over `g0` (the gradient
+ * the rule sees), `w0` (the weight before the update), the state `ms`, `mom`,
+ * `mg`, and the step's uniforms `uLr`, `uRho`, `uOmr` (1 − ρ as the flavor
+ * rounds it), `uMu`, `uEps`, `uWd`, `uNegLr` (−lr).
+ */
+export interface ShaderForm {
+  readonly statements: readonly Statement[];
+  /** The statement that gives each state tensor written. */
+  readonly outputs: { readonly w: string; readonly ms: string; readonly mom?: string; readonly mg?: string };
+}
+
 /** One pass over a variable's state, in each form a kernel runs: the loops are the reference. */
 export interface Pass {
   readonly name: string;
   readonly loop: Loop;
   readonly ops: OpChain;
   readonly simd: SimdCall;
+  /** The shader form, by centering; absent where no GPU kernel takes the pass. */
+  readonly shader?: (centered: boolean) => ShaderForm;
 }
 
 /** The dense update of one flavor × path, and what its sparse catch-up needs. */

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  FORMULAS, freeNames, stepStatements, UNIFORMS, uniformValues, type ClipForm, type DecayForm, type Formula,
+  freeNames, NO_CLIP, stepStatements, UNIFORMS, uniformValues, type ClipForm, type DecayForm, type Formula,
 } from '../../src/kernels/gpu/formulas.js';
 import { tfjsVersionReason } from '../../src/kernels/gpu/internals.js';
 import { foldClip, type ClipOptions } from '../../src/clipping/scalar.js';
@@ -35,7 +35,7 @@ const STEPS = 6;
 
 for (const flavor of FLAVORS) {
   for (const path of ['plain', 'momentum'] as const satisfies readonly DensePath[]) {
-    if (FORMULAS[flavor][path] === null) continue;
+    if (stepStatements(flavor, path, false, NO_CLIP, 'none') === null) continue;
     for (const centered of [false, true]) {
       describe(`${flavor} ${path}${centered ? '+centered' : ''}`, () => {
         for (const weightDecay of [0, 0.01]) {
@@ -92,13 +92,12 @@ describe('the formula table', () => {
   test('each form writes w and ms, mom on the momentum path, mg when centered: 2 to 4 WebGL draws', () => {
     for (const flavor of FLAVORS) {
       for (const path of ['plain', 'momentum'] as const) {
-        const byCentering = FORMULAS[flavor][path];
-        if (byCentering === null) {
+        if (stepStatements(flavor, path, false, NO_CLIP, 'none') === null) {
           assert.equal(FLAVOR_SPECS[flavor].momentumSlot, 'always', `${flavor} has no ${path} rule but may be asked for one`);
           continue;
         }
         for (const centered of [false, true]) {
-          const f: Formula = centered ? byCentering.centered : byCentering.uncentered;
+          const f = stepStatements(flavor, path, centered, NO_CLIP, 'none') as Formula;
           assert.deepEqual(Object.keys(f.outputs).sort(), ['ms', 'w', ...(path === 'momentum' ? ['mom'] : []), ...(centered ? ['mg'] : [])].sort());
         }
       }

@@ -1,9 +1,8 @@
 /**
- * The dense update of every flavor as shader statements, shared by the WebGL
- * (GLSL ES 3.00) and WebGPU (WGSL) kernels: one table keyed by flavor × path ×
- * centering, each entry the op order of its rule in src/rules (keras2.ts,
- * keras3.ts, pytorch.ts, tfjs.ts), fully parenthesized so no compiler may
- * regroup it. Expressions use only what both languages spell alike: + − · /,
+ * A step as shader statements, shared by the WebGL (GLSL ES 3.00) and WebGPU
+ * (WGSL) kernels: the clipping and weight-decay prologue, then the shader form
+ * of the rule (each flavor's rule file in src/rules, by the rule table), each the
+ * op order of its loops, fully parenthesized so no compiler may regroup it. Expressions use only what both languages spell alike: + − · /,
  * unary minus, `sqrt`, `min`, `max`, float literals with a point, and the
  * helper `fmad(a, b, c)` = a·b + c (WGSL's `fma`; GLSL ES 3.00 has none, so
  * there it is a product and a sum a compiler may or may not contract).
@@ -19,134 +18,17 @@
  * No TF.js import: the emitters in ../webgl and ../webgpu turn statements into code.
  */
 import { FLAVOR_SPECS, type Flavor } from '../../rules/flavors.js';
-import type { DensePath, StepScalars } from '../../rules/types.js';
+import { ruleOf } from '../../rules/table.js';
+import type { DensePath, ShaderForm, Statement, StepScalars } from '../../rules/types.js';
 
-/** `name = expr`. */
-export interface Statement {
-  readonly name: string;
-  readonly expr: string;
-}
+export type { ShaderForm as Formula, Statement } from '../../rules/types.js';
 
 /** The state a step writes, each from one statement. */
-export interface Outputs {
-  readonly w: string;
-  readonly ms: string;
-  readonly mom?: string;
-  readonly mg?: string;
-}
+export type Outputs = ShaderForm['outputs'];
 
 export type StateName = keyof Outputs;
 
-/**
- * One rule over `g0` (the gradient the rule sees) and `w0` (the weight before
- * the update): the prologue defines both (see `prologue`).
- */
-export interface Formula {
-  readonly statements: readonly Statement[];
-  readonly outputs: Outputs;
-}
-
 const s = (name: string, expr: string): Statement => ({ name, expr });
-
-/** keras2.ts `densePlain`: ms = ρ·ms + (1 − ρ)·g², w −= (lr·g)/(√d + ε). */
-function keras2Plain(centered: boolean): Formula {
-  return {
-    statements: [
-      s('ms1', '(uRho * ms) + (uOmr * (g0 * g0))'),
-      ...(centered ? [s('mg1', '(uRho * mg) + (uOmr * g0)'), s('d', 'ms1 - (mg1 * mg1)')] : [s('d', 'ms1')]),
-      s('w1', 'w0 - ((uLr * g0) / (sqrt(d) + uEps))'),
-    ],
-    outputs: centered ? { w: 'w1', ms: 'ms1', mg: 'mg1' } : { w: 'w1', ms: 'ms1' },
-  };
-}
-
-/** keras2.ts `denseMomentum`: TF's ApplyRMSProp / ApplyCenteredRMSProp. */
-function keras2Momentum(centered: boolean): Formula {
-  return {
-    statements: [
-      s('ms1', 'ms + (((g0 * g0) - ms) * uOmr)'),
-      ...(centered
-        ? [s('mg1', 'mg + ((g0 - mg) * uOmr)'), s('d', '(ms1 - (mg1 * mg1)) + uEps')]
-        : [s('d', 'ms1 + uEps')]),
-      s('mom1', '(mom * uMu) + ((g0 * uLr) / sqrt(d))'),
-      s('w1', 'w0 - mom1'),
-    ],
-    outputs: centered ? { w: 'w1', ms: 'ms1', mom: 'mom1', mg: 'mg1' } : { w: 'w1', ms: 'ms1', mom: 'mom1' },
-  };
-}
-
-/** keras3.ts: one formula, ε inside the square root; the momentum buffer only on the momentum path. */
-function keras3(momentum: boolean, centered: boolean): Formula {
-  const head = [
-    s('ms1', '(uRho * ms) + (uOmr * (g0 * g0))'),
-    ...(centered
-      ? [s('mg1', '(uRho * mg) + (uOmr * g0)'), s('d', '(ms1 - (mg1 * mg1)) + uEps')]
-      : [s('d', 'ms1 + uEps')]),
-    s('inc', '(uLr * g0) / sqrt(d)'),
-  ];
-  const tail = momentum ? [s('mom1', '(uMu * mom) + inc'), s('w1', 'w0 - mom1')] : [s('w1', 'w0 - inc')];
-  return {
-    statements: [...head, ...tail],
-    outputs: { w: 'w1', ms: 'ms1', ...(momentum ? { mom: 'mom1' } : {}), ...(centered ? { mg: 'mg1' } : {}) },
-  };
-}
-
-/** pytorch.ts: ε after the square root, lr applied to the momentum buffer, PyTorch's fused multiply-adds. */
-function pytorch(momentum: boolean, centered: boolean): Formula {
-  const head = [
-    s('ms1', 'fmad(uOmr * g0, g0, ms * uRho)'),
-    ...(centered
-      ? [s('mg1', 'fmad(g0, uOmr, mg * uRho)'), s('avg', 'sqrt(fmad(-mg1, mg1, ms1)) + uEps')]
-      : [s('avg', 'sqrt(ms1) + uEps')]),
-  ];
-  const tail = momentum
-    ? [s('mom1', '(mom * uMu) + (g0 / avg)'), s('w1', 'fmad(mom1, uNegLr, w0)')]
-    : [s('w1', 'w0 + ((uNegLr * g0) / avg)')];
-  return {
-    statements: [...head, ...tail],
-    outputs: { w: 'w1', ms: 'ms1', ...(momentum ? { mom: 'mom1' } : {}), ...(centered ? { mg: 'mg1' } : {}) },
-  };
-}
-
-/** tfjs.ts: TF.js's momentum form (always), its centered sign corrected. */
-function tfjs(centered: boolean): Formula {
-  return {
-    statements: [
-      s('ms1', '(ms * uRho) + ((g0 * g0) * uOmr)'),
-      ...(centered
-        ? [s('mg1', '(mg * uRho) + (g0 * uOmr)'), s('d', 'ms1 - ((mg1 * mg1) - uEps)')]
-        : [s('d', 'ms1 + uEps')]),
-      s('mom1', '(mom * uMu) + ((g0 * uLr) / sqrt(d))'),
-      s('w1', 'w0 - mom1'),
-    ],
-    outputs: centered ? { w: 'w1', ms: 'ms1', mom: 'mom1', mg: 'mg1' } : { w: 'w1', ms: 'ms1', mom: 'mom1' },
-  };
-}
-
-type ByCentering = { readonly uncentered: Formula; readonly centered: Formula };
-
-/**
- * Every flavor × path × centering. TF.js always keeps a momentum buffer, so its
- * flavor has no plain path (the optimizer never asks for one: FlavorSpec.momentumSlot).
- */
-export const FORMULAS: { readonly [F in Flavor]: { readonly [P in DensePath]: ByCentering | null } } = {
-  keras2: {
-    plain: { uncentered: keras2Plain(false), centered: keras2Plain(true) },
-    momentum: { uncentered: keras2Momentum(false), centered: keras2Momentum(true) },
-  },
-  keras3: {
-    plain: { uncentered: keras3(false, false), centered: keras3(false, true) },
-    momentum: { uncentered: keras3(true, false), centered: keras3(true, true) },
-  },
-  pytorch: {
-    plain: { uncentered: pytorch(false, false), centered: pytorch(false, true) },
-    momentum: { uncentered: pytorch(true, false), centered: pytorch(true, true) },
-  },
-  tfjs: {
-    plain: null,
-    momentum: { uncentered: tfjs(false), centered: tfjs(true) },
-  },
-};
 
 /** Weight decay as the step applies it: none, Keras 3's decoupled pass, or PyTorch's coupled L2. */
 export type DecayForm = 'none' | 'decoupled' | 'coupled';
@@ -247,13 +129,18 @@ export function freeNames(statements: readonly Statement[]): Set<string> {
   return free;
 }
 
-/** The complete statement list of a step: prologue then rule. Null for a form the flavor has no rule for. */
+/**
+ * The complete statement list of a step: prologue then the rule's shader form
+ * (the rule table's, rules/table.ts). Null for a form whose rule has none.
+ */
 export function stepStatements(
   flavor: Flavor, path: DensePath, centered: boolean, clip: ClipForm, decay: DecayForm,
 ): { statements: Statement[]; outputs: Outputs } | null {
-  const byCentering = FORMULAS[flavor][path];
-  if (byCentering === null) return null;
-  const f = centered ? byCentering.centered : byCentering.uncentered;
+  // TF.js always keeps a momentum buffer: the optimizer never asks its flavor for the plain path.
+  if (flavor === 'tfjs' && path === 'plain') return null;
+  const shader = ruleOf({ path, centered, flavor }).update.shader;
+  if (shader === undefined) return null;
+  const f = shader(centered);
   return { statements: [...prologue(clip, decay), ...f.statements], outputs: f.outputs };
 }
 
