@@ -119,7 +119,7 @@ function cpuRegions(tensors: readonly tf.Tensor[]): Map<ArrayBufferLike, Array<R
 }
 
 /** A copy of every chunk of kernel memory holding `tensors`, checked after the step by `verify`. */
-class CpuWatch {
+export class CpuWatch {
   private readonly copies: Array<{ buffer: ArrayBufferLike; bytes: Uint8Array; regions: Array<Region & { tensor: tf.Tensor }> }> = [];
 
   constructor(tensors: readonly tf.Tensor[]) {
