@@ -30,6 +30,8 @@ export interface StepRecord {
   skippedSteps: number;
   /** Kernels that ran, as lastStepKernels() names them (empty for a refused step). */
   kernels: string[];
+  /** The state once deferred rows were brought up to date before the step (finalizeFirst), else null. */
+  finalized: Float32Array[] | null;
   /** Each variable, then its slots in order: float32 bits. */
   state: Float32Array[];
 }
@@ -237,8 +239,10 @@ export function runCase(spec: ConfigSpec, stream: StreamSpec, settings: RunSetti
       const built = buildStep(stream, vars, step);
       try {
         poisoned.push(built.poisoned);
-        if (settings.leaveOut?.(s, built.poisoned)) return;
+        // Before leaving a step out: a run that leaves it out brings rows up to date at the same point.
         if (step.finalizeFirst) (opt as RMSprop).finalizeVariableValues();
+        if (settings.leaveOut?.(s, built.poisoned)) return;
+        const finalized = step.finalizeFirst ? stateOf(opt as RMSprop, all) : null;
         if (first && canary !== null) {
           // Sparse, so the canary adds no dense update (see bitComparable in parity.test.ts).
           const values = tf.tensor1d([1, -1, 0.5, 0, 2, -3, 1e-3]);
@@ -276,6 +280,7 @@ export function runCase(spec: ConfigSpec, stream: StreamSpec, settings: RunSetti
           iterations: o.iterations,
           skippedSteps: o.skippedSteps,
           kernels: error === null ? o.lastStepKernels().map((k) => k.kernel) : [],
+          finalized,
           state: stateOf(o, all),
         });
       } finally {
