@@ -65,7 +65,7 @@ export function rawSlots(opt: RMSprop, v: tf.Variable): SlotSet | undefined {
   return (opt as unknown as { slots: { get(v: tf.Variable): SlotSet | undefined } }).slots.get(v);
 }
 
-function stateOf(opt: RMSprop, vars: readonly tf.Variable[]): Float32Array[] {
+export function stateOf(opt: RMSprop, vars: readonly tf.Variable[]): Float32Array[] {
   const out: Float32Array[] = [];
   for (const v of vars) {
     out.push(Float32Array.from(v.dataSync()));

@@ -14,7 +14,7 @@ import { BACKENDS, useBackend } from '../support/tf.js';
 import { configSpec, streamSpec } from './arbitraries.js';
 import { assertSameStates, fuzzParameters, runCase } from './harness.js';
 
-const RUNS = 60;
+const RUNS = 80;
 
 for (const backend of BACKENDS) {
   for (const fast of [true, false]) {

@@ -28,7 +28,7 @@ export function bitComparable(spec: ConfigSpec, stream: StreamSpec): boolean {
   return !(hasNormClipping(spec) && foldable);
 }
 
-const RUNS = 90;
+const RUNS = 150;
 
 for (const backend of BACKENDS) {
   describe(`fuzz: fast kernels against the reference path (${backend})`, () => {
