@@ -291,7 +291,7 @@ async function main(): Promise<void> {
     const rss = r.samples.length > 0 ? growth(r.samples, 'rssMB') : null;
     console.log(`${spec.name}: ${r.samples.length} samples, tensors ${t ? `${t.from} → ${t.to}` : '-'}, RSS ${rss ? `${mb(rss.from)} → ${mb(rss.to)} MB (max ${mb(rss.max)})` : '-'}${r.error ? `, ${r.error}` : ''}`);
   }
-  const command = `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim();
+  const command = ['npm run soak', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
   const md = markdown(results, command);
   const mdPath = arg('md') ?? 'docs/soak.md';
   const svgPath = arg('svg') ?? 'docs/soak.svg';
