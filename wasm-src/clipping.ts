@@ -29,9 +29,10 @@ const ENTRY: usize = 24;
 }
 
 @inline function clip1(g: f32, lo: f32, hi: f32, cn: f32, dn: f32): f32 {
-  // As pmin/pmax above: NaN in, NaN out.
-  const a = g != g ? g : (g < hi ? g : hi);
-  const b = a != a ? a : (a > lo ? a : lo);
+  // pmin and pmax exactly: NaN in, NaN out, and on a tie (±0 against ∓0) the
+  // first operand, as Eigen's min/max keep it (clipvalue 0 clips 1 to +0, −0 to −0).
+  const a = hi < g ? hi : g;
+  const b = a < lo ? lo : a;
   return (b * cn) / dn;
 }
 

@@ -8,6 +8,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipOptions } from './scalar.js';
 
+/**
+ * Σg², 0 for an empty tensor (an IndexedSlices with no rows): tfjs-backend-wasm's
+ * `sum` of an empty tensor returns whatever lay in memory.
+ */
+function sumOfSquares(g: tf.Tensor): tf.Tensor {
+  return g.size === 0 ? tf.scalar(0) : tf.sum(tf.square(g));
+}
+
 /** `clip_by_value`: `max(min(g, c), -c)`, minimum first as TF does. */
 export function clipByValue(g: tf.Tensor, c: number): tf.Tensor {
   return tf.maximum(tf.minimum(g, tf.scalar(c)), tf.scalar(-c));
@@ -19,7 +27,7 @@ export function clipByValue(g: tf.Tensor, c: number): tf.Tensor {
  * result is not always bit-identical to `g`; neither is ours.
  */
 export function clipByNorm(g: tf.Tensor, c: number): tf.Tensor {
-  const l2sum = tf.sum(tf.square(g));
+  const l2sum = sumOfSquares(g);
   const l2norm = tf.where(tf.greater(l2sum, 0), tf.sqrt(l2sum), l2sum);
   const clip = tf.scalar(c);
   return tf.div(tf.mul(g, clip), tf.maximum(l2norm, clip));
@@ -31,7 +39,7 @@ export function clipByNorm(g: tf.Tensor, c: number): tf.Tensor {
  * is not finite, as in TF.
  */
 export function clipByGlobalNorm(grads: readonly tf.Tensor[], c: number): tf.Tensor[] {
-  const halfSquares = grads.map((g) => tf.div(tf.sum(tf.square(g)), tf.scalar(2)));
+  const halfSquares = grads.map((g) => tf.div(sumOfSquares(g), tf.scalar(2)));
   const halfSquaredNorm = halfSquares.length === 1 ? halfSquares[0] : tf.addN(halfSquares);
   const norm = tf.sqrt(tf.mul(halfSquaredNorm, tf.scalar(2)));
   const clip = tf.scalar(c);

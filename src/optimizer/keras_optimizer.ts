@@ -20,7 +20,7 @@ import { baseScalarsAt, type BaseScalars } from './learning_rate.js';
 import { differentiateAndApply } from './minimize.js';
 import { firstNonFinite, type NonFinitePolicy } from './non_finite.js';
 import { checkLearningRate, type BaseResolved, type LearningRate } from './options.js';
-import { SlotRegistry, type PendingSlots, type SlotRecord } from './slots.js';
+import { SlotRegistry, slotLayout, type PendingSlots, type SlotRecord } from './slots.js';
 import { runStep, type PreparedUpdate } from './step.js';
 import type { SparseRows, UpdateRule } from './update_rule.js';
 import { isExcluded, parseExclusions, type DecayExclusion, type WeightDecayExclusions } from './weight_decay.js';
@@ -331,6 +331,8 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     const k = this.slots.names.length;
     let hasIter: boolean;
     let slotWeights: NamedTensor[];
+    /** Before the first step: per variable, the index in slotWeights of each slot. */
+    let layout: number[][] = [];
     if (this.slots.size > 0) {
       const expected = 1 + this.slots.size * k;
       if (weights.length !== expected && weights.length !== expected - 1) {
@@ -361,15 +363,15 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
           `([${this.slots.names.join(', ')}] for each variable), got ${slotWeights.length}`,
         );
       }
-      const n = slotWeights.length / k;
-      for (let i = 0; i < n; i++) {
+      layout = slotLayout(slotWeights, this.slots.names);
+      for (const at of layout) {
         for (let s = 1; s < k; s++) {
-          const a = slotWeights[i].tensor;
-          const b = slotWeights[s * n + i].tensor;
+          const a = slotWeights[at[0]].tensor;
+          const b = slotWeights[at[s]].tensor;
           if (a.shape.length !== b.shape.length || a.shape.some((d, j) => d !== b.shape[j])) {
             throw new Error(
-              `${where}: ${show(slotWeights[s * n + i].name)} has shape [${b.shape}] but ` +
-              `${show(slotWeights[i].name)} has shape [${a.shape}]`,
+              `${where}: ${show(slotWeights[at[s]].name)} has shape [${b.shape}] but ` +
+              `${show(slotWeights[at[0]].name)} has shape [${a.shape}]`,
             );
           }
         }
@@ -399,16 +401,15 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
         values[i].dispose();
       });
     } else {
-      const n = slotWeights.length / k;
       const pending: PendingSlots[] = [];
-      for (let i = 0; i < n; i++) {
-        const name = slotWeights[i].name;
+      for (const at of layout) {
+        const name = slotWeights[at[0]].name;
         const slash = name.lastIndexOf('/');
         const byName = new Map<string, tf.Tensor>();
-        this.slots.names.forEach((slot, s) => byName.set(slot, values[s * n + i]));
+        this.slots.names.forEach((slot, s) => byName.set(slot, values[at[s]]));
         pending.push({
           variableName: slash > 0 ? name.slice(0, slash) : name,
-          shape: slotWeights[i].tensor.shape,
+          shape: slotWeights[at[0]].tensor.shape,
           values: byName,
         });
       }

@@ -36,6 +36,33 @@ function newSlot(shape: readonly number[], init?: tf.Tensor): tf.Variable {
   return slot;
 }
 
+/**
+ * Where each variable's slots are in a weight list of `names.length` slots per
+ * variable: `layout[i][s]` is the index of variable i's slot `names[s]`.
+ * getWeights keeps Keras's order per batch of variables that got slots in the
+ * same step ([all of the first slot, all of the second, ...] for each batch),
+ * so when every weight is named `<variable>/<slot>` the weights are paired by
+ * those names, variables in order of appearance; otherwise (a list from
+ * elsewhere) by Keras's order for one batch.
+ */
+export function slotLayout(weights: ReadonlyArray<{ readonly name: string }>, names: readonly string[]): number[][] {
+  const k = names.length;
+  const n = weights.length / k;
+  const byVariable = new Map<string, number[]>();
+  const named = weights.every((w, i) => {
+    const s = names.findIndex((slot) => w.name.endsWith(`/${slot}`));
+    if (s === -1) return false;
+    const variable = w.name.slice(0, w.name.length - names[s].length - 1);
+    let at = byVariable.get(variable);
+    if (at === undefined) byVariable.set(variable, at = new Array<number>(k).fill(-1));
+    if (at[s] !== -1) return false;
+    at[s] = i;
+    return true;
+  });
+  if (named && byVariable.size === n && [...byVariable.values()].every((at) => !at.includes(-1))) return [...byVariable.values()];
+  return Array.from({ length: n }, (_, i) => names.map((_, s) => s * n + i));
+}
+
 export class SlotRegistry<Slots extends SlotRecord> {
   private readonly byVariable = new Map<tf.Variable, Slots>();
   private readonly batches: tf.Variable[][] = [];

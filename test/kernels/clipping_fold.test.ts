@@ -20,13 +20,12 @@ import { TILE_ELEMENTS } from '../../src/kernels/simd/tiles.js';
 import { denseStep } from '../../src/rules/keras2.js';
 import type { DenseState } from '../../src/rules/types.js';
 import { BACKENDS, assertClose, tf, useBackend } from '../support/tf.js';
-import { assertSameFloats, randomValues, rng } from './support.js';
+import { assertSameFloats, clipInJs, randomValues, rng, type Clip } from './support.js';
 
 const f = Math.fround;
 const FAST = { cpu: 'cpu-simd', wasm: 'wasm-simd' } as const;
 const SIZES = [3, 1000, TILE_ELEMENTS + 4097, 5, 64];
 
-type Clip = Pick<RMSpropOptions, 'clipvalue' | 'clipnorm' | 'globalClipnorm'>;
 const CASES: Array<[string, Clip]> = [
   ['clipvalue', { clipvalue: 0.5 }],
   ['clipnorm', { clipnorm: 3 }],
@@ -42,32 +41,6 @@ function gradients(r: () => number): Float32Array[] {
     for (let i = 0; i < n; i += 97) g[i] *= 40;
     return g;
   });
-}
-
-/** TF 2.4's clipping of one step's gradients, in float32, with float64 norms. */
-function clipInJs(grads: Float32Array[], c: Clip): Float32Array[] {
-  let out = grads.map((g) => g.slice());
-  if (c.clipvalue != null) {
-    const hi = f(c.clipvalue);
-    out = out.map((g) => g.map((x) => Math.max(Math.min(x, hi), -hi)));
-  }
-  const sumSq = (g: Float32Array): number => g.reduce((s, x) => s + f(x * x), 0);
-  if (c.clipnorm != null) {
-    const cn = f(c.clipnorm);
-    out = out.map((g) => {
-      const l2sum = f(sumSq(g));
-      const dn = Math.max(l2sum > 0 ? f(Math.sqrt(l2sum)) : l2sum, cn);
-      return g.map((x) => f(f(x * cn) / dn));
-    });
-  }
-  if (c.globalClipnorm != null) {
-    const gc = f(c.globalClipnorm);
-    const half = out.reduce((h, g) => f(h + f(f(sumSq(g)) / 2)), 0);
-    const norm = f(Math.sqrt(f(half * 2)));
-    const scale = f(f(gc * Math.min(f(1 / norm), f(1 / gc))) + f(norm - norm));
-    out = out.map((g) => g.map((x) => f(x * scale)));
-  }
-  return out;
 }
 
 function train(options: RMSpropOptions, steps: Float32Array[][], fast: boolean, expectKernel?: string): Float32Array[] {
@@ -130,6 +103,29 @@ for (const backend of BACKENDS) {
         folded.forEach((w, i) => assertClose(w, chain[i], 2e-6, 1.1e-4, `variable ${i}`));
       });
     }
+
+    test('clipvalue 0: signed zeros as TF\'s min and max give them, in the vector body and the scalar tail', () => {
+      // clip_by_value(g, -0, 0) is +0 for g > 0 and −0 for g = −0 (min, then max, ties keep the
+      // first operand); with learningRate 0 and w = −0, the sign of the clipped gradient shows in w.
+      const grad = new Float32Array([1, -0, 2, 0, 3, -0, 4]);
+      const run = (fast: boolean): Float32Array => {
+        const w = tf.tidy(() => tf.variable(tf.tensor1d(new Float32Array(7).fill(-0))));
+        const opt = new RMSprop({ learningRate: 0, clipvalue: 0 });
+        const previous = setFastKernelsEnabled(fast);
+        try {
+          tf.tidy(() => opt.applyGradients([[tf.tensor1d(grad), w]]));
+          assert.equal(opt.lastStepKernels()[0].kernel, fast ? FAST[backend] : 'tfops');
+          return Float32Array.from(w.dataSync());
+        } finally {
+          setFastKernelsEnabled(previous);
+          opt.dispose();
+          w.dispose();
+        }
+      };
+      const chain = run(false);
+      assert.deepEqual(Array.from(chain, (x) => Object.is(x, -0)), [true, false, true, true, true, false, true]);
+      assertSameFloats(run(true), chain, 'w');
+    });
 
     test('an IndexedSlices gradient in the step: clipping runs as tensor ops, as on the op chain', () => {
       const r = rng(70);

@@ -6,6 +6,7 @@
  * matches any NaN.
  */
 import { f32 } from '../../src/util/f32.js';
+import type { RMSpropOptions } from '../../src/index.js';
 import type { StepScalars, UpdateForm } from '../../src/rules/types.js';
 
 export const FORMS: readonly UpdateForm[] = [
@@ -61,4 +62,36 @@ export function assertSameFloats(actual: ArrayLike<number>, expected: Float32Arr
       throw new Error(`${what}[${i}]: got ${a[i]}, expected ${expected[i]} (bits 0x${ab[i].toString(16)} vs 0x${eb[i].toString(16)})`);
     }
   }
+}
+
+export type Clip = Pick<RMSpropOptions, 'clipvalue' | 'clipnorm' | 'globalClipnorm'>;
+
+/**
+ * TF 2.4's clipping of one step's gradients, in float32, with float64 norms:
+ * TF's formulas written out, independent of the kernels' code.
+ */
+export function clipInJs(grads: Float32Array[], c: Clip): Float32Array[] {
+  const f = f32;
+  let out = grads.map((g) => g.slice());
+  if (c.clipvalue != null) {
+    const hi = f(c.clipvalue);
+    out = out.map((g) => g.map((x) => Math.max(Math.min(x, hi), -hi)));
+  }
+  const sumSq = (g: Float32Array): number => g.reduce((s, x) => s + f(x * x), 0);
+  if (c.clipnorm != null) {
+    const cn = f(c.clipnorm);
+    out = out.map((g) => {
+      const l2sum = f(sumSq(g));
+      const dn = Math.max(l2sum > 0 ? f(Math.sqrt(l2sum)) : l2sum, cn);
+      return g.map((x) => f(f(x * cn) / dn));
+    });
+  }
+  if (c.globalClipnorm != null) {
+    const gc = f(c.globalClipnorm);
+    const half = out.reduce((h, g) => f(h + f(f(sumSq(g)) / 2)), 0);
+    const norm = f(Math.sqrt(f(half * 2)));
+    const scale = f(f(gc * Math.min(f(1 / norm), f(1 / gc))) + f(norm - norm));
+    out = out.map((g) => g.map((x) => f(x * scale)));
+  }
+  return out;
 }
