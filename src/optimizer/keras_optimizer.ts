@@ -305,7 +305,8 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     this.pruneDisposed();
     this.slots.checkLive(`${this.name}.getWeights`, this.slots.variables());
     this.sparse?.finalize();
-    const slots = this.slots.size > 0 ? this.slots.ordered() : this.slots.orderedPending();
+    // State setWeights holds for variables that have not stepped yet is part of the state too.
+    const slots = [...this.slots.ordered(), ...this.slots.orderedPending()];
     return [
       { name: 'iter', tensor: toCaller(tf.scalar(this.iterations, 'int32')) },
       ...slots.map(({ name, tensor }) => ({ name, tensor: cloneToCaller(tensor) })),
@@ -331,20 +332,24 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     const k = this.slots.names.length;
     let hasIter: boolean;
     let slotWeights: NamedTensor[];
-    /** Before the first step: per variable, the index in slotWeights of each slot. */
-    let layout: number[][] = [];
+    /** How many of slotWeights go to existing slots (in order); the rest is kept as pending state. */
+    let held = 0;
     if (this.slots.size > 0) {
-      const expected = 1 + this.slots.size * k;
-      if (weights.length !== expected && weights.length !== expected - 1) {
+      held = this.slots.size * k;
+      const all = held + this.slots.pendingCount * k;
+      const counts = new Set([held, held + 1, all, all + 1]);
+      if (!counts.has(weights.length)) {
         throw new Error(
-          `${where}: expected ${expected} weights (the iteration count, then ${k} slot(s) for each of ` +
-          `${this.slots.size} variables), got ${weights.length}`,
+          `${where}: expected ${held + 1} weights (the iteration count, then ${k} slot(s) for each of ` +
+          `${this.slots.size} variables)${all > held ? ` or ${all + 1} (with the state kept for variables not seen yet)` : ''}, ` +
+          `got ${weights.length}`,
         );
       }
-      hasIter = weights.length === expected;
+      hasIter = (weights.length === held + 1 || weights.length === all + 1) &&
+        (weights.length !== all || isIterName(weights[0].name));
       slotWeights = hasIter ? weights.slice(1) : weights;
       const targets = this.slots.ordered();
-      slotWeights.forEach((w, i) => {
+      slotWeights.slice(0, held).forEach((w, i) => {
         const t = targets[i].tensor;
         if (w.tensor.shape.length !== t.shape.length || w.tensor.shape.some((d, j) => d !== t.shape[j])) {
           throw new Error(
@@ -357,23 +362,22 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
       if (weights.length === 0) return;
       hasIter = isIterName(weights[0].name);
       slotWeights = hasIter ? weights.slice(1) : weights;
-      if (slotWeights.length % k !== 0) {
-        throw new Error(
-          `${where}: after the iteration count, expected a multiple of ${k} weights ` +
-          `([${this.slots.names.join(', ')}] for each variable), got ${slotWeights.length}`,
-        );
-      }
-      layout = slotLayout(slotWeights, this.slots.names);
-      for (const at of layout) {
-        for (let s = 1; s < k; s++) {
-          const a = slotWeights[at[0]].tensor;
-          const b = slotWeights[at[s]].tensor;
-          if (a.shape.length !== b.shape.length || a.shape.some((d, j) => d !== b.shape[j])) {
-            throw new Error(
-              `${where}: ${show(slotWeights[at[s]].name)} has shape [${b.shape}] but ` +
-              `${show(slotWeights[at[0]].name)} has shape [${a.shape}]`,
-            );
-          }
+    }
+    const rest = slotWeights.slice(held);
+    if (rest.length % k !== 0) {
+      throw new Error(
+        `${where}: after the iteration count, expected a multiple of ${k} weights ` +
+        `([${this.slots.names.join(', ')}] for each variable), got ${rest.length}`,
+      );
+    }
+    /** Per variable not seen yet, the index in `rest` of each slot. */
+    const layout = slotLayout(rest, this.slots.names);
+    for (const at of layout) {
+      for (let s = 1; s < k; s++) {
+        const a = rest[at[0]].tensor;
+        const b = rest[at[s]].tensor;
+        if (a.shape.length !== b.shape.length || a.shape.some((d, j) => d !== b.shape[j])) {
+          throw new Error(`${where}: ${show(rest[at[s]].name)} has shape [${b.shape}] but ${show(rest[at[0]].name)} has shape [${a.shape}]`);
         }
       }
     }
@@ -395,24 +399,21 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     // Every check passed: copy the values into buffers the optimizer owns.
     this.sparse?.finalize();
     const values = await Promise.all(slotWeights.map(async (w) => tf.tensor(await w.tensor.data(), w.tensor.shape, 'float32')));
-    if (this.slots.size > 0) {
-      this.slots.ordered().forEach((target, i) => {
-        target.tensor.assign(values[i]);
-        values[i].dispose();
-      });
-    } else {
-      const pending: PendingSlots[] = [];
-      for (const at of layout) {
-        const name = slotWeights[at[0]].name;
+    this.slots.ordered().forEach((target, i) => {
+      target.tensor.assign(values[i]);
+      values[i].dispose();
+    });
+    if (held === 0 || rest.length > 0) {
+      const kept = values.slice(held);
+      const pending: PendingSlots[] = layout.map((at) => {
+        const name = rest[at[0]].name;
         const slash = name.lastIndexOf('/');
-        const byName = new Map<string, tf.Tensor>();
-        this.slots.names.forEach((slot, s) => byName.set(slot, values[at[s]]));
-        pending.push({
+        return {
           variableName: slash > 0 ? name.slice(0, slash) : name,
-          shape: slotWeights[at[0]].tensor.shape,
-          values: byName,
-        });
-      }
+          shape: rest[at[0]].tensor.shape,
+          values: new Map(this.slots.names.map((slot, s) => [slot, kept[at[s]]])),
+        };
+      });
       this.slots.setPending(pending);
     }
     this.iterations_ = iterations;

@@ -97,6 +97,11 @@ export class SlotRegistry<Slots extends SlotRecord> {
     return this.pending.length > 0;
   }
 
+  /** Variables whose state setWeights holds until their first gradient. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /**
    * Pairs variables without slots with pending state from `setWeights`: first by
    * the saved variable name, then in order. Throws, before anything is created,

@@ -50,10 +50,9 @@ describe('a checkpoint of variables that joined at different steps', () => {
 describe('state kept for a variable that has not stepped since setWeights', () => {
   before(() => useBackend('cpu'));
 
-  // getWeights lists only variables with slots once any exist, so state setWeights keeps for
-  // a variable's first gradient is dropped from a checkpoint taken before that gradient, and a
-  // restore of that checkpoint pairs the next variable with another's state (by order).
-  test('is saved by getWeights until it is used', { todo: 'getWeights drops pending state once some slots exist' }, async () => {
+  // State setWeights keeps for a variable's first gradient is part of a checkpoint taken before
+  // that gradient, after the slots of the variables that have stepped.
+  test('is saved by getWeights until it is used, and restored from such a checkpoint', async () => {
     const a = tf.tidy(() => tf.variable(tf.ones([2]), true, 'pending-kept/a'));
     const b = tf.tidy(() => tf.variable(tf.ones([3]), true, 'pending-kept/b'));
     const first = new RMSprop();
@@ -65,6 +64,14 @@ describe('state kept for a variable that has not stepped since setWeights', () =
     const again = await second.getWeights();
     try {
       assert.deepEqual(again.map((w) => w.name), ['iter', 'pending-kept/a/rms', 'pending-kept/b/rms']);
+      // That checkpoint goes back into an optimizer that has stepped a, b's state still waiting for b.
+      await second.setWeights(again);
+      tf.tidy(() => second.applyGradients([[tf.ones([3]), b]]));
+      const third = new RMSprop();
+      tf.tidy(() => third.applyGradients([[tf.ones([2]), a], [tf.ones([3]), b]]));
+      tf.tidy(() => third.applyGradients([[tf.ones([3]), b]]));
+      assert.deepEqual(Array.from(second.getSlot(b, 'rms').dataSync()), Array.from(third.getSlot(b, 'rms').dataSync()));
+      third.dispose();
     } finally {
       for (const o of [first, second]) o.dispose();
       tf.dispose([a, b, ...saved.map((w) => w.tensor), ...again.map((w) => w.tensor)]);
