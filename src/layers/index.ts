@@ -4,3 +4,4 @@
  */
 export { SparseEmbedding, sparseEmbedding } from './sparse_embedding.js';
 export type { SparseEmbeddingArgs } from './sparse_embedding.js';
+export { FinalizeVariableValues } from './finalize_callback.js';

@@ -5,9 +5,10 @@
  * learning rate (schedules, functions, legacy decay), clipping, weight decay and
  * its exclusions, lazy slots keyed by variable, the step's orchestration
  * (step.ts), deferred sparse rows, `iterations`, weights in Keras order, config
- * and `dispose`. A subclass declares its slots and step scalars, gives its
- * update rule (kernels and sparse rows) and adds its own config keys; it never
- * sees call forms, clipping or iteration counting.
+ * and `dispose`, and Keras 3's training features (EMA of the weights, gradient
+ * accumulation, loss scaling: training.ts). A subclass declares its slots and
+ * step scalars, gives its update rule (kernels and sparse rows) and adds its
+ * own config keys; it never sees call forms, clipping or iteration counting.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipOptions } from '../clipping/scalar.js';
@@ -20,6 +21,8 @@ import { differentiateAndApply } from './minimize.js';
 import { checkLearningRate, type BaseResolved, type LearningRate } from './options.js';
 import { SlotRegistry, type PendingSlots, type SlotRecord } from './slots.js';
 import { runStep, type PreparedUpdate } from './step.js';
+import { AroundCall, copyVariable, ownCopy, TrainingFeatures, type FeatureSlots } from './training.js';
+import { trainingConfig } from './training_options.js';
 import type { SparseRows, UpdateRule } from './update_rule.js';
 import { isExcluded, parseExclusions, type DecayExclusion, type WeightDecayExclusions } from './weight_decay.js';
 
@@ -37,7 +40,18 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   readonly decay: number;
   /** Decoupled weight decay (coupled where the rule says so); 0 for none. */
   readonly weightDecay: number;
+  /** Keras 3: keep an exponential moving average of the weights. */
+  readonly useEma: boolean;
+  readonly emaMomentum: number;
+  readonly emaOverwriteFrequency: number | null;
+  /** Keras 3: average the gradients of this many calls into one update; null for none. */
+  readonly gradientAccumulationSteps: number | null;
+  /** Keras 3: the loss is multiplied by it, the gradients divided by it; null for none. */
+  readonly lossScaleFactor: number | null;
   private lr: LearningRate;
+  /** The subclass's slot names (the registry also keeps Keras 3's `ema` and `accumulator` after them). */
+  private readonly ruleSlotNames: readonly string[];
+  private readonly features: TrainingFeatures;
   protected readonly slots: SlotRegistry<Slots>;
   private readonly rule: UpdateRule<Slots, S>;
   private readonly sparse: SparseRows<Slots, S> | null;
@@ -58,7 +72,13 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     this.globalClipnorm = base.globalClipnorm;
     this.decay = base.decay;
     this.weightDecay = base.weightDecay;
-    this.slots = new SlotRegistry<Slots>(slotNames, this.className);
+    ({
+      useEma: this.useEma, emaMomentum: this.emaMomentum, emaOverwriteFrequency: this.emaOverwriteFrequency,
+      gradientAccumulationSteps: this.gradientAccumulationSteps, lossScaleFactor: this.lossScaleFactor,
+    } = base.training);
+    this.features = new TrainingFeatures(base.training);
+    this.ruleSlotNames = [...slotNames];
+    this.slots = new SlotRegistry<Slots>([...slotNames, ...this.features.stateNames], this.className);
     this.rule = rule;
     this.sparse = rule.sparse === null ? null : rule.sparse((v) => this.slots.get(v));
   }
@@ -74,6 +94,24 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     return (this.constructor as unknown as { className: string }).className;
   }
 
+  // ---- iterations ---------------------------------------------------------------------------
+
+  /**
+   * Updates applied so far: the number of calls, or with gradient accumulation
+   * `calls // gradientAccumulationSteps`, as Keras 3's public `iterations`.
+   */
+  override get iterations(): number {
+    return this.features.iterationsOf(this.calls);
+  }
+
+  /**
+   * `applyGradients` calls so far (Keras 3's `_iterations`): what a schedule is
+   * evaluated at, what `getWeights` saves and what the call forms return.
+   */
+  private get calls(): number {
+    return this.iterations_ ?? 0;
+  }
+
   // ---- learning rate and weight decay -------------------------------------------------------
 
   /** The learning rate as given: a number, a schedule or a function. Assigning checks it. */
@@ -87,7 +125,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
 
   /** The learning rate the next step will use (schedule and legacy decay applied, float32). */
   currentLearningRate(): number {
-    return baseScalarsAt(this.className, this, this.iterations).lr;
+    return baseScalarsAt(this.className, this, this.calls).lr;
   }
 
   /**
@@ -130,13 +168,14 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
       throw new TypeError(`${where}: the loss must be a function returning a scalar, got ${show(f)}`);
     }
     const apply = (pairs: Parameters<Parameters<typeof differentiateAndApply>[4]>[0]): void => { this.applyGradients(pairs); };
+    const scale = this.lossScaleFactor;
     if (Array.isArray(second) || typeof second === 'function') {
       if (Array.isArray(second) && second.length === 0) {
         tf.tidy(() => { f(); });
-        return this.iterations;
+        return this.calls;
       }
-      differentiateAndApply(where, f, second, false, apply);
-      return this.iterations;
+      differentiateAndApply(where, f, second, false, apply, scale);
+      return this.calls;
     }
     if (second !== undefined && typeof second !== 'boolean') {
       throw new TypeError(
@@ -150,7 +189,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     if (trainable.length === 0) {
       throw new Error(`${where}: there are no trainable variables to minimize over`);
     }
-    return differentiateAndApply(where, f, trainable, second === true, apply);
+    return differentiateAndApply(where, f, trainable, second === true, apply, scale);
   }
 
   // ---- applyGradients ---------------------------------------------------------------------
@@ -158,14 +197,17 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   /**
    * Keras form: `[gradient, variable]` pairs (gradient may be a tensor, an array, or
    * null to skip); TF.js form: a name→tensor map or `{name, tensor}[]`. Returns the
-   * iteration count. Every argument is checked before any variable or slot changes.
+   * number of calls so far (Keras's `apply_gradients` returns `_iterations`; the
+   * same as `iterations` without gradient accumulation). Every argument is
+   * checked before any variable or slot changes.
    */
   override applyGradients(gradients: GradientsInput): number {
     const normalized = normalizeGradients(`${this.className}.applyGradients`, gradients, (m) => this.warn(m));
-    if (normalized.kind === 'empty') return this.iterations;
+    if (normalized.kind === 'empty') return this.calls;
     const { pairs, converted } = normalized;
     try {
-      const s = this.stepScalars(baseScalarsAt(this.className, this, this.iterations), this.iterations);
+      // Keras 3 evaluates a schedule at the raw call count (`_iterations`).
+      const s = this.stepScalars(baseScalarsAt(this.className, this, this.calls), this.calls);
       this.slots.create(pairs.map((p) => p.variable));
       tf.tidy(() => {
         // Fields spelled out: a spread here made every later read of these objects slower
@@ -173,18 +215,29 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
         const updates: Array<PreparedUpdate<Slots>> = pairs.map((p) => ({
           variable: p.variable, grad: p.grad, slots: this.slots.get(p.variable) as Slots,
         }));
-        this.lastChoices = runStep(updates, s, {
+        this.lastChoices = runStep(this.features.unscale(updates), s, {
           kernels: this.rule.kernels(),
           sparse: this.sparse,
           clip: this,
           excluded: this.decayExclusion === null ? null : this.excludedFromDecay,
+          around: this.aroundCall(),
         });
       });
     } finally {
       tf.dispose(converted);
     }
-    this.incrementIterations();
-    return this.iterations;
+    this.iterations_ = this.calls + 1;
+    return this.calls;
+  }
+
+  /** Keras 3's passes of the coming call (EMA, accumulation), or null when the options have none. */
+  private aroundCall(): AroundCall<Slots> | null {
+    const call = this.features.aroundAt(this.calls);
+    if (call === null) return null;
+    return new AroundCall<Slots>(call, this.features, {
+      known: () => this.slots.entries(),
+      finalize: (v) => this.sparse?.finalize(v),
+    });
   }
 
   /** Which implementation updated each variable in the last step, and why a faster one was not used. */
@@ -195,28 +248,50 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   // ---- deferred rows ------------------------------------------------------------------------
 
   /**
-   * Brings every variable and slot fully up to date where a sparse mode deferred
-   * work (Keras 3's name); a no-op otherwise. Needed before reading a variable
-   * directly (e.g. `model.predict` on a table trained in 'dense-equivalent' mode
-   * with momentum) — `getSlot`, `getWeights`, `dispose` and `embeddingLookup` do it themselves.
+   * Keras 3's `finalize_variable_values`: with `useEma`, every variable takes its
+   * moving average (Keras's `fit` does this at the end of training; see
+   * `FinalizeVariableValues` in 'rmsprop/layers'). It also brings every variable
+   * and slot fully up to date where a sparse mode deferred work; a no-op when
+   * neither applies. Needed before reading a variable directly (e.g.
+   * `model.predict` on a table trained in 'dense-equivalent' mode with momentum)
+   * — `getSlot`, `getWeights`, `dispose` and `embeddingLookup` do that part themselves.
    */
   finalizeVariableValues(): void {
     this.sparse?.finalize();
+    if (!this.useEma) return;
+    for (const [v, slots] of this.slots.entries()) {
+      if (!v.isDisposed) copyVariable(v, (slots as FeatureSlots).ema as tf.Variable);
+    }
+  }
+
+  /**
+   * The moving average of `variable`'s weights (`useEma`), as a new tensor the
+   * caller owns; the optimizer's own average is not affected by disposing it.
+   */
+  getEmaWeight(variable: tf.Variable): tf.Tensor {
+    const where = `${this.name}.getEmaWeight`;
+    if (!this.useEma) throw new Error(`${where}: this optimizer keeps no moving average (\`useEma\` is false)`);
+    if (!(variable instanceof tf.Variable)) throw new TypeError(`${where}: expected a tf.Variable, got ${show(variable)}`);
+    const ema = this.slots.slot(variable, 'ema');
+    if (ema === undefined) {
+      throw new Error(`${where}: variable ${show(variable.name)} has no moving average yet (it is created on its first gradient)`);
+    }
+    return ownCopy(ema);
   }
 
   // ---- slots ------------------------------------------------------------------------------
 
   /** The slot names in use, in Keras order. */
   getSlotNames(): string[] {
-    return [...this.slots.names];
+    return [...this.ruleSlotNames];
   }
 
   /** The optimizer state `slot` of `variable` (a live variable: do not dispose it). */
   getSlot(variable: tf.Variable, slot: string): tf.Variable {
-    if (!this.slots.names.includes(slot)) {
+    if (!this.ruleSlotNames.includes(slot)) {
       throw new Error(
         `${this.name}.getSlot: this optimizer has no ${show(slot)} slot; its slots are ` +
-        `[${this.slots.names.join(', ')}]`,
+        `[${this.ruleSlotNames.join(', ')}]`,
       );
     }
     const found = this.slots.slot(variable, slot);
@@ -233,12 +308,16 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
 
   // ---- weights ----------------------------------------------------------------------------
 
-  /** `[iter, all of the first slot, all of the second, ...]` as Keras orders them; slot tensors are live. */
+  /**
+   * `[iter, all of the first slot, all of the second, ..., then <var>/ema, then
+   * <var>/accumulator]` as Keras orders them; `iter` is the number of calls
+   * (Keras 3 saves `_iterations`); slot tensors are live.
+   */
   override async getWeights(): Promise<NamedTensor[]> {
     this.sparse?.finalize();
     this.iterTensor?.dispose();
     // One cached scalar, so repeated saves do not leak (tfjs#8238).
-    this.iterTensor = tf.scalar(this.iterations, 'int32');
+    this.iterTensor = tf.scalar(this.calls, 'int32');
     this.slots.handOut();
     const slots = this.slots.size > 0 ? this.slots.ordered() : this.slots.orderedPending();
     return [{ name: 'iter', tensor: this.iterTensor }, ...slots];
@@ -345,12 +424,21 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     }
     this.iterations_ = iterations;
     this.sparse?.markAllCurrent();
+    // Restored accumulators may hold anything: the next update call finds their rows.
+    for (const [, slots] of this.slots.entries()) {
+      const acc = (slots as FeatureSlots).accumulator;
+      if (acc !== undefined) this.features.rows.markAll(acc);
+    }
   }
 
   /** Frees every tensor the optimizer owns (slots, pending state, the cached iteration scalar). */
   override dispose(): void {
     this.sparse?.finalize();
     this.rule.release?.(this.slots.entries());
+    for (const [, slots] of this.slots.entries()) {
+      const acc = (slots as FeatureSlots).accumulator;
+      if (acc !== undefined) this.features.rows.forget(acc);
+    }
     this.slots.dispose();
     this.iterTensor?.dispose();
     this.iterTensor = null;
@@ -376,6 +464,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     config.decay = this.decay;
     Object.assign(config, this.ownConfig());
     if (this.weightDecay !== 0) config.weightDecay = this.weightDecay;
+    Object.assign(config, trainingConfig(this.features.options));
     return config;
   }
 }

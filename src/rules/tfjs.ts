@@ -16,10 +16,10 @@ import type { DenseState, OpChain, StepScalars } from './types.js';
  *   mg  = mg·ρ + g·(1 − ρ)                         (centered)
  *   d   = ms − (mg² − ε)  |  ms + ε
  *   mom = mom·μ + (g·lr) / √d
- *   w  −= mom
+ *   w  −= mom                                   |  w −= (g·lr)/√d + mom·μ   (Nesterov, optax's trace)
  */
 export function tfjsStep(
-  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
+  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0, nesterov = false,
 ): void {
   const { w, ms } = st;
   const mom = st.mom as Float32Array;
@@ -37,13 +37,14 @@ export function tfjsStep(
     } else {
       d = f32(m + epsilon);
     }
-    const mo = f32(f32(mom[i] * momentum) + f32(f32(gi * lr) / f32(Math.sqrt(d))));
+    const step = f32(f32(gi * lr) / f32(Math.sqrt(d)));
+    const mo = f32(f32(mom[i] * momentum) + step);
     mom[i] = mo;
-    w[i] = f32(w[i] - mo);
+    w[i] = nesterov ? f32(w[i] - f32(step + f32(mo * momentum))) : f32(w[i] - mo);
   }
 }
 
-const tfjsOps: OpChain = (o, k, centered, g, st) => {
+const tfjsOps = (nesterov: boolean): OpChain => (o, k, centered, g, st) => {
   const ms = o.add(o.mul(st.ms, k.rho), o.mul(o.square(g), k.oneMinusRho));
   let d;
   let mg;
@@ -53,10 +54,14 @@ const tfjsOps: OpChain = (o, k, centered, g, st) => {
   } else {
     d = o.add(ms, k.epsilon);
   }
-  const mom = o.add(o.mul(st.mom!, k.momentum), o.div(o.mul(g, k.lr), o.sqrt(d)));
-  return { w: o.sub(st.w, mom), ms, mom, mg };
+  const step = o.div(o.mul(g, k.lr), o.sqrt(d));
+  const mom = o.add(o.mul(st.mom!, k.momentum), step);
+  return { w: o.sub(st.w, nesterov ? o.add(step, o.mul(mom, k.momentum)) : mom), ms, mom, mg };
 };
 
 /** Every 'tfjs' step takes this rule: TF.js keeps its momentum form even for momentum 0. */
 export const TFJS = flavorRule('tfjs', 'momentum', (s, _momentumPath, centered, g, st, start, end, gShift) =>
-  tfjsStep(s, centered, g, st, start, end, gShift), () => tfjsOps);
+  tfjsStep(s, centered, g, st, start, end, gShift), () => tfjsOps(false));
+/** TF.js's momentum form with optax's Nesterov momentum (TF.js's rmsprop has none). */
+export const TFJS_NESTEROV = flavorRule('tfjs', 'nesterov', (s, _momentumPath, centered, g, st, start, end, gShift) =>
+  tfjsStep(s, centered, g, st, start, end, gShift, true), () => tfjsOps(true));

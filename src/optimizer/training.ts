@@ -1,0 +1,234 @@
+/**
+ * Keras 3's base-optimizer training features around any update rule
+ * (keras/src/optimizers/base_optimizer.py, v3.15): gradient accumulation, the
+ * exponential moving average of the weights and loss scaling. `TrainingFeatures`
+ * holds the options and decides what each call runs (`aroundAt`);
+ * `AroundCall` runs one call's share around the kernels (step.ts): kernels that
+ * fold Keras 3's passes in (`foldsAround`) get the call's `Around`, the others
+ * are wrapped in the same arithmetic as tensor ops, and the base does what no
+ * dense kernel run covers: the rows of sparse gradients, and the EMA of
+ * variables this call did not update densely.
+ *
+ * Keras's order, per call (`apply`, `_backend_apply_gradients`):
+ *   grads = g / loss_scale_factor
+ *   accumulating call (`(iterations + 1) % steps != 0`): acc = g + acc
+ *   update call: g = (g + acc)/steps; clip; weight decay; update; acc = 0 (all of them)
+ *   EMA (every call): avg = m·avg + (1 − m)·w, m = ema_momentum·(iterations != 0);
+ *     w = avg when (iterations + 1) % ema_overwrite_frequency == 0
+ *   _iterations += 1
+ * with `iterations` the public count `_iterations // steps` before the increment.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { hostArray } from '../kernels/host_state.js';
+import { planDense, runPlan } from '../kernels/plan.js';
+import { TF_OPS } from '../kernels/tfops/ops.js';
+import type { KernelChoice, RunReport } from '../kernels/types.js';
+import { emaLoop, emaOps, type Around, type EmaScalars } from '../rules/training.js';
+import { AccumulatedRows } from '../sparse/accumulated_rows.js';
+import { IndexedSlices } from '../sparse/indexed_slices.js';
+import type { PreparedUpdate } from './step.js';
+import type { TrainingResolved } from './training_options.js';
+import type { StepKernel, StepUpdate } from './update_rule.js';
+
+/** The base's state kept in each variable's slot record (slot registry names `ema`, `accumulator`). */
+export interface FeatureSlots {
+  readonly ema?: tf.Variable;
+  readonly accumulator?: tf.Variable;
+}
+
+/** A copy of `t` in a buffer of its own, bit for bit (`x·1`: a clone would share the buffer, `x + 0` turns −0 into +0). */
+export function ownCopy(t: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(t, tf.scalar(1, 'float32')));
+}
+
+/** `avg ← m·avg + (1 − m)·w` (then `w ← avg`) on one variable: in place on cpu and wasm, tensor ops elsewhere. */
+export function averageVariable(w: tf.Variable, avg: tf.Variable, ema: EmaScalars): void {
+  const ha = hostArray(avg);
+  const hw = ha === null ? null : hostArray(w);
+  if (ha !== null && hw !== null) {
+    emaLoop(ema.momentum, ema.oneMinus, ema.overwrite, hw.values, ha.values, 0, w.size);
+    ha.written();
+    if (ema.overwrite) hw.written();
+    return;
+  }
+  tf.tidy(() => {
+    const a = emaOps<tf.Tensor>(TF_OPS, tf.scalar(ema.momentum), tf.scalar(ema.oneMinus), w, avg);
+    avg.assign(a);
+    if (ema.overwrite) w.assign(ownCopy(a));
+  });
+}
+
+/** `target ← source` (the weights take their averages): in place on cpu and wasm, a copy elsewhere. */
+export function copyVariable(target: tf.Variable, source: tf.Variable): void {
+  const hs = hostArray(source);
+  const ht = hs === null ? null : hostArray(target);
+  if (hs !== null && ht !== null) {
+    ht.values.set(hs.values);
+    ht.written();
+    return;
+  }
+  tf.tidy(() => { target.assign(ownCopy(source)); });
+}
+
+export class TrainingFeatures {
+  /** Which rows of each accumulator may be non-zero, and the sparse accumulation. */
+  readonly rows = new AccumulatedRows();
+
+  constructor(readonly options: TrainingResolved) {}
+
+  /** The state kept with each variable's slots, in Keras weight order after them. */
+  get stateNames(): string[] {
+    const names: string[] = [];
+    if (this.options.useEma) names.push('ema');
+    if (this.options.gradientAccumulationSteps !== null) names.push('accumulator');
+    return names;
+  }
+
+  /** Keras 3's public `iterations` (applied updates) after `calls` calls. */
+  iterationsOf(calls: number): number {
+    const steps = this.options.gradientAccumulationSteps;
+    return steps === null ? calls : Math.floor(calls / steps);
+  }
+
+  /** What the call after `calls` calls runs around the rule; null when the options need nothing. */
+  aroundAt(calls: number): Around | null {
+    const { useEma, gradientAccumulationSteps: steps, emaMomentum, emaOverwriteFrequency: frequency } = this.options;
+    if (!useEma && steps === null) return null;
+    const update = steps === null || (calls + 1) % steps === 0;
+    let ema: EmaScalars | null = null;
+    if (useEma) {
+      const iterations = this.iterationsOf(calls);
+      // ops.cast(not_first_step, float32) * ema_momentum, and 1 - momentum, in float32.
+      const momentum = iterations !== 0 ? Math.fround(emaMomentum) : 0;
+      ema = { momentum, oneMinus: Math.fround(1 - momentum), overwrite: frequency !== null && (iterations + 1) % frequency === 0 };
+    }
+    return { phase: update ? 'update' : 'accumulate', combineSteps: update && steps !== null ? steps : null, ema };
+  }
+
+  /** The gradients divided by the loss scale factor, as tensor ops (call inside a tidy); `updates` itself without one. */
+  unscale<U extends PreparedUpdate<unknown>>(updates: readonly U[]): readonly U[] {
+    const factor = this.options.lossScaleFactor;
+    if (factor === null) return updates;
+    const k = tf.scalar(factor, 'float32');
+    return updates.map((u) => ({
+      variable: u.variable,
+      grad: u.grad instanceof IndexedSlices ? u.grad.withValues(tf.div(u.grad.values, k)) : tf.div(u.grad, k),
+      slots: u.slots,
+    }) as U);
+  }
+}
+
+/** What one call needs of the optimizer beyond its updates. */
+export interface AroundContext<Slots> {
+  /** Every variable the optimizer has state for (Keras's `_trainable_variables`), with its slots. */
+  known(): Iterable<[tf.Variable, Slots]>;
+  /** Brings deferred sparse rows of a variable up to date before its average reads it. */
+  finalize(variable: tf.Variable): void;
+}
+
+const stateOf = (slots: unknown): FeatureSlots => slots as FeatureSlots;
+
+/** One call's share of Keras 3's passes around the kernels; see step.ts for where each runs. */
+export class AroundCall<Slots> {
+  /** Variables whose average this call already took (in a kernel, or wrapped). */
+  private readonly averaged = new Set<tf.Variable>();
+  /** Whether the update's dense gradients were combined before the kernels (clipping needs the mean first). */
+  private combinedFirst = false;
+
+  constructor(readonly call: Around, private readonly features: TrainingFeatures, private readonly ctx: AroundContext<Slots>) {}
+
+  /** An accumulating call: the gradients go into the accumulators, nothing is updated; then the EMA. */
+  accumulate<S>(given: readonly PreparedUpdate<Slots>[], kernels: readonly StepKernel<Slots, S>[], s: S): () => KernelChoice[] {
+    const dense: Array<StepUpdate<Slots>> = [];
+    const rowChoices: KernelChoice[] = [];
+    for (const u of given) {
+      const acc = stateOf(u.slots).accumulator as tf.Variable;
+      if (u.grad instanceof IndexedSlices) {
+        this.features.rows.add(acc, u.grad);
+        rowChoices.push({ variable: u.variable.name, kernel: 'accumulate-rows' });
+      } else {
+        dense.push(u as StepUpdate<Slots>);
+        this.features.rows.markAll(acc);
+      }
+    }
+    const plan = planDense(dense, kernels);
+    const reported = runPlan(plan, (kernel, updates) => this.run(kernel, updates, s, undefined));
+    this.averageRest();
+    return () => [...plan.choices(reported), ...rowChoices];
+  }
+
+  /**
+   * Before an update call's kernels: sparse gradients become the window's mean
+   * rows, dense ones are combined here when clipping must see the mean (else the
+   * kernels combine them), and accumulators of variables absent from the call
+   * are zeroed, as Keras resets them all.
+   */
+  beforeUpdate(given: readonly PreparedUpdate<Slots>[], clipping: boolean): readonly PreparedUpdate<Slots>[] {
+    const steps = this.call.combineSteps;
+    if (steps === null) return given;
+    const present = new Set(given.map((u) => u.variable));
+    for (const [v, slots] of this.ctx.known()) {
+      if (!present.has(v) && !v.isDisposed) this.features.rows.zero(stateOf(slots).accumulator as tf.Variable);
+    }
+    this.combinedFirst = clipping;
+    return given.map((u) => {
+      const acc = stateOf(u.slots).accumulator as tf.Variable;
+      if (u.grad instanceof IndexedSlices) {
+        return { variable: u.variable, grad: this.features.rows.combine(acc, u.grad, steps), slots: u.slots };
+      }
+      if (!clipping) return u;
+      this.features.rows.markClear(acc);
+      return { variable: u.variable, grad: combineOps(u.grad, acc, steps), slots: u.slots };
+    });
+  }
+
+  /**
+   * Runs one kernel on its updates with this call's passes: folded in where the
+   * kernel takes them, else as tensor ops around it.
+   */
+  run<S>(kernel: StepKernel<Slots, S>, updates: readonly StepUpdate<Slots>[], s: S, clip: Parameters<StepKernel<Slots, S>['run']>[2]): RunReport | void {
+    const { phase, ema } = this.call;
+    const combine = phase === 'update' && this.call.combineSteps !== null && !this.combinedFirst;
+    for (const u of updates) {
+      this.averaged.add(u.variable);
+      if (combine) this.features.rows.markClear(stateOf(u.slots).accumulator as tf.Variable);
+    }
+    if (kernel.foldsAround === true) {
+      return kernel.run(updates, s, clip, { phase, combineSteps: combine ? this.call.combineSteps : null, ema });
+    }
+    let report: RunReport | void;
+    if (phase === 'accumulate') {
+      for (const u of updates) {
+        const acc = stateOf(u.slots).accumulator as tf.Variable;
+        tf.tidy(() => { acc.assign(tf.add(u.grad, acc)); });
+      }
+      report = { kernel: 'keras-base', reason: `${kernel.name} does not fold Keras 3's passes: the accumulation ran as tensor ops` };
+    } else {
+      const steps = this.call.combineSteps as number;
+      const ready = combine
+        ? updates.map((u) => ({ variable: u.variable, grad: combineOps(u.grad, stateOf(u.slots).accumulator as tf.Variable, steps), slots: u.slots }))
+        : updates;
+      report = kernel.run(ready, s, clip);
+    }
+    if (ema !== null) for (const u of updates) averageVariable(u.variable, stateOf(u.slots).ema as tf.Variable, ema);
+    return report;
+  }
+
+  /** The EMA of every other variable the optimizer knows (Keras averages them all, on every call). */
+  averageRest(): void {
+    const ema = this.call.ema;
+    if (ema === null) return;
+    for (const [v, slots] of this.ctx.known()) {
+      if (this.averaged.has(v) || v.isDisposed) continue;
+      this.ctx.finalize(v);
+      averageVariable(v, stateOf(slots).ema as tf.Variable, ema);
+    }
+  }
+}
+
+/** `(g + acc)/steps` with the accumulator zeroed, as tensor ops (call inside a tidy). */
+function combineOps(g: tf.Tensor, acc: tf.Variable, steps: number): tf.Tensor {
+  const combined = tf.div(tf.add(g, acc), tf.scalar(steps, 'float32'));
+  acc.assign(tf.zerosLike(acc));
+  return combined;
+}
