@@ -435,10 +435,6 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   override dispose(): void {
     this.sparse?.finalize();
     this.rule.release?.(this.slots.entries());
-    for (const [, slots] of this.slots.entries()) {
-      const acc = (slots as FeatureSlots).accumulator;
-      if (acc !== undefined) this.features.rows.forget(acc);
-    }
     this.slots.dispose();
     this.iterTensor?.dispose();
     this.iterTensor = null;

@@ -132,8 +132,11 @@ const stateOf = (slots: unknown): FeatureSlots => slots as FeatureSlots;
 export class AroundCall<Slots> {
   /** Variables whose average this call already took (in a kernel, or wrapped). */
   private readonly averaged = new Set<tf.Variable>();
-  /** Whether the update's dense gradients were combined before the kernels (clipping needs the mean first). */
-  private combinedFirst = false;
+  /**
+   * Variables whose gradient this update call already holds the window's mean
+   * (sparse ones, and every one when clipping needs the mean first).
+   */
+  private readonly combined = new Set<tf.Variable>();
 
   constructor(readonly call: Around, private readonly features: TrainingFeatures, private readonly ctx: AroundContext<Slots>) {}
 
@@ -170,13 +173,14 @@ export class AroundCall<Slots> {
     for (const [v, slots] of this.ctx.known()) {
       if (!present.has(v) && !v.isDisposed) this.features.rows.zero(stateOf(slots).accumulator as tf.Variable);
     }
-    this.combinedFirst = clipping;
     return given.map((u) => {
       const acc = stateOf(u.slots).accumulator as tf.Variable;
       if (u.grad instanceof IndexedSlices) {
+        this.combined.add(u.variable);
         return { variable: u.variable, grad: this.features.rows.combine(acc, u.grad, steps), slots: u.slots };
       }
       if (!clipping) return u;
+      this.combined.add(u.variable);
       this.features.rows.markClear(acc);
       return { variable: u.variable, grad: combineOps(u.grad, acc, steps), slots: u.slots };
     });
@@ -188,14 +192,20 @@ export class AroundCall<Slots> {
    */
   run<S>(kernel: StepKernel<Slots, S>, updates: readonly StepUpdate<Slots>[], s: S, clip: Parameters<StepKernel<Slots, S>['run']>[2]): RunReport | void {
     const { phase, ema } = this.call;
-    const combine = phase === 'update' && this.call.combineSteps !== null && !this.combinedFirst;
+    const steps = phase === 'update' ? this.call.combineSteps : null;
+    const pending = steps === null ? 0 : updates.reduce((n, u) => n + (this.combined.has(u.variable) ? 0 : 1), 0);
     for (const u of updates) {
       this.averaged.add(u.variable);
-      if (combine) this.features.rows.markClear(stateOf(u.slots).accumulator as tf.Variable);
+      if (pending > 0) this.features.rows.markClear(stateOf(u.slots).accumulator as tf.Variable);
     }
-    if (kernel.foldsAround === true) {
-      return kernel.run(updates, s, clip, { phase, combineSteps: combine ? this.call.combineSteps : null, ema });
+    // A kernel folds the combined gradient in when every update of its group still needs it.
+    if (kernel.foldsAround === true && (pending === 0 || pending === updates.length)) {
+      return kernel.run(updates, s, clip, { phase, combineSteps: pending > 0 ? steps : null, ema });
     }
+    const ready = pending === 0 ? updates : updates.map((u) => (this.combined.has(u.variable) ? u : {
+      variable: u.variable, grad: combineOps(u.grad, stateOf(u.slots).accumulator as tf.Variable, steps as number), slots: u.slots,
+    }));
+    if (kernel.foldsAround === true) return kernel.run(ready, s, clip, { phase, combineSteps: null, ema });
     let report: RunReport | void;
     if (phase === 'accumulate') {
       for (const u of updates) {
@@ -204,10 +214,6 @@ export class AroundCall<Slots> {
       }
       report = { kernel: 'keras-base', reason: `${kernel.name} does not fold Keras 3's passes: the accumulation ran as tensor ops` };
     } else {
-      const steps = this.call.combineSteps as number;
-      const ready = combine
-        ? updates.map((u) => ({ variable: u.variable, grad: combineOps(u.grad, stateOf(u.slots).accumulator as tf.Variable, steps), slots: u.slots }))
-        : updates;
       report = kernel.run(ready, s, clip);
     }
     if (ema !== null) for (const u of updates) averageVariable(u.variable, stateOf(u.slots).ema as tf.Variable, ema);
@@ -226,9 +232,23 @@ export class AroundCall<Slots> {
   }
 }
 
-/** `(g + acc)/steps` with the accumulator zeroed, as tensor ops (call inside a tidy). */
+/** `(g + acc)/steps` as tensor ops (call inside a tidy), with the accumulator zeroed. */
 function combineOps(g: tf.Tensor, acc: tf.Variable, steps: number): tf.Tensor {
   const combined = tf.div(tf.add(g, acc), tf.scalar(steps, 'float32'));
-  acc.assign(tf.zerosLike(acc));
+  zeroVariable(acc);
   return combined;
+}
+
+/**
+ * Fills `t` with zeros: in place on cpu and wasm, so its buffer stays its own
+ * (a kernel that writes it in place later in the step still takes it).
+ */
+function zeroVariable(t: tf.Variable): void {
+  const host = hostArray(t);
+  if (host === null) {
+    t.assign(tf.zerosLike(t));
+    return;
+  }
+  host.values.fill(0);
+  host.written();
 }

@@ -27,7 +27,8 @@ function withRows(t: tf.Variable, rows: Int32Array, next: tf.Tensor): tf.Tensor 
 }
 
 export class AccumulatedRows {
-  private readonly dirty = new Map<tf.Variable, Dirty>();
+  /** Weak: an accumulator disposed with its optimizer or variable is forgotten with it. */
+  private readonly dirty = new WeakMap<tf.Variable, Dirty>();
 
   /** `acc[r] ← g[r] + acc[r]` for the rows of `slices` (duplicates summed first, as TF densifies them). */
   add(acc: tf.Variable, slices: IndexedSlices): void {
@@ -126,11 +127,6 @@ export class AccumulatedRows {
       marks.forEach((m, r) => { if (m !== 0) rows.push(r); });
       this.zeroRows(acc, Int32Array.from(rows));
     }
-    this.dirty.delete(acc);
-  }
-
-  /** Forgets an accumulator (its optimizer or variable is gone). */
-  forget(acc: tf.Variable): void {
     this.dirty.delete(acc);
   }
 
