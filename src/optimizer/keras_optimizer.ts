@@ -208,7 +208,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     try {
       // Keras 3 evaluates a schedule at the raw call count (`_iterations`).
       const s = this.stepScalars(baseScalarsAt(this.className, this, this.calls), this.calls);
-      this.slots.create(pairs.map((p) => p.variable));
+      this.createSlots(pairs.map((p) => p.variable));
       tf.tidy(() => {
         // Fields spelled out: a spread here made every later read of these objects slower
         // (measured: +15% on a 200-variable wasm step).
@@ -228,6 +228,16 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     }
     this.iterations_ = this.calls + 1;
     return this.calls;
+  }
+
+  /** Creates missing slots; accumulators restored from `setWeights` state may hold anything in any row. */
+  private createSlots(variables: readonly tf.Variable[]): void {
+    const restored = this.slots.hasPending && this.gradientAccumulationSteps !== null ? variables.filter((v) => !this.slots.has(v)) : [];
+    this.slots.create(variables);
+    for (const v of restored) {
+      const acc = this.slots.slot(v, 'accumulator');
+      if (acc !== undefined) this.features.rows.markAll(acc);
+    }
   }
 
   /** Keras 3's passes of the coming call (EMA, accumulation), or null when the options have none. */
