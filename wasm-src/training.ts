@@ -1,5 +1,6 @@
 // Keras 3's base-optimizer passes around any rule (src/rules/training.ts,
 // operation for operation), f32x4 over the table entries of common.ts:
+//   unscale:      g ← g / loss_scale_factor   (g is the kernel's scratch)
 //   accumulate:   acc ← g + acc
 //   combine:      g ← (g + acc)/steps;  acc ← 0   (g is the kernel's scratch)
 //   ema:          avg ← m·avg + (1 − m)·w
@@ -59,3 +60,16 @@ export function combine(table: usize, count: i32, steps: f32): void {
 
 export function ema(table: usize, count: i32, m: f32, omm: f32): void { average(table, count, m, omm, false); }
 export function emaOverwrite(table: usize, count: i32, m: f32, omm: f32): void { average(table, count, m, omm, true); }
+
+// g ← g / loss_scale_factor, on the kernel's scratch (Keras's `g / scale`).
+export function unscale(table: usize, count: i32, factor: f32): void {
+  const vf = f32x4.splat(factor);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const g = g_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) st(g + i, f32x4.div(ld(g + i), vf));
+    for (; i < n; i += 4) store<f32>(g + i, load<f32>(g + i) / factor);
+  }
+}

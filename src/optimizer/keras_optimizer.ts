@@ -215,7 +215,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
         const updates: Array<PreparedUpdate<Slots>> = pairs.map((p) => ({
           variable: p.variable, grad: p.grad, slots: this.slots.get(p.variable) as Slots,
         }));
-        this.lastChoices = runStep(this.features.unscale(updates), s, {
+        this.lastChoices = runStep(updates, s, {
           kernels: this.rule.kernels(),
           sparse: this.sparse,
           clip: this,

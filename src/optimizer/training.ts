@@ -92,8 +92,8 @@ export class TrainingFeatures {
 
   /** What the call after `calls` calls runs around the rule; null when the options need nothing. */
   aroundAt(calls: number): Around | null {
-    const { useEma, gradientAccumulationSteps: steps, emaMomentum, emaOverwriteFrequency: frequency } = this.options;
-    if (!useEma && steps === null) return null;
+    const { useEma, gradientAccumulationSteps: steps, emaMomentum, emaOverwriteFrequency: frequency, lossScaleFactor } = this.options;
+    if (!useEma && steps === null && lossScaleFactor === null) return null;
     const update = steps === null || (calls + 1) % steps === 0;
     let ema: EmaScalars | null = null;
     if (useEma) {
@@ -102,19 +102,7 @@ export class TrainingFeatures {
       const momentum = iterations !== 0 ? Math.fround(emaMomentum) : 0;
       ema = { momentum, oneMinus: Math.fround(1 - momentum), overwrite: frequency !== null && (iterations + 1) % frequency === 0 };
     }
-    return { phase: update ? 'update' : 'accumulate', combineSteps: update && steps !== null ? steps : null, ema };
-  }
-
-  /** The gradients divided by the loss scale factor, as tensor ops (call inside a tidy); `updates` itself without one. */
-  unscale<U extends PreparedUpdate<unknown>>(updates: readonly U[]): readonly U[] {
-    const factor = this.options.lossScaleFactor;
-    if (factor === null) return updates;
-    const k = tf.scalar(factor, 'float32');
-    return updates.map((u) => ({
-      variable: u.variable,
-      grad: u.grad instanceof IndexedSlices ? u.grad.withValues(tf.div(u.grad.values, k)) : tf.div(u.grad, k),
-      slots: u.slots,
-    }) as U);
+    return { phase: update ? 'update' : 'accumulate', combineSteps: update && steps !== null ? steps : null, unscale: lossScaleFactor, ema };
   }
 }
 
@@ -133,9 +121,11 @@ export class AroundCall<Slots> {
   /** Variables whose average this call already took (in a kernel, or wrapped). */
   private readonly averaged = new Set<tf.Variable>();
   /**
-   * Variables whose gradient this update call already holds the window's mean
-   * (sparse ones, and every one when clipping needs the mean first).
+   * Variables whose gradient this call already divided by the loss scale, and
+   * already holds the window's mean: sparse ones, and every one when clipping
+   * needs the final gradient first. The kernels do the rest.
    */
+  private readonly unscaled = new Set<tf.Variable>();
   private readonly combined = new Set<tf.Variable>();
 
   constructor(readonly call: Around, private readonly features: TrainingFeatures, private readonly ctx: AroundContext<Slots>) {}
@@ -147,7 +137,7 @@ export class AroundCall<Slots> {
     for (const u of given) {
       const acc = stateOf(u.slots).accumulator as tf.Variable;
       if (u.grad instanceof IndexedSlices) {
-        this.features.rows.add(acc, u.grad);
+        this.features.rows.add(acc, this.unscaleRows(u.grad));
         rowChoices.push({ variable: u.variable.name, kernel: 'accumulate-rows' });
       } else {
         dense.push(u as StepUpdate<Slots>);
@@ -161,29 +151,44 @@ export class AroundCall<Slots> {
   }
 
   /**
-   * Before an update call's kernels: sparse gradients become the window's mean
-   * rows, dense ones are combined here when clipping must see the mean (else the
-   * kernels combine them), and accumulators of variables absent from the call
-   * are zeroed, as Keras resets them all.
+   * Before an update call's kernels: sparse gradients are divided by the loss
+   * scale and become the window's mean rows; dense ones are made here too when
+   * clipping must see the final gradient (else the kernels make them); and
+   * accumulators of variables absent from the call are zeroed, as Keras resets them all.
    */
   beforeUpdate(given: readonly PreparedUpdate<Slots>[], clipping: boolean): readonly PreparedUpdate<Slots>[] {
-    const steps = this.call.combineSteps;
-    if (steps === null) return given;
-    const present = new Set(given.map((u) => u.variable));
-    for (const [v, slots] of this.ctx.known()) {
-      if (!present.has(v) && !v.isDisposed) this.features.rows.zero(stateOf(slots).accumulator as tf.Variable);
+    const { combineSteps: steps, unscale: factor } = this.call;
+    if (steps === null && factor === null) return given;
+    if (steps !== null) {
+      const present = new Set(given.map((u) => u.variable));
+      for (const [v, slots] of this.ctx.known()) {
+        if (!present.has(v) && !v.isDisposed) this.features.rows.zero(stateOf(slots).accumulator as tf.Variable);
+      }
     }
     return given.map((u) => {
       const acc = stateOf(u.slots).accumulator as tf.Variable;
       if (u.grad instanceof IndexedSlices) {
+        this.unscaled.add(u.variable);
         this.combined.add(u.variable);
-        return { variable: u.variable, grad: this.features.rows.combine(acc, u.grad, steps), slots: u.slots };
+        const grad = this.unscaleRows(u.grad);
+        return { variable: u.variable, grad: steps === null ? grad : this.features.rows.combine(acc, grad, steps), slots: u.slots };
       }
       if (!clipping) return u;
+      this.unscaled.add(u.variable);
       this.combined.add(u.variable);
-      this.features.rows.markClear(acc);
-      return { variable: u.variable, grad: combineOps(u.grad, acc, steps), slots: u.slots };
+      let grad = factor === null ? u.grad : tf.div(u.grad, tf.scalar(factor, 'float32'));
+      if (steps !== null) {
+        this.features.rows.markClear(acc);
+        grad = combineOps(grad, acc, steps);
+      }
+      return { variable: u.variable, grad, slots: u.slots };
     });
+  }
+
+  /** Sparse rows divided by the loss scale factor (tensor ops on the values: the cost of the rows). */
+  private unscaleRows(slices: IndexedSlices): IndexedSlices {
+    const factor = this.call.unscale;
+    return factor === null ? slices : slices.withValues(tf.div(slices.values, tf.scalar(factor, 'float32')));
   }
 
   /**
@@ -193,22 +198,30 @@ export class AroundCall<Slots> {
   run<S>(kernel: StepKernel<Slots, S>, updates: readonly StepUpdate<Slots>[], s: S, clip: Parameters<StepKernel<Slots, S>['run']>[2]): RunReport | void {
     const { phase, ema } = this.call;
     const steps = phase === 'update' ? this.call.combineSteps : null;
-    const pending = steps === null ? 0 : updates.reduce((n, u) => n + (this.combined.has(u.variable) ? 0 : 1), 0);
+    const factor = this.call.unscale;
+    const needsUnscale = (u: StepUpdate<Slots>): boolean => factor !== null && !this.unscaled.has(u.variable);
+    const needsCombine = (u: StepUpdate<Slots>): boolean => steps !== null && !this.combined.has(u.variable);
     for (const u of updates) {
       this.averaged.add(u.variable);
-      if (pending > 0) this.features.rows.markClear(stateOf(u.slots).accumulator as tf.Variable);
+      if (needsCombine(u)) this.features.rows.markClear(stateOf(u.slots).accumulator as tf.Variable);
     }
-    // A kernel folds the combined gradient in when every update of its group still needs it.
-    if (kernel.foldsAround === true && (pending === 0 || pending === updates.length)) {
-      return kernel.run(updates, s, clip, { phase, combineSteps: pending > 0 ? steps : null, ema });
+    // A kernel makes the gradients itself when every update of its group needs the same.
+    const first = updates[0];
+    const uniform = updates.every((u) => needsUnscale(u) === needsUnscale(first) && needsCombine(u) === needsCombine(first));
+    if (kernel.foldsAround === true && uniform) {
+      const combineSteps = needsCombine(first) ? steps : null;
+      return kernel.run(updates, s, clip, { phase, combineSteps, unscale: needsUnscale(first) ? factor : null, ema });
     }
-    const ready = pending === 0 ? updates : updates.map((u) => (this.combined.has(u.variable) ? u : {
-      variable: u.variable, grad: combineOps(u.grad, stateOf(u.slots).accumulator as tf.Variable, steps as number), slots: u.slots,
-    }));
-    if (kernel.foldsAround === true) return kernel.run(ready, s, clip, { phase, combineSteps: null, ema });
+    const ready = updates.map((u) => {
+      if (!needsUnscale(u) && !needsCombine(u)) return u;
+      let grad = needsUnscale(u) ? tf.div(u.grad, tf.scalar(factor as number, 'float32')) : u.grad;
+      if (needsCombine(u)) grad = combineOps(grad, stateOf(u.slots).accumulator as tf.Variable, steps as number);
+      return { variable: u.variable, grad, slots: u.slots };
+    });
+    if (kernel.foldsAround === true) return kernel.run(ready, s, clip, { phase, combineSteps: null, unscale: null, ema });
     let report: RunReport | void;
     if (phase === 'accumulate') {
-      for (const u of updates) {
+      for (const u of ready) {
         const acc = stateOf(u.slots).accumulator as tf.Variable;
         tf.tidy(() => { acc.assign(tf.add(u.grad, acc)); });
       }

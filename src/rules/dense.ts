@@ -4,7 +4,7 @@
  * the rule table, and Keras 3's passes around them from training.ts.
  */
 import { densePasses } from './table.js';
-import { aroundPasses, aroundScalars, COMBINE, type Around } from './training.js';
+import { aroundPasses, aroundScalars, COMBINE, UNSCALE, type Around } from './training.js';
 import type { DenseState, StepScalars, UpdateForm } from './types.js';
 
 /** One dense step of the given form over `[start, end)` of the state; the gradient of element `i` is `g[i + gShift]`. */
@@ -15,18 +15,17 @@ export function denseStep(
 }
 
 /**
- * One optimizer call with Keras 3's passes over a whole variable: the combined
- * gradient of an accumulation update (in a copy: `g` is never written), then
- * the rule's passes or the accumulation, then the EMA (`st.avg`, `st.acc` as
- * the call needs them).
+ * One optimizer call with Keras 3's passes over a whole variable: the gradient
+ * divided by the loss scale and the combined gradient of an accumulation update
+ * (in a copy: `g` is never written), then the rule's passes or the
+ * accumulation, then the EMA (`st.avg`, `st.acc` as the call needs them).
  */
 export function aroundStep(form: UpdateForm, s: StepScalars, around: Around, g: Float32Array, st: DenseState): void {
   const sx = aroundScalars(s, around);
   let grad = g;
-  if (around.combineSteps !== null) {
-    grad = g.slice();
-    COMBINE.loop(sx, grad, st, 0, grad.length);
-  }
+  if (around.unscale !== null || around.combineSteps !== null) grad = g.slice();
+  if (around.unscale !== null) UNSCALE.loop(sx, grad, 0, grad.length);
+  if (around.combineSteps !== null) COMBINE.loop(sx, grad, st, 0, grad.length);
   const rule = around.phase === 'update' ? densePasses(form, s) : [];
   for (const pass of aroundPasses(rule, around)) pass.loop(sx, form.centered, grad, st, 0, grad.length, 0);
 }

@@ -11,7 +11,7 @@ import { KERAS2_MOMENTUM, KERAS2_NESTEROV, KERAS2_PLAIN } from './keras2.js';
 import { KERAS3_MOMENTUM, KERAS3_NESTEROV, KERAS3_PLAIN } from './keras3.js';
 import { PYTORCH_MOMENTUM, PYTORCH_NESTEROV, PYTORCH_PLAIN } from './pytorch.js';
 import { TFJS, TFJS_NESTEROV } from './tfjs.js';
-import { ACCUMULATE, COMBINE, EMA, EMA_OVERWRITE } from './training.js';
+import { ACCUMULATE, COMBINE, EMA, EMA_OVERWRITE, UNSCALE } from './training.js';
 import type { Pass, Rule, RuleKey, StepScalars, UpdateForm } from './types.js';
 import { DECOUPLED_DECAY } from './weight_decay.js';
 
@@ -62,5 +62,5 @@ export function rowPasses(form: UpdateForm, s: StepScalars, row: RowRule): Pass[
 export const ALL_PASSES: readonly Pick<Pass, 'simd'>[] = [
   DECOUPLED_DECAY,
   ...new Set(Object.values(RULES).flatMap((byPath) => Object.values(byPath).flatMap((r) => (r.sparse ? [r.update, r.sparse] : [r.update])))),
-  ACCUMULATE, COMBINE, EMA, EMA_OVERWRITE,
+  ACCUMULATE, COMBINE, EMA, EMA_OVERWRITE, UNSCALE,
 ];

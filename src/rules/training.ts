@@ -3,6 +3,7 @@
  * base_optimizer.py, v3.15): gradient accumulation and the exponential moving
  * average of the weights, as float32 loops (the reference), tensor ops and SIMD
  * exports (wasm-src/training.ts). Each line is Keras's float32 arithmetic:
+ *   g ← g / loss_scale_factor                      `g / scale`            (every call, first)
  *   acc ← g + acc                                  `g + acc_g`            (accumulating calls)
  *   g ← (g + acc) / steps;  acc ← 0                 `(g + acc_g) / steps`, then the reset (update calls)
  *   avg ← m·avg + (1 − m)·w;  w ← avg (overwrite)   `momentum * average + (1 - momentum) * var`
@@ -25,6 +26,8 @@ export interface Around {
    * `g ← (g + acc)/steps; acc ← 0` before anything else. Null otherwise.
    */
   readonly combineSteps: number | null;
+  /** The loss scale factor the gradients are divided by first; null for none. */
+  readonly unscale: number | null;
   /** After the update or the accumulation: the EMA of the weights; null without. */
   readonly ema: EmaScalars | null;
 }
@@ -47,6 +50,11 @@ export function combineLoop(g: Float32Array, acc: Float32Array, steps: number, s
     g[i + gShift] = f32(f32(g[i + gShift] + acc[i]) / steps);
     acc[i] = 0;
   }
+}
+
+/** `g[i] ← g[i] / factor` over `[start, end)`: `g` is a scratch the caller owns. */
+export function unscaleLoop(g: Float32Array, factor: number, start: number, end: number): void {
+  for (let i = start; i < end; i++) g[i] = f32(g[i] / factor);
 }
 
 /** `avg ← m·avg + (1 − m)·w`, then `w ← avg` when `overwrite`, over `[start, end)`. */
@@ -108,14 +116,31 @@ export const COMBINE = {
   simd: training('combine', (s) => [s.accumulationSteps ?? 1]),
 };
 
-/** The scalars of a call with Keras 3's passes: the rule's, with the EMA's and the accumulation's. */
+/** The gradient divided by the loss scale factor (Keras's `apply`), in the kernel's scratch like `COMBINE`. */
+export const UNSCALE = {
+  name: 'loss scale',
+  loop: (s: StepScalars, g: Float32Array, start: number, end: number): void => unscaleLoop(g, s.lossScaleFactor ?? 1, start, end),
+  ops: <T>(o: TensorOps<T>, k: ScalarTensors<T>, g: T): T => o.div(g, k.lossScaleFactor!),
+  simd: training('unscale', (s) => [s.lossScaleFactor ?? 1]),
+};
+
+/** The scalars of a call with Keras 3's passes: the rule's, with the EMA's, the accumulation's and the loss scale. */
 export function aroundScalars(s: StepScalars, around: Around): StepScalars {
-  const { ema, combineSteps } = around;
+  const { ema, combineSteps, unscale } = around;
   return {
     ...s,
     ...(ema === null ? {} : { emaMomentum: ema.momentum, emaOneMinus: ema.oneMinus }),
     ...(combineSteps === null ? {} : { accumulationSteps: combineSteps }),
+    ...(unscale === null ? {} : { lossScaleFactor: Math.fround(unscale) }),
   };
+}
+
+/** The passes that make a call's gradient in the kernel's scratch: the loss scale, then the accumulation's mean. */
+export function gradientPasses(around: Around): Array<typeof UNSCALE | typeof COMBINE> {
+  const out: Array<typeof UNSCALE | typeof COMBINE> = [];
+  if (around.unscale !== null) out.push(UNSCALE);
+  if (around.combineSteps !== null) out.push(COMBINE);
+  return out;
 }
 
 /** The passes of a call after its gradient is ready: the rule's (or the accumulation), then the EMA. */

@@ -25,12 +25,14 @@ export interface StepScalars {
   /**
    * Keras 3's base-optimizer passes around the rule (training.ts), present only
    * on calls that run them: the EMA's float32 momentum of this call
-   * (`ema_momentum·(iterations ≠ 0)`) and `1 −` it, and the number of calls a
-   * gradient-accumulation update averages.
+   * (`ema_momentum·(iterations ≠ 0)`) and `1 −` it, the number of calls a
+   * gradient-accumulation update averages, and the loss scale factor the
+   * gradients are divided by.
    */
   readonly emaMomentum?: number;
   readonly emaOneMinus?: number;
   readonly accumulationSteps?: number;
+  readonly lossScaleFactor?: number;
 }
 
 /**
@@ -116,6 +118,7 @@ export type ScalarTensors<T> = Readonly<Record<'lr' | 'rho' | 'oneMinusRho' | 'm
   readonly emaMomentum?: T;
   readonly emaOneMinus?: T;
   readonly accumulationSteps?: T;
+  readonly lossScaleFactor?: T;
 };
 
 export interface TensorState<T> {

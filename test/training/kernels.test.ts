@@ -42,15 +42,18 @@ const FORMS: UpdateForm[] = [
 
 const name = (f: UpdateForm): string => `${f.flavor ?? 'keras2'} ${f.nesterov ? 'nesterov' : f.path}${f.centered ? '+centered' : ''}`;
 
-/** The calls of an accumulation window of 3 with the EMA, the last one overwriting; then a plain EMA step and a Nesterov-only step. */
+/**
+ * A window of 3 calls with a loss scale and the EMA; a window of 2 whose update
+ * overwrites; an EMA step with a loss scale; a plain step.
+ */
 const CALLS: Around[] = [
-  { phase: 'accumulate', combineSteps: null, ema: { momentum: 0, oneMinus: 1, overwrite: false } },
-  { phase: 'accumulate', combineSteps: null, ema: { momentum: 0, oneMinus: 1, overwrite: false } },
-  { phase: 'update', combineSteps: 3, ema: { momentum: Math.fround(0.9), oneMinus: Math.fround(1 - Math.fround(0.9)), overwrite: false } },
-  { phase: 'accumulate', combineSteps: null, ema: null },
-  { phase: 'update', combineSteps: 2, ema: { momentum: Math.fround(0.99), oneMinus: Math.fround(1 - Math.fround(0.99)), overwrite: true } },
-  { phase: 'update', combineSteps: null, ema: { momentum: Math.fround(0.5), oneMinus: Math.fround(0.5), overwrite: false } },
-  { phase: 'update', combineSteps: null, ema: null },
+  { phase: 'accumulate', combineSteps: null, unscale: 1000, ema: { momentum: 0, oneMinus: 1, overwrite: false } },
+  { phase: 'accumulate', combineSteps: null, unscale: 1000, ema: { momentum: 0, oneMinus: 1, overwrite: false } },
+  { phase: 'update', combineSteps: 3, unscale: 1000, ema: { momentum: Math.fround(0.9), oneMinus: Math.fround(1 - Math.fround(0.9)), overwrite: false } },
+  { phase: 'accumulate', combineSteps: null, unscale: null, ema: null },
+  { phase: 'update', combineSteps: 2, unscale: null, ema: { momentum: Math.fround(0.99), oneMinus: Math.fround(1 - Math.fround(0.99)), overwrite: true } },
+  { phase: 'update', combineSteps: null, unscale: 3, ema: { momentum: Math.fround(0.5), oneMinus: Math.fround(0.5), overwrite: false } },
+  { phase: 'update', combineSteps: null, unscale: null, ema: null },
 ];
 
 const exclusive = (v: Float32Array, shape: number[]) => tf.tidy(() => tf.variable(tf.tensor(v, shape), false));
@@ -101,7 +104,7 @@ for (const backend of BACKENDS) {
   describe(`kernels fold Keras 3's passes and Nesterov momentum as the loops do (${backend})`, () => {
     before(() => useBackend(backend));
     for (const kernel of KERNELS[backend]) {
-      test(`${kernel.name}: accumulation, combined gradients, EMA and overwrite, every flavor's Nesterov form, bit for bit`, () => {
+      test(`${kernel.name}: loss scale, accumulation, combined gradients, EMA and overwrite, every flavor's Nesterov form, bit for bit`, () => {
         assert.equal(kernel.foldsAround, true);
         for (const form of FORMS) {
           // The op chain has no fused multiply-add: 'pytorch' there is checked against the reference within a tolerance.

@@ -7,7 +7,7 @@
  * writes nothing. A step is a list of calls, one per pass of the rule table.
  */
 import { ALL_PASSES, densePasses } from '../../rules/table.js';
-import { aroundPasses, aroundScalars, COMBINE, type Around } from '../../rules/training.js';
+import { aroundPasses, aroundScalars, gradientPasses, type Around } from '../../rules/training.js';
 import type { Pass, SimdModule, StepScalars, UpdateForm } from '../../rules/types.js';
 import { SIMD_MODULES } from './simd_bytes.generated.js';
 
@@ -75,13 +75,14 @@ export function stepCalls(form: UpdateForm, s: StepScalars): KernelCall[] {
 
 /**
  * The calls of one optimizer call with Keras 3's passes (rules/training.ts):
- * `before`, the combined gradient of an accumulation update (on the scratch the
- * entries' `g` points at), and `after`, the rule's passes or the accumulation,
- * then the EMA. A folded clipping call goes between them.
+ * `before`, the gradient divided by the loss scale and the combined gradient of
+ * an accumulation update (on the scratch the entries' `g` points at), and
+ * `after`, the rule's passes or the accumulation, then the EMA. A folded
+ * clipping call goes between them.
  */
 export function aroundCalls(form: UpdateForm, s: StepScalars, around: Around): { before: KernelCall[]; after: KernelCall[] } {
   const sx = aroundScalars(s, around);
-  const before = around.combineSteps === null ? [] : passCalls([COMBINE], form.centered, sx);
+  const before = passCalls(gradientPasses(around), form.centered, sx);
   const rule = around.phase === 'update' ? densePasses(form, s) : [];
   return { before, after: passCalls(aroundPasses(rule, around), form.centered, sx) };
 }

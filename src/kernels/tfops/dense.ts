@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { densePasses } from '../../rules/table.js';
-import { aroundPasses, aroundScalars, COMBINE } from '../../rules/training.js';
+import { aroundPasses, aroundScalars, COMBINE, UNSCALE } from '../../rules/training.js';
 import type { TensorState } from '../../rules/types.js';
 import type { DenseKernel } from '../types.js';
 import { scalarTensors, TF_OPS, withChanges } from './ops.js';
@@ -25,11 +25,12 @@ export const tfopsKernel: DenseKernel = {
       const rule = around === undefined || around.phase === 'update' ? densePasses(form, s) : [];
       const passes = around === undefined ? rule : aroundPasses(rule, around);
       const combine = around !== undefined && around.combineSteps !== null;
+      const unscale = around !== undefined && around.unscale !== null;
       for (const u of updates) {
         tf.tidy(() => {
           const { rms, momentum, mg, ema, accumulator } = u.slots;
           let st: TensorState<tf.Tensor> = { w: u.variable, ms: rms, mom: momentum, mg, avg: ema, acc: accumulator };
-          let grad = u.grad;
+          let grad = unscale ? UNSCALE.ops(TF_OPS, k, u.grad) : u.grad;
           if (combine) {
             grad = COMBINE.ops(TF_OPS, k, grad, st);
             st = withChanges(st, { acc: tf.zerosLike(accumulator as tf.Variable) });

@@ -24,6 +24,7 @@ export function scalarTensors(s: StepScalars): ScalarTensors<tf.Tensor> {
     ...(wd !== 0 ? { weightDecay: tf.scalar(wd) } : {}),
     ...(s.emaMomentum !== undefined ? { emaMomentum: tf.scalar(s.emaMomentum), emaOneMinus: tf.scalar(s.emaOneMinus ?? 1) } : {}),
     ...(s.accumulationSteps !== undefined ? { accumulationSteps: tf.scalar(s.accumulationSteps) } : {}),
+    ...(s.lossScaleFactor !== undefined ? { lossScaleFactor: tf.scalar(s.lossScaleFactor) } : {}),
   };
 }
 

@@ -118,8 +118,8 @@ function entryScratch(count: number): Uint32Array {
  * update call (the EMA reads the weights the update just wrote, still in the
  * caches). With clipping, the norms are measured on the gradients where they
  * lie (one read each) and each tile's clipped gradients go to the scratch;
- * with accumulation, each gradient tile is copied to the scratch, where the
- * combined gradient is made. The caller's gradients are never written.
+ * with a loss scale or accumulation, each gradient tile is copied to the
+ * scratch, where the call's gradient is made. The caller's gradients are never written.
  */
 function runTiled(
   b: WasmBackendInternals, kernels: SimdKernels, updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars,
@@ -160,14 +160,15 @@ function runTiled(
   const { before, after } = around === undefined ? { before: [], after: stepCalls(form, s) } : aroundCalls(form, s, around);
   const calls = folded === null || factors === null ? [...before, ...after]
     : [...before, clipCall(folded.lo, folded.hi, factors.scale), ...after];
-  const combine = before.length > 0;
+  // The call's gradient is made in the scratch: a copy of the tile first.
+  const copied = before.length > 0;
   walkTiles(updates.length, sizeOf, TILE_ELEMENTS, TILE_ENTRIES, (k, off, len, at, entry) => {
     const src = offset(k, 1) + off * 4;
     let g = src;
-    if (combine || factors !== null) {
+    if (copied || factors !== null) {
       g = ws.scratch + at * 4;
-      if (combine) floats.copyWithin(g >>> 2, src >>> 2, (src >>> 2) + len);
-      if (factors !== null) clipEntry(entry, combine ? g : src, g, len, factors.cn[k], factors.dn[k]);
+      if (copied) floats.copyWithin(g >>> 2, src >>> 2, (src >>> 2) + len);
+      if (factors !== null) clipEntry(entry, copied ? g : src, g, len, factors.cn[k], factors.dn[k]);
     }
     writeEntry(
       words, ws.table, entry, offset(k, 0), offset(k, 2), offset(k, 3), offset(k, 4), off * 4, g, len, offset(k, 6), offset(k, 7),
@@ -188,14 +189,14 @@ export const wasmSimdKernel: DenseKernel = {
     const kernels = simdKernels(memory);
     if (kernels === null) throw new Error('RMSprop: wasm-simd selected but SIMD is unavailable');
     const clipping = clip !== undefined && hasClipping(clip) ? clip : null;
-    if (clipping !== null || around?.phase === 'update') {
+    if (clipping !== null || (around !== undefined && (around.phase === 'update' || around.unscale !== null))) {
       runTiled(b, kernels, updates, form, s, clipping, around);
       return;
     }
     const { ptr, words } = tableFor(b, memory, updates.length);
     writeEntries(b, updates, words, ptr);
     if (around === undefined) kernels.step(form, s, ptr, updates.length);
-    // An accumulating call: the accumulation and the EMA share no array, so no tiles.
+    // An accumulating call of unscaled gradients: the accumulation and the EMA share no array, so no tiles.
     else kernels.call(aroundCalls(form, s, around).after, ptr, 0, updates.length);
   },
 };
