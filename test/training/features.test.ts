@@ -7,9 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { IndexedSlices, RMSprop, type RMSpropOptions } from '../../src/index.js';
+import { IndexedSlices, RMSprop, schedules, type RMSpropOptions } from '../../src/index.js';
 import { FinalizeVariableValues } from '../../src/layers/index.js';
-import { assertBitEqual, BACKENDS, saveWithOptimizer, tf, useBackend } from '../support/tf.js';
+import { FLAVORS } from '../../src/rules/flavors.js';
+import { assertBitEqual, assertClose, BACKENDS, saveWithOptimizer, tf, useBackend } from '../support/tf.js';
 import { rng } from '../support/random.js';
 
 const f32 = Math.fround;
@@ -291,6 +292,41 @@ for (const backend of BACKENDS) {
       acc.dispose();
       plain.dispose();
       tf.dispose([init, table, single]);
+    });
+
+    test("Nesterov momentum in 'dense-equivalent' mode: idle rows keep moving as the dense optimizer's do, every flavor", () => {
+      // Rows 0–4 every step, row 7 at the first and last steps only (its momentum moves it for the 58
+      // steps between), rows 8–9 never; a schedule varies the learning rate, which PyTorch's buffer
+      // leaves out, and every idle Nesterov step moves the row by μ·mom.
+      const r = rng(8);
+      const steps = Array.from({ length: 60 }, (_, k) => {
+        const indices = [0, 1, 2, 3, 4, ...(k === 0 || k === 59 ? [7] : [])];
+        return { indices, values: indices.flatMap(() => [r() - 0.5, r() - 0.5]) };
+      });
+      for (const flavor of FLAVORS) {
+        const options = (): RMSpropOptions => ({
+          flavor, momentum: 0.9, nesterov: true, learningRate: new schedules.ExponentialDecay({ initialLearningRate: 0.01, decaySteps: 10, decayRate: 0.5 }),
+        });
+        const init = tf.tidy(() => tf.randomUniform([10, 2], -1, 1, 'float32', 4));
+        const sparseVar = tf.variable(init.clone());
+        const denseVar = tf.variable(init.clone());
+        const sparse = new RMSprop({ ...options(), sparseMode: 'dense-equivalent' });
+        const dense = new RMSprop(options());
+        for (const st of steps) {
+          tf.tidy(() => {
+            const values = tf.tensor2d(st.values, [st.indices.length, 2]);
+            sparse.applyGradients([[new IndexedSlices(values, st.indices), sparseVar]]);
+            dense.applyGradients([[new IndexedSlices(values, st.indices).toDense([10, 2]), denseVar]]);
+          });
+        }
+        sparse.finalizeVariableValues();
+        // The idle rows catch up in closed form (float64 factors) instead of k rounded steps: ~k·2^-24 relative.
+        assertClose(sparseVar.dataSync(), denseVar.dataSync(), 1e-5, 1e-7, `${flavor}: weights`);
+        assertClose(sparse.getSlot(sparseVar, 'momentum').dataSync(), dense.getSlot(denseVar, 'momentum').dataSync(), 1e-5, 1e-9, `${flavor}: momentum`);
+        sparse.dispose();
+        dense.dispose();
+        tf.dispose([init, sparseVar, denseVar]);
+      }
     });
 
     test('no tensor leaks: every feature on, dense and sparse, saved and read, then disposed', async () => {
