@@ -19,6 +19,8 @@ import {
   heapReason, markEntryWritten, wasmBackend, wasmMemory, type WasmBackendInternals, type WasmTensorData,
 } from './heap.js';
 
+const offsetOf = (d: WasmTensorData | null): number => (d === null ? 0 : d.memoryOffset as number);
+
 /**
  * Writes each update's table entry into the table at byte `table` of `words`,
  * looking every tensor up once, and drops whatever tfjs-wasm cached from the old
@@ -38,13 +40,18 @@ function writeEntries(b: WasmBackendInternals, updates: readonly DenseUpdate[], 
     const av = ema ? map.get(ema.dataId) as WasmTensorData : null;
     const ac = accumulator ? map.get(accumulator.dataId) as WasmTensorData : null;
     const g = (map.get(u.grad.dataId) as WasmTensorData).memoryOffset as number;
-    const at = (d: WasmTensorData | null): number => (d === null ? 0 : d.memoryOffset as number);
-    writeEntry(words, table, i, w.memoryOffset as number, ms.memoryOffset as number, at(mo), at(ma), 0, g, n, at(av), at(ac));
+    writeEntry(
+      words, table, i, w.memoryOffset as number, ms.memoryOffset as number, offsetOf(mo), offsetOf(ma), 0, g, n, offsetOf(av), offsetOf(ac),
+    );
     markEntryWritten(b, w, n);
     // Slots no op outside the optimizer has seen cannot be in any cache: with cold
     // caches after a large step, re-registering them was 9% of a 200-variable step.
     if (u.slots.handedOut !== false) {
-      for (const d of [ms, mo, ma, av, ac]) if (d !== null) markEntryWritten(b, d, n);
+      markEntryWritten(b, ms, n);
+      if (mo !== null) markEntryWritten(b, mo, n);
+      if (ma !== null) markEntryWritten(b, ma, n);
+      if (av !== null) markEntryWritten(b, av, n);
+      if (ac !== null) markEntryWritten(b, ac, n);
     }
   }
 }
