@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type * as Package from '../src/index.js';
+import { fmt, medianSeconds } from './bench_timing.js';
 
 // The package as users load it: the build in dist/ (npm run bench builds first), not
 // the sources through tsx, whose module interop puts a getter call behind every `tf.`
@@ -37,25 +38,6 @@ const SIZES: Array<{ label: string; shapes: number[] }> = [
   { label: '1e7', shapes: [1e7] },
   { label: '200 vars, 1e6', shapes: Array.from({ length: 200 }, () => 5000) },
 ];
-
-/** Median seconds per call of `step`, after warm-up; batches fast calls so each sample is >= ~4 ms. */
-function medianSeconds(step: () => void, maxSamples: number): number {
-  step();
-  step();
-  let t = performance.now();
-  step();
-  const once = performance.now() - t;
-  const perSample = Math.max(1, Math.min(200, Math.ceil(4 / Math.max(once, 1e-3))));
-  const samples = Math.max(3, Math.min(maxSamples, Math.floor(6000 / (once * perSample + 1e-3))));
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    t = performance.now();
-    for (let i = 0; i < perSample; i++) step();
-    times.push((performance.now() - t) / perSample);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1] / 1000;
-}
 
 /** Streaming bandwidth: copying 256 MiB between two arrays far larger than any cache (read + write counted). */
 function bandwidthProbe(): number {
@@ -147,9 +129,6 @@ function measure(
   return { ms, kernel };
 }
 
-function fmt(x: number, digits = 3): string {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(digits);
-}
 
 async function main(): Promise<void> {
   const started = performance.now();

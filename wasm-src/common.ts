@@ -4,7 +4,10 @@
 // @inline, so each module stays a leaf with no globals. Not a module itself:
 // scripts/build.mjs compiles every other file of wasm-src/.
 
-export const ENTRY: usize = 24;
+// An entry: [w, g, ms, mom, mg, n, avg, acc], byte offsets of float32 arrays
+// and the element count; avg (the EMA of w) and acc (the gradient accumulator)
+// are read only by training.ts.
+export const ENTRY: usize = 32;
 
 @inline export function w_(e: usize): usize { return <usize>load<u32>(e, 0); }
 @inline export function g_(e: usize): usize { return <usize>load<u32>(e, 4); }
@@ -12,6 +15,8 @@ export const ENTRY: usize = 24;
 @inline export function mom_(e: usize): usize { return <usize>load<u32>(e, 12); }
 @inline export function mg_(e: usize): usize { return <usize>load<u32>(e, 16); }
 @inline export function n_(e: usize): usize { return <usize>load<u32>(e, 20); }
+@inline export function avg_(e: usize): usize { return <usize>load<u32>(e, 24); }
+@inline export function acc_(e: usize): usize { return <usize>load<u32>(e, 28); }
 
 // Offsets may be only 8-byte aligned (tfjs-wasm's allocator): alignment 4.
 @inline export function ld(p: usize): v128 { return v128.load(p, 0, 4); }

@@ -1,10 +1,10 @@
 // Keras 3's RMSprop (flavor 'keras3'), f32x4, the arithmetic of src/rules/keras3.ts
 // operation for operation; see wasm-src/keras2.ts for the table and module rules.
 //   ms = ρ·ms + (1−ρ)·g²;  mg = ρ·mg + (1−ρ)·g;  d = (ms − mg²) + ε | ms + ε
-//   inc = (lr·g)/√d;  mom = μ·mom + inc; w −= mom  |  w −= inc
+//   inc = (lr·g)/√d;  mom = μ·mom + inc; w −= mom  |  w −= inc + μ·mom (Nesterov)  |  w −= inc
 import { ENTRY, decayPass, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
 
-@inline function body(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, momentum: bool, centered: bool): void {
+@inline function body(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, momentum: bool, centered: bool, nesterov: bool = false): void {
   const vlr = f32x4.splat(lr), vrho = f32x4.splat(rho), vomr = f32x4.splat(omr), vmu = f32x4.splat(mu), veps = f32x4.splat(eps);
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * ENTRY;
@@ -27,7 +27,7 @@ import { ENTRY, decayPass, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
       if (momentum) {
         const mo = f32x4.add(f32x4.mul(vmu, ld(mom + i)), inc);
         st(mom + i, mo);
-        st(w + i, f32x4.sub(ld(w + i), mo));
+        st(w + i, f32x4.sub(ld(w + i), nesterov ? f32x4.add(inc, f32x4.mul(vmu, mo)) : mo));
       } else {
         st(w + i, f32x4.sub(ld(w + i), inc));
       }
@@ -48,7 +48,7 @@ import { ENTRY, decayPass, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
       if (momentum) {
         const mo = mu * load<f32>(mom + i) + inc;
         store<f32>(mom + i, mo);
-        store<f32>(w + i, load<f32>(w + i) - mo);
+        store<f32>(w + i, load<f32>(w + i) - (nesterov ? inc + mu * mo : mo));
       } else {
         store<f32>(w + i, load<f32>(w + i) - inc);
       }
@@ -62,3 +62,5 @@ export function plain(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu:
 export function plainCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, false, true); }
 export function momentum(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, true, false); }
 export function momentumCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, true, true); }
+export function nesterov(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, true, false, true); }
+export function nesterovCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, true, true, true); }

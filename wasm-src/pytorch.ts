@@ -2,10 +2,11 @@
 // src/rules/pytorch.ts operation for operation, with its fused multiply-adds:
 //   g = fma(w, wd, g);  ms = fma((1−α)·g, g, ms·α);  mg = fma(g, 1−α, mg·α)
 //   avg = √fma(−mg, mg, ms) + ε | √ms + ε
-//   buf = buf·μ + g/avg; w = fma(buf, −lr, w)  |  w = w + (−lr·g)/avg
+//   buf = buf·μ + g/avg; w = fma(buf, −lr, w)  |  w = fma(fma(buf, μ, g/avg), −lr, w) (Nesterov)
+//   |  w = w + (−lr·g)/avg
 import { ENTRY, fma1, fma4, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
 
-function body(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, wd: f32, momentum: bool, centered: bool): void {
+function body(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, wd: f32, momentum: bool, centered: bool, nesterov: bool = false): void {
   const nlr = -lr;
   const decays = wd != 0;
   const vnlr = f32x4.splat(nlr), vrho = f32x4.splat(rho), vomr = f32x4.splat(omr), vmu = f32x4.splat(mu), veps = f32x4.splat(eps), vwd = f32x4.splat(wd);
@@ -30,9 +31,10 @@ function body(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, ep
       }
       avg = f32x4.add(avg, veps);
       if (momentum) {
-        const b = f32x4.add(f32x4.mul(ld(mom + i), vmu), f32x4.div(gi, avg));
+        const s = f32x4.div(gi, avg);
+        const b = f32x4.add(f32x4.mul(ld(mom + i), vmu), s);
         st(mom + i, b);
-        st(w + i, fma4(b, vnlr, wi));
+        st(w + i, fma4(nesterov ? fma4(b, vmu, s) : b, vnlr, wi));
       } else {
         st(w + i, f32x4.add(wi, f32x4.div(f32x4.mul(vnlr, gi), avg)));
       }
@@ -53,9 +55,10 @@ function body(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, ep
       }
       avg = avg + eps;
       if (momentum) {
-        const b = load<f32>(mom + i) * mu + gi / avg;
+        const s = gi / avg;
+        const b = load<f32>(mom + i) * mu + s;
         store<f32>(mom + i, b);
-        store<f32>(w + i, fma1(b, nlr, wi));
+        store<f32>(w + i, fma1(nesterov ? fma1(b, mu, s) : b, nlr, wi));
       } else {
         store<f32>(w + i, wi + (nlr * gi) / avg);
       }
@@ -67,3 +70,5 @@ export function plain(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu:
 export function plainCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, wd: f32): void { body(table, count, lr, rho, omr, mu, eps, wd, false, true); }
 export function momentum(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, wd: f32): void { body(table, count, lr, rho, omr, mu, eps, wd, true, false); }
 export function momentumCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, wd: f32): void { body(table, count, lr, rho, omr, mu, eps, wd, true, true); }
+export function nesterov(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, wd: f32): void { body(table, count, lr, rho, omr, mu, eps, wd, true, false, true); }
+export function nesterovCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, wd: f32): void { body(table, count, lr, rho, omr, mu, eps, wd, true, true, true); }

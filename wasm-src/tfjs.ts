@@ -1,10 +1,10 @@
 // TF.js's tf.train.rmsprop (flavor 'tfjs'), f32x4, the arithmetic of
 // src/rules/tfjs.ts operation for operation (always the momentum form):
 //   ms = ms·ρ + g²·(1−ρ);  mg = mg·ρ + g·(1−ρ);  d = ms − (mg² − ε) | ms + ε
-//   mom = mom·μ + (g·lr)/√d;  w −= mom
+//   s = (g·lr)/√d;  mom = mom·μ + s;  w −= mom  |  w −= s + mom·μ (Nesterov)
 import { ENTRY, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
 
-@inline function body(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, centered: bool): void {
+@inline function body(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32, centered: bool, nesterov: bool): void {
   const vlr = f32x4.splat(lr), vrho = f32x4.splat(rho), vomr = f32x4.splat(omr), vmu = f32x4.splat(mu), veps = f32x4.splat(eps);
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * ENTRY;
@@ -23,9 +23,10 @@ import { ENTRY, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
       } else {
         d = f32x4.add(m, veps);
       }
-      const mo = f32x4.add(f32x4.mul(ld(mom + i), vmu), f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d)));
+      const s = f32x4.div(f32x4.mul(gi, vlr), f32x4.sqrt(d));
+      const mo = f32x4.add(f32x4.mul(ld(mom + i), vmu), s);
       st(mom + i, mo);
-      st(w + i, f32x4.sub(ld(w + i), mo));
+      st(w + i, f32x4.sub(ld(w + i), nesterov ? f32x4.add(s, f32x4.mul(mo, vmu)) : mo));
     }
     for (; i < n; i += 4) {
       const gi = load<f32>(g + i);
@@ -39,12 +40,15 @@ import { ENTRY, g_, ld, mg_, mom_, ms_, n_, st, w_ } from './common';
       } else {
         d = m + eps;
       }
-      const mo = load<f32>(mom + i) * mu + (gi * lr) / Mathf.sqrt(d);
+      const s = (gi * lr) / Mathf.sqrt(d);
+      const mo = load<f32>(mom + i) * mu + s;
       store<f32>(mom + i, mo);
-      store<f32>(w + i, load<f32>(w + i) - mo);
+      store<f32>(w + i, load<f32>(w + i) - (nesterov ? s + mo * mu : mo));
     }
   }
 }
 
-export function momentum(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, false); }
-export function momentumCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, true); }
+export function momentum(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, false, false); }
+export function momentumCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, true, false); }
+export function nesterov(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, false, true); }
+export function nesterovCentered(table: usize, count: i32, lr: f32, rho: f32, omr: f32, mu: f32, eps: f32): void { body(table, count, lr, rho, omr, mu, eps, true, true); }

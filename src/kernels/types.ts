@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ClipOptions } from '../clipping/scalar.js';
 import type { RowRule } from '../rules/table.js';
+import type { Around } from '../rules/training.js';
 import type { RowCatchUp, StepScalars, UpdateForm } from '../rules/types.js';
 
 /**
@@ -17,6 +18,13 @@ export type SlotSet = {
   readonly rms: tf.Variable;
   readonly momentum?: tf.Variable;
   readonly mg?: tf.Variable;
+  /**
+   * Keras 3's state around the rule, kept with the slots by the optimizer base
+   * when its options ask for it: the EMA of the variable and the gradient
+   * accumulator. Kernels read them only on calls whose `Around` uses them.
+   */
+  readonly ema?: tf.Variable;
+  readonly accumulator?: tf.Variable;
   /**
    * False until a slot of the set leaves the optimizer (`getSlot`, `getWeights`).
    * Until then only code digging it out of the engine's variable registry could
@@ -29,6 +37,9 @@ export type SlotSet = {
 
 /** The slot names of a `SlotSet`, in Keras's weight order. */
 export type SlotName = 'rms' | 'momentum' | 'mg';
+
+/** Every optimizer-owned tensor of a `SlotSet`: the slots, then Keras 3's state around the rule. */
+export type StateName = SlotName | 'ema' | 'accumulator';
 
 /** One variable's share of a dense step: its gradient and its slots. */
 export interface DenseUpdate {
@@ -57,11 +68,18 @@ export interface DenseKernel {
    */
   readonly foldsClipping?: boolean;
   /**
-   * Applies the step to every update; with `clip` (only for kernels that fold
-   * clipping) the gradients are unclipped. Called inside a tidy. Returns what
-   * ran, when that was another kernel or a variant of this one.
+   * Whether `run` takes an `Around` (Keras 3's accumulation and EMA of the
+   * weights, rules/training.ts) and runs it with the update. The optimizer base
+   * runs it as tensor ops around kernels that do not.
    */
-  run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, clip?: ClipOptions): RunReport | void;
+  readonly foldsAround?: boolean;
+  /**
+   * Applies the step to every update; with `clip` (only for kernels that fold
+   * clipping) the gradients are unclipped; with `around` (only for kernels that
+   * fold it) the call accumulates or combines and averages as it says. Called
+   * inside a tidy. Returns what ran, when that was another kernel or a variant of this one.
+   */
+  run(updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, clip?: ClipOptions, around?: Around): RunReport | void;
   /**
    * Hands back what the kernel holds for a variable whose optimizer is being
    * disposed (before its slots are), so nothing of it stays pinned.

@@ -8,16 +8,12 @@ import { isPlainObject } from './options.js';
 import { deserialize as deserializeSchedule, isSerializedSchedule } from '../schedules/learning_rate_schedule.js';
 
 /**
- * Keys that Keras 3 (and Keras 2.11+) write into an optimizer config. They are
- * accepted by `fromConfig` while they hold their inert default, so a config
- * written by a newer Keras loads; an active value is an error, never ignored.
+ * Keys that Keras 3 (and Keras 2.11+) write into an optimizer config with no
+ * meaning here; accepted by `fromConfig` so such a config loads. (Keras 3's
+ * training options, `use_ema` to `gradient_accumulation_steps`, are options of
+ * the base: training_options.ts.)
  */
 const INERT_KERAS_KEYS: Readonly<Record<string, (v: unknown) => boolean>> = {
-  useEma: (v) => v == null || v === false,
-  emaMomentum: () => true,
-  emaOverwriteFrequency: (v) => v == null,
-  lossScaleFactor: (v) => v == null || v === 1,
-  gradientAccumulationSteps: (v) => v == null || v === 1,
   jitCompile: () => true,
   isLegacyOptimizer: () => true,
 };

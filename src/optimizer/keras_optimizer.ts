@@ -5,9 +5,10 @@
  * learning rate (schedules, functions, legacy decay), clipping, weight decay and
  * its exclusions, lazy slots keyed by variable, the step's orchestration
  * (step.ts), deferred sparse rows, `iterations`, weights in Keras order, config
- * and `dispose`. A subclass declares its slots and step scalars, gives its
- * update rule (kernels and sparse rows) and adds its own config keys; it never
- * sees call forms, clipping or iteration counting.
+ * and `dispose`, and Keras 3's training features (EMA of the weights, gradient
+ * accumulation, loss scaling: training.ts). A subclass declares its slots and
+ * step scalars, gives its update rule (kernels and sparse rows) and adds its
+ * own config keys; it never sees call forms, clipping or iteration counting.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClipOptions } from '../clipping/scalar.js';
@@ -22,6 +23,8 @@ import { firstNonFinite, type NonFinitePolicy } from './non_finite.js';
 import { checkLearningRate, type BaseResolved, type LearningRate } from './options.js';
 import { SlotRegistry, slotLayout, type PendingSlots, type SlotRecord } from './slots.js';
 import { runStep, type PreparedUpdate } from './step.js';
+import { AroundCall, copyVariable, ownCopy, TrainingFeatures, type FeatureSlots } from './training.js';
+import { trainingConfig } from './training_options.js';
 import type { SparseRows, UpdateRule } from './update_rule.js';
 import { isExcluded, parseExclusions, type DecayExclusion, type WeightDecayExclusions } from './weight_decay.js';
 
@@ -42,7 +45,18 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   /** What a step does with a gradient holding NaN or ±Infinity. */
   readonly nonFinite: NonFinitePolicy;
   private skipped = 0;
+  /** Keras 3: keep an exponential moving average of the weights. */
+  readonly useEma: boolean;
+  readonly emaMomentum: number;
+  readonly emaOverwriteFrequency: number | null;
+  /** Keras 3: average the gradients of this many calls into one update; null for none. */
+  readonly gradientAccumulationSteps: number | null;
+  /** Keras 3: the loss is multiplied by it, the gradients divided by it; null for none. */
+  readonly lossScaleFactor: number | null;
   private lr: LearningRate;
+  /** The subclass's slot names (the registry also keeps Keras 3's `ema` and `accumulator` after them). */
+  private readonly ruleSlotNames: readonly string[];
+  private readonly features: TrainingFeatures;
   protected readonly slots: SlotRegistry<Slots>;
   private readonly rule: UpdateRule<Slots, S>;
   private readonly sparse: SparseRows<Slots, S> | null;
@@ -75,7 +89,13 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     this.decay = base.decay;
     this.weightDecay = base.weightDecay;
     this.nonFinite = base.nonFinite;
-    this.slots = new SlotRegistry<Slots>(slotNames, this.className);
+    ({
+      useEma: this.useEma, emaMomentum: this.emaMomentum, emaOverwriteFrequency: this.emaOverwriteFrequency,
+      gradientAccumulationSteps: this.gradientAccumulationSteps, lossScaleFactor: this.lossScaleFactor,
+    } = base.training);
+    this.features = new TrainingFeatures(base.training);
+    this.ruleSlotNames = [...slotNames];
+    this.slots = new SlotRegistry<Slots>([...slotNames, ...this.features.stateNames], this.className);
     this.rule = rule;
     this.sparse = rule.sparse === null ? null : rule.sparse((v) => this.slots.get(v));
   }
@@ -106,6 +126,24 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     return (this.constructor as unknown as { className: string }).className;
   }
 
+  // ---- iterations ---------------------------------------------------------------------------
+
+  /**
+   * Updates applied so far: the number of calls, or with gradient accumulation
+   * `calls // gradientAccumulationSteps`, as Keras 3's public `iterations`.
+   */
+  override get iterations(): number {
+    return this.features.iterationsOf(this.calls);
+  }
+
+  /**
+   * `applyGradients` calls so far (Keras 3's `_iterations`): what a schedule is
+   * evaluated at, what `getWeights` saves and what the call forms return.
+   */
+  private get calls(): number {
+    return this.iterations_ ?? 0;
+  }
+
   // ---- learning rate and weight decay -------------------------------------------------------
 
   /** The learning rate as given: a number, a schedule or a function. Assigning checks it. */
@@ -119,7 +157,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
 
   /** The learning rate the next step will use (schedule and legacy decay applied, float32). */
   currentLearningRate(): number {
-    return baseScalarsAt(this.className, this, this.iterations).lr;
+    return baseScalarsAt(this.className, this, this.calls).lr;
   }
 
   /**
@@ -164,13 +202,14 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
       throw new TypeError(`${where}: the loss must be a function returning a scalar, got ${show(f)}`);
     }
     const apply = (pairs: Parameters<Parameters<typeof differentiateAndApply>[4]>[0]): void => { this.applyGradients(pairs); };
+    const scale = this.lossScaleFactor;
     if (Array.isArray(second) || typeof second === 'function') {
       if (Array.isArray(second) && second.length === 0) {
         tf.tidy(() => { f(); });
-        return this.iterations;
+        return this.calls;
       }
-      differentiateAndApply(where, f, second, false, apply);
-      return this.iterations;
+      differentiateAndApply(where, f, second, false, apply, scale);
+      return this.calls;
     }
     if (second !== undefined && typeof second !== 'boolean') {
       throw new TypeError(
@@ -184,7 +223,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     if (trainable.length === 0) {
       throw new Error(`${where}: there are no trainable variables to minimize over`);
     }
-    return differentiateAndApply(where, f, trainable, second === true, apply);
+    return differentiateAndApply(where, f, trainable, second === true, apply, scale);
   }
 
   // ---- applyGradients ---------------------------------------------------------------------
@@ -192,13 +231,15 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   /**
    * Keras form: `[gradient, variable]` pairs (gradient may be a tensor, an array, or
    * null to skip); TF.js form: a name→tensor map or `{name, tensor}[]`. Returns the
-   * iteration count. Every argument is checked before any variable or slot changes.
+   * number of calls so far (Keras's `apply_gradients` returns `_iterations`; the
+   * same as `iterations` without gradient accumulation). Every argument is
+   * checked before any variable or slot changes.
    */
   override applyGradients(gradients: GradientsInput): number {
     this.assertLive('applyGradients');
     const where = `${this.className}.applyGradients`;
     const normalized = normalizeGradients(where, gradients, (m) => this.warn(m));
-    if (normalized.kind === 'empty') return this.iterations;
+    if (normalized.kind === 'empty') return this.calls;
     const { pairs, converted } = normalized;
     try {
       this.pruneDisposed();
@@ -212,15 +253,17 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
               `${where}: the gradient for variable ${show(variable)} holds NaN or ±Infinity (nonFinite: 'error'); nothing was changed`,
             );
           }
+          // A skipped call is not a call: nothing accumulates, the schedule and EMA do not advance.
           this.skipped++;
           this.lastChoices = () => pairs.map((p) => ({
             variable: p.variable.name, kernel: 'skipped', fallbackReason: `the gradient for ${show(variable)} held NaN or ±Infinity (nonFinite: 'skip')`,
           }));
-          return this.iterations;
+          return this.calls;
         }
       }
-      const s = this.stepScalars(baseScalarsAt(this.className, this, this.iterations), this.iterations);
-      this.slots.create(pairs.map((p) => p.variable));
+      // Keras 3 evaluates a schedule at the raw call count (`_iterations`).
+      const s = this.stepScalars(baseScalarsAt(this.className, this, this.calls), this.calls);
+      this.createSlots(pairs.map((p) => p.variable));
       tf.tidy(() => {
         // Fields spelled out: a spread here made every later read of these objects slower
         // (measured: +15% on a 200-variable wasm step).
@@ -232,13 +275,34 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
           sparse: this.sparse,
           clip: this,
           excluded: this.decayExclusion === null ? null : this.excludedFromDecay,
+          around: this.aroundCall(),
         });
       });
     } finally {
       tf.dispose(converted);
     }
-    this.incrementIterations();
-    return this.iterations;
+    this.iterations_ = this.calls + 1;
+    return this.calls;
+  }
+
+  /** Creates missing slots; accumulators restored from `setWeights` state may hold anything in any row. */
+  private createSlots(variables: readonly tf.Variable[]): void {
+    const restored = this.slots.hasPending && this.gradientAccumulationSteps !== null ? variables.filter((v) => !this.slots.has(v)) : [];
+    this.slots.create(variables);
+    for (const v of restored) {
+      const acc = this.slots.slot(v, 'accumulator');
+      if (acc !== undefined) this.features.rows.markAll(acc);
+    }
+  }
+
+  /** Keras 3's passes of the coming call (EMA, accumulation), or null when the options have none. */
+  private aroundCall(): AroundCall<Slots> | null {
+    const call = this.features.aroundAt(this.calls);
+    if (call === null) return null;
+    return new AroundCall<Slots>(call, this.features, {
+      known: () => this.slots.entries(),
+      finalize: (v) => this.sparse?.finalize(v),
+    });
   }
 
   /** Steps `nonFinite: 'skip'` skipped (a gradient held NaN or ±Infinity); 0 at construction. */
@@ -254,31 +318,55 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   // ---- deferred rows ------------------------------------------------------------------------
 
   /**
-   * Brings every variable and slot fully up to date where a sparse mode deferred
-   * work (Keras 3's name); a no-op otherwise. Needed before reading a variable
-   * directly (e.g. `model.predict` on a table trained in 'dense-equivalent' mode
-   * with momentum) — `getSlot`, `getWeights`, `dispose` and `embeddingLookup` do it themselves.
+   * Keras 3's `finalize_variable_values`: with `useEma`, every variable takes its
+   * moving average (Keras's `fit` does this at the end of training; see
+   * `FinalizeVariableValues` in 'rmsprop/layers'). It also brings every variable
+   * and slot fully up to date where a sparse mode deferred work; a no-op when
+   * neither applies. Needed before reading a variable directly (e.g.
+   * `model.predict` on a table trained in 'dense-equivalent' mode with momentum)
+   * — `getSlot`, `getWeights`, `dispose` and `embeddingLookup` do that part themselves.
    */
   finalizeVariableValues(): void {
     this.assertLive('finalizeVariableValues');
     this.pruneDisposed();
     this.sparse?.finalize();
+    if (!this.useEma) return;
+    for (const [v, slots] of this.slots.entries()) {
+      if (!v.isDisposed) copyVariable(v, (slots as FeatureSlots).ema as tf.Variable);
+    }
+  }
+
+  /**
+   * The moving average of `variable`'s weights (`useEma`), as a new tensor the
+   * caller owns; the optimizer's own average is not affected by disposing it.
+   */
+  getEmaWeight(variable: tf.Variable): tf.Tensor {
+    this.assertLive('getEmaWeight');
+    const where = `${this.name}.getEmaWeight`;
+    if (!this.useEma) throw new Error(`${where}: this optimizer keeps no moving average (\`useEma\` is false)`);
+    if (!(variable instanceof tf.Variable)) throw new TypeError(`${where}: expected a tf.Variable, got ${show(variable)}`);
+    if (variable.isDisposed) throw new Error(`${where}: variable ${show(variable.name)} has been disposed`);
+    const ema = this.slots.slot(variable, 'ema');
+    if (ema === undefined) {
+      throw new Error(`${where}: variable ${show(variable.name)} has no moving average yet (it is created on its first gradient)`);
+    }
+    return ownCopy(ema);
   }
 
   // ---- slots ------------------------------------------------------------------------------
 
   /** The slot names in use, in Keras order. */
   getSlotNames(): string[] {
-    return [...this.slots.names];
+    return [...this.ruleSlotNames];
   }
 
   /** The optimizer state `slot` of `variable` (a live variable: do not dispose it). */
   getSlot(variable: tf.Variable, slot: string): tf.Variable {
     this.assertLive('getSlot');
-    if (!this.slots.names.includes(slot)) {
+    if (!this.ruleSlotNames.includes(slot)) {
       throw new Error(
         `${this.name}.getSlot: this optimizer has no ${show(slot)} slot; its slots are ` +
-        `[${this.slots.names.join(', ')}]`,
+        `[${this.ruleSlotNames.join(', ')}]`,
       );
     }
     const found = variable instanceof tf.Variable && !variable.isDisposed ? this.slots.slot(variable, slot) : undefined;
@@ -296,9 +384,10 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
   // ---- weights ----------------------------------------------------------------------------
 
   /**
-   * `[iter, all of the first slot, all of the second, ...]` as Keras orders
-   * them: tensors the caller owns (a snapshot: later steps do not change them,
-   * and disposing them does not touch the optimizer).
+   * `[iter, all of the first slot, all of the second, ..., then <var>/ema, then
+   * <var>/accumulator]` as Keras orders them; `iter` is the number of calls
+   * (Keras 3 saves `_iterations`). Tensors the caller owns (a snapshot: later
+   * steps do not change them, and disposing them does not touch the optimizer).
    */
   override async getWeights(): Promise<NamedTensor[]> {
     this.assertLive('getWeights');
@@ -308,7 +397,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     // State setWeights holds for variables that have not stepped yet is part of the state too.
     const slots = [...this.slots.ordered(), ...this.slots.orderedPending()];
     return [
-      { name: 'iter', tensor: toCaller(tf.scalar(this.iterations, 'int32')) },
+      { name: 'iter', tensor: toCaller(tf.scalar(this.calls, 'int32')) },
       ...slots.map(({ name, tensor }) => ({ name, tensor: cloneToCaller(tensor) })),
     ];
   }
@@ -418,6 +507,11 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     }
     this.iterations_ = iterations;
     this.sparse?.markAllCurrent();
+    // Restored accumulators may hold anything: the next update call finds their rows.
+    for (const [, slots] of this.slots.entries()) {
+      const acc = (slots as FeatureSlots).accumulator;
+      if (acc !== undefined) this.features.rows.markAll(acc);
+    }
   }
 
   /** Frees every tensor the optimizer owns (slots, pending state); what `getWeights` returned stays the caller's. */
@@ -451,6 +545,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     Object.assign(config, this.ownConfig());
     if (this.weightDecay !== 0) config.weightDecay = this.weightDecay;
     if (this.nonFinite !== 'propagate') config.nonFinite = this.nonFinite;
+    Object.assign(config, trainingConfig(this.features.options));
     return config;
   }
 }

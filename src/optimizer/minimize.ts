@@ -70,11 +70,14 @@ function combineGradients(
 /**
  * Differentiates `loss` with respect to `varList` and hands the gradient pairs
  * to `apply`; returns the cost when `keepCost`, else null. `where` names the
- * method in messages.
+ * method in messages. With a loss scale factor, the loss is multiplied by it
+ * before differentiating (Keras 3's `scale_loss`) and the cost returned is the
+ * loss itself, unscaled, as Keras's train step reports it.
  */
 export function differentiateAndApply(
   where: string, loss: () => tf.Scalar, varList: tf.Variable[] | (() => tf.Variable[]), keepCost: boolean,
   apply: (pairs: Array<readonly [tf.Tensor | IndexedSlices | null, tf.Variable]>) => void,
+  lossScaleFactor: number | null = null,
 ): tf.Scalar | null {
   const checkVars = (vars: unknown): tf.Variable[] => {
     if (!Array.isArray(vars)) throw new TypeError(`${where}: the varList function must return an array, got ${show(vars)}`);
@@ -90,17 +93,33 @@ export function differentiateAndApply(
   const placeholder = tf.scalar(0);
   const xs: tf.Tensor[] = [placeholder];
   let lookups: CapturedLookup[] = [];
+  const kept: { unscaled: tf.Scalar | null } = { unscaled: null };
   try {
-    const { value, grads } = withLookupCapture((captured) => withGradientHint(() =>
-      tf.engine().gradients(() => {
-        const cost = loss();
-        if (!Array.isArray(varList)) vars = checkVars(varList());
-        const wanted = new Set(vars);
-        lookups = captured.filter((c) => wanted.has(c.table));
-        xs.length = 0;
-        xs.push(...vars, ...lookups.map((c) => c.rows));
-        return cost;
-      }, xs as tf.Variable[], undefined, true)));
+    let differentiated: tf.Scalar;
+    let grads: tf.Tensor[];
+    try {
+      ({ value: differentiated, grads } = withLookupCapture((captured) => withGradientHint(() =>
+        tf.engine().gradients(() => {
+          const cost = loss();
+          if (!Array.isArray(varList)) vars = checkVars(varList());
+          const wanted = new Set(vars);
+          lookups = captured.filter((c) => wanted.has(c.table));
+          xs.length = 0;
+          xs.push(...vars, ...lookups.map((c) => c.rows));
+          if (lossScaleFactor === null) return cost;
+          kept.unscaled = tf.keep(cost);
+          return tf.mul(cost, tf.scalar(lossScaleFactor, 'float32')) as tf.Scalar;
+        }, xs as tf.Variable[], undefined, true))));
+    } catch (e) {
+      // The unscaled loss was kept out of the tape's scope: a failed differentiation frees it here.
+      (kept.unscaled as tf.Scalar | null)?.dispose();
+      throw e;
+    }
+    let value: tf.Scalar = differentiated;
+    if (kept.unscaled !== null) {
+      differentiated.dispose();
+      value = kept.unscaled;
+    }
     const owned: tf.Tensor[] = grads.filter((g) => g != null);
     try {
       if (vars.length > 0) {

@@ -11,12 +11,13 @@ import {
   deserialize as deserializeSchedule, isLearningRateSchedule, isSerializedSchedule, LearningRateSchedule,
   type SerializedSchedule,
 } from '../schedules/learning_rate_schedule.js';
+import { resolveTrainingOptions, TRAINING_OPTION_KEYS, type TrainingOptions, type TrainingResolved } from './training_options.js';
 
 /** A hyperparameter that may be re-read every step, as Keras allows. */
 export type NumberOrFn = number | (() => number);
 export type LearningRate = number | LearningRateSchedule | (() => number);
 
-export interface BaseOptions {
+export interface BaseOptions extends TrainingOptions {
   /** Default 0.001. A number, a `LearningRateSchedule` (evaluated at the step before the increment), or a function called every step. */
   learningRate?: LearningRate | SerializedSchedule;
   /** Keras's deprecated alias of `learningRate`; wins over it when both are given, as in Keras. */
@@ -56,10 +57,13 @@ export interface BaseResolved {
   readonly decay: number;
   readonly weightDecay: number;
   readonly nonFinite: NonFinitePolicy;
+  /** Keras 3's EMA of the weights, gradient accumulation and loss scaling (training_options.ts). */
+  readonly training: TrainingResolved;
 }
 
 export const BASE_OPTION_KEYS = [
   'learningRate', 'lr', 'name', 'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'weightDecay', 'nonFinite',
+  ...TRAINING_OPTION_KEYS,
 ] as const;
 
 export const BASE_DEFAULTS = { learningRate: 0.001, decay: 0, weightDecay: 0 } as const;
@@ -146,8 +150,9 @@ export function resolveBaseOptions(where: string, o: Readonly<Record<string, unk
       `${where}: \`nonFinite\` must be one of ${NON_FINITE_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${show(o.nonFinite)}`,
     );
   }
+  const training = resolveTrainingOptions(where, o);
   return {
     learningRate, name: (o.name as string | undefined) ?? defaultName, clipnorm, clipvalue, globalClipnorm, decay, weightDecay,
-    nonFinite: (o.nonFinite as NonFinitePolicy | undefined) ?? 'propagate',
+    nonFinite: (o.nonFinite as NonFinitePolicy | undefined) ?? 'propagate', training,
   };
 }

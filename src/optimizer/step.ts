@@ -13,6 +13,7 @@ import { foldingPlan, planDense, runPlan } from '../kernels/plan.js';
 import type { KernelChoice } from '../kernels/types.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
 import type { BaseScalars } from './learning_rate.js';
+import type { AroundCall } from './training.js';
 import type { SparseRows, StepKernel, StepUpdate } from './update_rule.js';
 
 /** A checked `[gradient, variable]` pair of a step, with the variable's slots. */
@@ -28,6 +29,8 @@ export interface StepPlan<Slots, S> {
   readonly clip: ClipOptions;
   /** Whether a variable steps without weight decay; null when none is excluded. */
   readonly excluded: ((variable: tf.Variable) => boolean) | null;
+  /** Keras 3's passes of this call (accumulation, EMA: training.ts); null when the optimizer has none. */
+  readonly around?: AroundCall<Slots> | null;
 }
 
 /**
@@ -65,9 +68,14 @@ function decayGroups<Slots, S extends BaseScalars>(
 
 /** Applies one step; call inside a tidy. Returns the report of what ran, built when asked. */
 export function runStep<Slots, S extends BaseScalars>(
-  given: readonly PreparedUpdate<Slots>[], s: S, plan: StepPlan<Slots, S>,
+  taken: readonly PreparedUpdate<Slots>[], s: S, plan: StepPlan<Slots, S>,
 ): () => KernelChoice[] {
   const { kernels, sparse, clip } = plan;
+  const around = plan.around ?? null;
+  // Keras 3's accumulating calls only add to the accumulators; an update call
+  // starts from the window's mean (training.ts).
+  if (around !== null && around.call.phase === 'accumulate') return around.accumulate(taken, kernels, s);
+  const given = around === null ? taken : around.beforeUpdate(taken, hasClipping(clip));
   const groups = decayGroups(given, s, plan.excluded);
   const densify = groups.map((g) => sparse === null || sparse.densifies(g.s));
   // Rows deferred by a sparse mode catch up before their variable steps densely:
@@ -98,10 +106,11 @@ export function runStep<Slots, S extends BaseScalars>(
     }
     const densePlan = folding ?? planDense(dense, kernels);
     const fold = folding === null ? undefined : clip;
-    const reported = runPlan(densePlan, (kernel, updates) => kernel.run(updates, g.s, fold));
+    const reported = runPlan(densePlan, (kernel, updates) => (around === null ? kernel.run(updates, g.s, fold) : around.run(kernel, updates, g.s, fold)));
     sparse?.afterDense(clocked[i], g.s);
     const rowChoices = rows.map((u) => (sparse as SparseRows<Slots, S>).apply(u.variable, u.grad, u.slots, g.s));
     return () => [...densePlan.choices(reported), ...rowChoices];
   });
+  around?.averageRest();
   return reports.length === 1 ? reports[0] : () => reports.flatMap((r) => r());
 }

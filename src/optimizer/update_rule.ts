@@ -8,6 +8,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ClipOptions } from '../clipping/scalar.js';
 import type { KernelChoice, RunReport } from '../kernels/types.js';
+import type { Around } from '../rules/training.js';
 import type { IndexedSlices } from '../sparse/indexed_slices.js';
 
 /** One variable's share of a dense step. */
@@ -24,8 +25,14 @@ export interface StepKernel<Slots, S> {
   unsupportedReason(u: StepUpdate<Slots>): string | null;
   /** Whether `run` takes unclipped gradients and folds the step's clipping in (over exactly these updates). */
   readonly foldsClipping?: boolean;
+  /**
+   * Whether `run` takes Keras 3's passes of the call (`around`: accumulation,
+   * the combined gradient, the EMA; the slot record then holds `ema` and
+   * `accumulator`). The base runs them as tensor ops around kernels that do not.
+   */
+  readonly foldsAround?: boolean;
   /** Applies the step to every update, inside a tidy; returns what ran when that was another kernel. */
-  run(updates: readonly StepUpdate<Slots>[], s: S, clip?: ClipOptions): RunReport | void;
+  run(updates: readonly StepUpdate<Slots>[], s: S, clip?: ClipOptions, around?: Around): RunReport | void;
 }
 
 /** The steps of `IndexedSlices` gradients, at the cost of the rows they index, with rows deferred by some modes. */

@@ -38,6 +38,12 @@ export interface RMSpropOptions extends BaseOptions {
    * 'tfjs' (tf.train.rmsprop, centered form corrected). See docs/porting.md.
    */
   flavor?: Flavor;
+  /**
+   * optax's Nesterov momentum (`optax.rmsprop(..., nesterov=True)`):
+   * `mom = μ·mom + s; w −= s + μ·mom`, `s` the flavor's scaled step. Default
+   * false. Needs the momentum path (momentum > 0 or a function, or the 'tfjs' flavor).
+   */
+  nesterov?: boolean;
 }
 
 /** RMSprop's own options after defaults and checks. */
@@ -48,15 +54,19 @@ export interface RMSpropResolved {
   readonly centered: boolean;
   readonly sparseMode: SparseMode;
   readonly flavor: Flavor;
+  readonly nesterov: boolean;
+  /** Whether the steps take the momentum path (a momentum slot): momentum > 0 or a function, or always ('tfjs'). */
+  readonly momentumPath: boolean;
 }
 
-export const DEFAULTS = { rho: 0.9, momentum: 0, centered: false, sparseMode: 'keras2', flavor: 'keras2' } as const;
+export const DEFAULTS = { rho: 0.9, momentum: 0, centered: false, sparseMode: 'keras2', flavor: 'keras2', nesterov: false } as const;
 
 const where = 'RMSprop';
 
 export const RMSPROP_OPTION_KEYS = [
   'learningRate', 'lr', 'rho', 'momentum', 'epsilon', 'centered', 'name',
-  'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'sparseMode', 'flavor', 'weightDecay', 'nonFinite',
+  'clipnorm', 'clipvalue', 'globalClipnorm', 'decay', 'sparseMode', 'flavor', 'weightDecay', 'nonFinite', 'nesterov',
+  'useEma', 'emaMomentum', 'emaOverwriteFrequency', 'gradientAccumulationSteps', 'lossScaleFactor',
 ] as const satisfies ReadonlyArray<string>;
 
 // Every shared option is known: the list above only orders them for the error message.
@@ -81,10 +91,20 @@ export function resolveOptions(options: RMSpropOptions | undefined): { base: Bas
   if (o.sparseMode !== undefined && !(SPARSE_MODES as readonly unknown[]).includes(o.sparseMode)) {
     throw new TypeError(`${where}: \`sparseMode\` must be one of ${SPARSE_MODES.map((m) => `'${m}'`).join(', ')}, got ${show(o.sparseMode)}`);
   }
+  const momentumPath = typeof momentum === 'function' || momentum > 0 || FLAVOR_SPECS[flavor].momentumSlot === 'always';
+  if (o.nesterov != null && typeof o.nesterov !== 'boolean') {
+    throw new TypeError(`${where}: \`nesterov\` must be a boolean, got ${show(o.nesterov)}`);
+  }
+  const nesterov = (o.nesterov as boolean | null | undefined) ?? DEFAULTS.nesterov;
+  if (nesterov && !momentumPath) {
+    throw new RangeError(
+      `${where}: \`nesterov\` = true needs the momentum path (momentum > 0 or a function), got momentum ${show(momentum)}`,
+    );
+  }
   return {
     base,
     own: {
-      rho, momentum, epsilon, flavor,
+      rho, momentum, epsilon, flavor, nesterov, momentumPath,
       centered: (o.centered as boolean | undefined) ?? DEFAULTS.centered,
       sparseMode: (o.sparseMode as SparseMode | undefined) ?? DEFAULTS.sparseMode,
     },

@@ -8,7 +8,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SlotName, SlotSet } from '../kernels/types.js';
 import type { Flavor } from '../rules/flavors.js';
-import { FLAVOR_SPECS } from '../rules/flavors.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 import type { SparseMode } from '../sparse/modes.js';
 import { optionsFromConfig } from '../optimizer/config.js';
@@ -38,6 +37,8 @@ export class RMSprop extends KerasOptimizer<SlotSet, StepScalars> {
   readonly sparseMode: SparseMode;
   /** Whose arithmetic the steps reproduce (rules/flavors.ts). */
   readonly flavor: Flavor;
+  /** optax's Nesterov momentum on the momentum path. */
+  readonly nesterov: boolean;
   /**
    * The path, fixed at construction: 'momentum' when momentum > 0 or is a
    * function (TF 2.4's rule; Keras 3 and PyTorch test momentum > 0 the same
@@ -47,14 +48,13 @@ export class RMSprop extends KerasOptimizer<SlotSet, StepScalars> {
 
   constructor(options: RMSpropOptions = {}) {
     const { base, own } = resolveOptions(options);
-    const momentumPath = typeof own.momentum === 'function' || own.momentum > 0 ||
-      FLAVOR_SPECS[own.flavor].momentumSlot === 'always';
     const slotNames: SlotName[] = ['rms'];
-    if (momentumPath) slotNames.push('momentum');
+    if (own.momentumPath) slotNames.push('momentum');
     if (own.centered) slotNames.push('mg');
-    // `flavor` is left out for 'keras2' (absent means 'keras2'), so the form stays TF 2.4's shape.
+    // `flavor` and `nesterov` are left out at their defaults, so the form stays TF 2.4's shape.
     const form: UpdateForm = {
-      path: momentumPath ? 'momentum' : 'plain', centered: own.centered, ...(own.flavor !== 'keras2' ? { flavor: own.flavor } : {}),
+      path: own.momentumPath ? 'momentum' : 'plain', centered: own.centered,
+      ...(own.flavor !== 'keras2' ? { flavor: own.flavor } : {}), ...(own.nesterov ? { nesterov: true } : {}),
     };
     super(base, slotNames, rmspropUpdate(form, own.sparseMode));
     this.rho = own.rho;
@@ -63,6 +63,7 @@ export class RMSprop extends KerasOptimizer<SlotSet, StepScalars> {
     this.centered = own.centered;
     this.sparseMode = own.sparseMode;
     this.flavor = own.flavor;
+    this.nesterov = own.nesterov;
     this.form = form;
   }
 
@@ -104,6 +105,7 @@ export class RMSprop extends KerasOptimizer<SlotSet, StepScalars> {
     };
     if (this.sparseMode !== 'keras2') config.sparseMode = this.sparseMode;
     if (this.flavor !== 'keras2') config.flavor = this.flavor;
+    if (this.nesterov) config.nesterov = true;
     return config;
   }
 

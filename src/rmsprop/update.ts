@@ -16,8 +16,9 @@ function bind(k: DenseKernel, form: UpdateForm): StepKernel<SlotSet, StepScalars
   return {
     name: k.name,
     foldsClipping: k.foldsClipping,
+    foldsAround: k.foldsAround,
     unsupportedReason: k.unsupportedReason.bind(k),
-    run: (updates, s, clip) => k.run(updates, form, s, clip),
+    run: (updates, s, clip, around) => k.run(updates, form, s, clip, around),
   };
 }
 

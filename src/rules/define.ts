@@ -1,44 +1,52 @@
 /**
  * The pieces a rule is defined with: how a pass is found in the SIMD modules of
- * wasm-src/ (each exports one function per path and centered form: `plain`,
- * `plainCentered`, `momentum`, `momentumCentered`, all over the same table of
- * entries), and the rule of a flavor whose module takes the full argument list.
+ * wasm-src/ (each exports one function per rule key and centered form: `plain`,
+ * `plainCentered`, `momentum`, `momentumCentered`, `nesterov`,
+ * `nesterovCentered`, all over the same table of entries), and the rule of a
+ * flavor whose module takes the full argument list.
  */
-import type { DenseState, DensePath, OpChain, Rule, ShaderForm, SimdCall, SimdModule, Statement, StepScalars } from './types.js';
+import type { DenseState, OpChain, Rule, RuleKey, ShaderForm, SimdCall, SimdModule, Statement, StepScalars } from './types.js';
 
 /** A statement of a shader form: `name = expr`. */
 export const st = (name: string, expr: string): Statement => ({ name, expr });
 
-export function simdCall(module: SimdModule, path: DensePath, args: (s: StepScalars) => number[]): SimdCall {
-  const centered = `${path}Centered`;
-  return { module, fn: (c) => (c ? centered : path), args, exports: [path, centered] };
+export function simdCall(module: SimdModule, key: RuleKey, args: (s: StepScalars) => number[]): SimdCall {
+  const centered = `${key}Centered`;
+  return { module, fn: (c) => (c ? centered : key), args, exports: [key, centered] };
 }
 
 /** The arguments of every flavor module's export but TF 2.4's: `(lr, ρ, 1 − ρ, μ, ε, weight decay)`. */
 export const FULL_ARGS = (s: StepScalars): number[] => [s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon, s.weightDecay ?? 0];
 
-/** A flavor's loops, with the path as a flag (keras3.ts, pytorch.ts, tfjs.ts). */
+/**
+ * A flavor's loops, with the path as a flag (keras3.ts, pytorch.ts, tfjs.ts),
+ * and Nesterov momentum as another (only read on the momentum path).
+ */
 export type FlavorStep = (
   s: StepScalars, momentumPath: boolean, centered: boolean, g: Float32Array, st: DenseState, start: number, end: number, gShift: number,
+  nesterov?: boolean,
 ) => void;
 
 /**
  * The rule of a flavor whose SIMD module takes `FULL_ARGS` on every export, for
- * one path. Such flavors compute `ρ·ms + (1 − ρ)·g²` on every path, so a row
+ * one rule key. Such flavors compute `ρ·ms + (1 − ρ)·g²` on every path, so a row
  * with a zero gradient decays by ρ.
  */
 export function flavorRule(
-  module: SimdModule, path: DensePath, step: FlavorStep, ops: (momentumPath: boolean) => OpChain,
-  shader: (momentumPath: boolean, centered: boolean) => ShaderForm,
+  module: SimdModule, key: RuleKey, step: FlavorStep, ops: (momentumPath: boolean, nesterov: boolean) => OpChain,
+  shader: (momentumPath: boolean, centered: boolean, nesterov: boolean) => ShaderForm,
 ): Rule {
-  const momentumPath = path === 'momentum';
+  const momentumPath = key !== 'plain';
+  const nesterov = key === 'nesterov';
   return {
     update: {
-      name: `${module} ${path}`,
-      loop: (s, centered, g, st, start, end, gShift) => step(s, momentumPath, centered, g, st, start, end, gShift),
-      ops: ops(momentumPath),
-      simd: simdCall(module, path, FULL_ARGS),
-      shader: (centered) => shader(momentumPath, centered),
+      name: `${module} ${key}`,
+      loop: nesterov
+        ? (s, centered, g, st, start, end, gShift) => step(s, true, centered, g, st, start, end, gShift, true)
+        : (s, centered, g, st, start, end, gShift) => step(s, momentumPath, centered, g, st, start, end, gShift),
+      ops: ops(momentumPath, nesterov),
+      simd: simdCall(module, key, FULL_ARGS),
+      shader: (centered) => shader(momentumPath, centered, nesterov),
     },
     idleDecay: (s) => s.rho,
   };

@@ -17,10 +17,10 @@ import type { DenseState, OpChain, Pass, Rule, ShaderForm, StepScalars, UpdateFo
  *   mg  += (g − mg)·(1 − ρ)                  (centered)
  *   d    = (ms − mg²) + ε  |  ms + ε
  *   mom  = mom·μ + (g·lr) / √d
- *   w   −= mom
+ *   w   −= mom                             |  w −= (g·lr)/√d + mom·μ   (Nesterov, optax's trace)
  */
 export function denseMomentum(
-  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
+  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0, nesterov = false,
 ): void {
   const { w, ms } = st;
   const mom = st.mom as Float32Array;
@@ -38,13 +38,14 @@ export function denseMomentum(
     } else {
       d = f32(m + epsilon);
     }
-    const mo = f32(f32(mom[i] * momentum) + f32(f32(gi * lr) / f32(Math.sqrt(d))));
+    const step = f32(f32(gi * lr) / f32(Math.sqrt(d)));
+    const mo = f32(f32(mom[i] * momentum) + step);
     mom[i] = mo;
-    w[i] = f32(w[i] - mo);
+    w[i] = nesterov ? f32(w[i] - f32(step + f32(mo * momentum))) : f32(w[i] - mo);
   }
 }
 
-const denseMomentumOps: OpChain = (o, k, centered, g, st) => {
+const denseMomentumOps = (nesterov: boolean): OpChain => (o, k, centered, g, st) => {
   const ms = o.add(st.ms, o.mul(o.sub(o.square(g), st.ms), k.oneMinusRho));
   let d;
   let mg;
@@ -54,8 +55,9 @@ const denseMomentumOps: OpChain = (o, k, centered, g, st) => {
   } else {
     d = o.add(ms, k.epsilon);
   }
-  const mom = o.add(o.mul(st.mom!, k.momentum), o.div(o.mul(g, k.lr), o.sqrt(d)));
-  return { w: o.sub(st.w, mom), ms, mom, mg };
+  const step = o.div(o.mul(g, k.lr), o.sqrt(d));
+  const mom = o.add(o.mul(st.mom!, k.momentum), step);
+  return { w: o.sub(st.w, nesterov ? o.add(step, o.mul(mom, k.momentum)) : mom), ms, mom, mg };
 };
 
 /**
@@ -155,16 +157,17 @@ function densePlainShader(centered: boolean): ShaderForm {
   };
 }
 
-/** keras2.ts `denseMomentum`: TF's ApplyRMSProp / ApplyCenteredRMSProp. */
-function denseMomentumShader(centered: boolean): ShaderForm {
+/** keras2.ts `denseMomentum`: TF's ApplyRMSProp / ApplyCenteredRMSProp (with optax's Nesterov momentum). */
+function denseMomentumShader(centered: boolean, nesterov = false): ShaderForm {
   return {
     statements: [
       st('ms1', 'ms + (((g0 * g0) - ms) * uOmr)'),
       ...(centered
         ? [st('mg1', 'mg + ((g0 - mg) * uOmr)'), st('d', '(ms1 - (mg1 * mg1)) + uEps')]
         : [st('d', 'ms1 + uEps')]),
-      st('mom1', '(mom * uMu) + ((g0 * uLr) / sqrt(d))'),
-      st('w1', 'w0 - mom1'),
+      st('inc', '(g0 * uLr) / sqrt(d)'),
+      st('mom1', '(mom * uMu) + inc'),
+      st('w1', nesterov ? 'w0 - (inc + (mom1 * uMu))' : 'w0 - mom1'),
     ],
     outputs: centered ? { w: 'w1', ms: 'ms1', mom: 'mom1', mg: 'mg1' } : { w: 'w1', ms: 'ms1', mom: 'mom1' },
   };
@@ -193,13 +196,28 @@ export const KERAS2_MOMENTUM: Rule = {
   update: {
     name: 'keras2 momentum',
     loop: denseMomentum,
-    ops: denseMomentumOps,
+    ops: denseMomentumOps(false),
     simd: simdCall('keras2', 'momentum', (s) => [s.lr, s.oneMinusRho, s.momentum, s.epsilon]),
     shader: denseMomentumShader,
   },
   sparse: TF_SPARSE_MOMENTUM,
   // The dense kernel computes `ms + (0 − ms)·(1 − ρ)` for a zero gradient: a factor `1 − (1 − ρ)`.
   idleDecay: (s) => 1 - s.oneMinusRho,
+};
+
+/**
+ * TF 2.4's momentum kernel with optax's Nesterov momentum (TF 2.4's RMSprop has
+ * none). No sparse kernel of its own: sparse rows take this dense rule.
+ */
+export const KERAS2_NESTEROV: Rule = {
+  update: {
+    name: 'keras2 nesterov',
+    loop: (s, centered, g, st, start, end, gShift) => denseMomentum(s, centered, g, st, start, end, gShift, true),
+    ops: denseMomentumOps(true),
+    simd: simdCall('keras2', 'nesterov', (s) => [s.lr, s.oneMinusRho, s.momentum, s.epsilon]),
+    shader: (centered) => denseMomentumShader(centered, true),
+  },
+  idleDecay: KERAS2_MOMENTUM.idleDecay,
 };
 
 export const KERAS2_PLAIN: Rule = {

@@ -16,11 +16,12 @@ import type { DenseState, OpChain, ShaderForm, StepScalars } from './types.js';
  *   d   = (ms − mg²) + ε  |  ms + ε
  *   inc = (lr·g) / √d
  *   mom = μ·mom + inc;  w −= mom                  (momentum > 0)
+ *   mom = μ·mom + inc;  w −= inc + μ·mom          (Nesterov, optax's trace)
  *   w  −= inc                                     (otherwise)
  */
 export function keras3Step(
   s: StepScalars, momentumPath: boolean, centered: boolean, g: Float32Array, st: DenseState,
-  start = 0, end = g.length, gShift = 0,
+  start = 0, end = g.length, gShift = 0, nesterov = false,
 ): void {
   const { w, ms } = st;
   const mom = st.mom as Float32Array;
@@ -42,14 +43,14 @@ export function keras3Step(
     if (momentumPath) {
       const mo = f32(f32(momentum * mom[i]) + inc);
       mom[i] = mo;
-      w[i] = f32(w[i] - mo);
+      w[i] = nesterov ? f32(w[i] - f32(inc + f32(momentum * mo))) : f32(w[i] - mo);
     } else {
       w[i] = f32(w[i] - inc);
     }
   }
 }
 
-function keras3Ops(momentumPath: boolean): OpChain {
+function keras3Ops(momentumPath: boolean, nesterov: boolean): OpChain {
   return (o, k, centered, g, st) => {
     const ms = o.add(o.mul(k.rho, st.ms), o.mul(k.oneMinusRho, o.square(g)));
     let d;
@@ -63,12 +64,12 @@ function keras3Ops(momentumPath: boolean): OpChain {
     const inc = o.div(o.mul(k.lr, g), o.sqrt(d));
     if (!momentumPath) return { w: o.sub(st.w, inc), ms, mg };
     const mom = o.add(o.mul(k.momentum, st.mom!), inc);
-    return { w: o.sub(st.w, mom), ms, mom, mg };
+    return { w: o.sub(st.w, nesterov ? o.add(inc, o.mul(k.momentum, mom)) : mom), ms, mom, mg };
   };
 }
 
 /** keras3.ts: one formula, ε inside the square root; the momentum buffer only on the momentum path. */
-function keras3Shader(momentum: boolean, centered: boolean): ShaderForm {
+function keras3Shader(momentum: boolean, centered: boolean, nesterov: boolean): ShaderForm {
   const head = [
     st('ms1', '(uRho * ms) + (uOmr * (g0 * g0))'),
     ...(centered
@@ -76,7 +77,9 @@ function keras3Shader(momentum: boolean, centered: boolean): ShaderForm {
       : [st('d', 'ms1 + uEps')]),
     st('inc', '(uLr * g0) / sqrt(d)'),
   ];
-  const tail = momentum ? [st('mom1', '(uMu * mom) + inc'), st('w1', 'w0 - mom1')] : [st('w1', 'w0 - inc')];
+  const tail = momentum
+    ? [st('mom1', '(uMu * mom) + inc'), st('w1', nesterov ? 'w0 - (inc + (uMu * mom1))' : 'w0 - mom1')]
+    : [st('w1', 'w0 - inc')];
   return {
     statements: [...head, ...tail],
     outputs: { w: 'w1', ms: 'ms1', ...(momentum ? { mom: 'mom1' } : {}), ...(centered ? { mg: 'mg1' } : {}) },
@@ -85,3 +88,4 @@ function keras3Shader(momentum: boolean, centered: boolean): ShaderForm {
 
 export const KERAS3_PLAIN = flavorRule('keras3', 'plain', keras3Step, keras3Ops, keras3Shader);
 export const KERAS3_MOMENTUM = flavorRule('keras3', 'momentum', keras3Step, keras3Ops, keras3Shader);
+export const KERAS3_NESTEROV = flavorRule('keras3', 'nesterov', keras3Step, keras3Ops, keras3Shader);

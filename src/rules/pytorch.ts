@@ -50,11 +50,14 @@ export function fma32(a: number, b: number, c: number): number {
  *   mg  = mg·α + g·(1 − α)             mul_, add_(alpha=1 − α) (fused)   (centered, PyTorch 1.13)
  *   avg = √(ms − mg·mg) + ε  |  √ms + ε   addcmul(value=−1) (fused), sqrt, add_
  *   buf = buf·μ + g/avg;  w = w − lr·buf   mul_, addcdiv_, add_(alpha=−lr) (fused)   (momentum)
+ *   buf as above;  n = g/avg + μ·buf;  w = w − lr·n                                  (Nesterov)
+ *     (optax's trace on PyTorch's buffer, written as PyTorch's SGD writes it:
+ *      add(buf, alpha=μ) fused, then add_(alpha=−lr) fused)
  *   w   = w + (−lr·g)/avg                 addcdiv_(value=−lr)                        (otherwise)
  */
 export function pytorchStep(
   s: StepScalars, momentumPath: boolean, centered: boolean, g: Float32Array, st: DenseState,
-  start = 0, end = g.length, gShift = 0,
+  start = 0, end = g.length, gShift = 0, nesterov = false,
 ): void {
   const { w, ms } = st;
   const mom = st.mom as Float32Array;
@@ -78,9 +81,10 @@ export function pytorchStep(
     }
     avg = f32(avg + epsilon);
     if (momentumPath) {
-      const b = f32(f32(mom[i] * momentum) + f32(gi / avg));
+      const step = f32(gi / avg);
+      const b = f32(f32(mom[i] * momentum) + step);
       mom[i] = b;
-      w[i] = fma32(b, negLr, wi);
+      w[i] = fma32(nesterov ? fma32(b, momentum, step) : b, negLr, wi);
     } else {
       w[i] = f32(wi + f32(f32(negLr * gi) / avg));
     }
@@ -91,7 +95,7 @@ export function pytorchStep(
  * The op chain rounds each product of PyTorch's fused steps separately (TF.js
  * has no fused multiply-add): within a few float32 ulps per step of the loop.
  */
-function pytorchOps(momentumPath: boolean): OpChain {
+function pytorchOps(momentumPath: boolean, nesterov: boolean): OpChain {
   return (o, k, centered, g0, st) => {
     const g = k.weightDecay === undefined ? g0 : o.add(g0, o.mul(st.w, k.weightDecay));
     const ms = o.add(o.mul(st.ms, k.rho), o.mul(o.mul(k.oneMinusRho, g), g));
@@ -105,13 +109,14 @@ function pytorchOps(momentumPath: boolean): OpChain {
     }
     avg = o.add(avg, k.epsilon);
     if (!momentumPath) return { w: o.add(st.w, o.div(o.mul(k.negLr, g), avg)), ms, mg };
-    const mom = o.add(o.mul(st.mom!, k.momentum), o.div(g, avg));
-    return { w: o.add(st.w, o.mul(mom, k.negLr)), ms, mom, mg };
+    const step = o.div(g, avg);
+    const mom = o.add(o.mul(st.mom!, k.momentum), step);
+    return { w: o.add(st.w, o.mul(nesterov ? o.add(step, o.mul(mom, k.momentum)) : mom, k.negLr)), ms, mom, mg };
   };
 }
 
 /** pytorch.ts: ε after the square root, lr applied to the momentum buffer, PyTorch's fused multiply-adds. */
-function pytorchShader(momentum: boolean, centered: boolean): ShaderForm {
+function pytorchShader(momentum: boolean, centered: boolean, nesterov: boolean): ShaderForm {
   const head = [
     st('ms1', 'fmad(uOmr * g0, g0, ms * uRho)'),
     ...(centered
@@ -119,7 +124,9 @@ function pytorchShader(momentum: boolean, centered: boolean): ShaderForm {
       : [st('avg', 'sqrt(ms1) + uEps')]),
   ];
   const tail = momentum
-    ? [st('mom1', '(mom * uMu) + (g0 / avg)'), st('w1', 'fmad(mom1, uNegLr, w0)')]
+    ? nesterov
+      ? [st('inc', 'g0 / avg'), st('mom1', '(mom * uMu) + inc'), st('w1', 'fmad(fmad(mom1, uMu, inc), uNegLr, w0)')]
+      : [st('mom1', '(mom * uMu) + (g0 / avg)'), st('w1', 'fmad(mom1, uNegLr, w0)')]
     : [st('w1', 'w0 + ((uNegLr * g0) / avg)')];
   return {
     statements: [...head, ...tail],
@@ -129,3 +136,4 @@ function pytorchShader(momentum: boolean, centered: boolean): ShaderForm {
 
 export const PYTORCH_PLAIN = flavorRule('pytorch', 'plain', pytorchStep, pytorchOps, pytorchShader);
 export const PYTORCH_MOMENTUM = flavorRule('pytorch', 'momentum', pytorchStep, pytorchOps, pytorchShader);
+export const PYTORCH_NESTEROV = flavorRule('pytorch', 'nesterov', pytorchStep, pytorchOps, pytorchShader);

@@ -7,23 +7,29 @@
  */
 import type { Flavor } from './flavors.js';
 import { FLAVOR_SPECS } from './flavors.js';
-import { KERAS2_MOMENTUM, KERAS2_PLAIN } from './keras2.js';
-import { KERAS3_MOMENTUM, KERAS3_PLAIN } from './keras3.js';
-import { PYTORCH_MOMENTUM, PYTORCH_PLAIN } from './pytorch.js';
-import { TFJS } from './tfjs.js';
-import type { DensePath, Pass, Rule, StepScalars, UpdateForm } from './types.js';
+import { KERAS2_MOMENTUM, KERAS2_NESTEROV, KERAS2_PLAIN } from './keras2.js';
+import { KERAS3_MOMENTUM, KERAS3_NESTEROV, KERAS3_PLAIN } from './keras3.js';
+import { PYTORCH_MOMENTUM, PYTORCH_NESTEROV, PYTORCH_PLAIN } from './pytorch.js';
+import { TFJS, TFJS_NESTEROV } from './tfjs.js';
+import { ACCUMULATE, COMBINE, EMA, EMA_OVERWRITE, UNSCALE } from './training.js';
+import type { Pass, Rule, RuleKey, StepScalars, UpdateForm } from './types.js';
 import { DECOUPLED_DECAY } from './weight_decay.js';
 
-export const RULES: Readonly<Record<Flavor, Readonly<Record<DensePath, Rule>>>> = {
-  keras2: { plain: KERAS2_PLAIN, momentum: KERAS2_MOMENTUM },
-  keras3: { plain: KERAS3_PLAIN, momentum: KERAS3_MOMENTUM },
-  pytorch: { plain: PYTORCH_PLAIN, momentum: PYTORCH_MOMENTUM },
+export const RULES: Readonly<Record<Flavor, Readonly<Record<RuleKey, Rule>>>> = {
+  keras2: { plain: KERAS2_PLAIN, momentum: KERAS2_MOMENTUM, nesterov: KERAS2_NESTEROV },
+  keras3: { plain: KERAS3_PLAIN, momentum: KERAS3_MOMENTUM, nesterov: KERAS3_NESTEROV },
+  pytorch: { plain: PYTORCH_PLAIN, momentum: PYTORCH_MOMENTUM, nesterov: PYTORCH_NESTEROV },
   // TF.js always takes its momentum form (the optimizer gives 'tfjs' the momentum path).
-  tfjs: { plain: TFJS, momentum: TFJS },
+  tfjs: { plain: TFJS, momentum: TFJS, nesterov: TFJS_NESTEROV },
 };
 
+/** The table's key of a form: Nesterov momentum only on the momentum path. */
+export function ruleKeyOf(form: UpdateForm): RuleKey {
+  return form.nesterov === true && form.path === 'momentum' ? 'nesterov' : form.path;
+}
+
 export function ruleOf(form: UpdateForm): Rule {
-  return RULES[form.flavor ?? 'keras2'][form.path];
+  return RULES[form.flavor ?? 'keras2'][ruleKeyOf(form)];
 }
 
 /** Whether a step of this form and these scalars starts with a decoupled weight-decay pass. */
@@ -52,8 +58,9 @@ export function rowPasses(form: UpdateForm, s: StepScalars, row: RowRule): Pass[
   return hasDecoupledDecay(form, s) ? [DECOUPLED_DECAY, update] : [update];
 }
 
-/** Every pass of the table, for the SIMD kernels' call codes. */
-export const ALL_PASSES: readonly Pass[] = [
+/** Every pass of the table and of Keras 3's base (training.ts), for the SIMD kernels' call codes. */
+export const ALL_PASSES: readonly Pick<Pass, 'simd'>[] = [
   DECOUPLED_DECAY,
   ...new Set(Object.values(RULES).flatMap((byPath) => Object.values(byPath).flatMap((r) => (r.sparse ? [r.update, r.sparse] : [r.update])))),
+  ACCUMULATE, COMBINE, EMA, EMA_OVERWRITE, UNSCALE,
 ];

@@ -16,10 +16,10 @@ import type { DenseState, OpChain, ShaderForm, StepScalars } from './types.js';
  *   mg  = mg·ρ + g·(1 − ρ)                         (centered)
  *   d   = ms − (mg² − ε)  |  ms + ε
  *   mom = mom·μ + (g·lr) / √d
- *   w  −= mom
+ *   w  −= mom                                   |  w −= (g·lr)/√d + mom·μ   (Nesterov, optax's trace)
  */
 export function tfjsStep(
-  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0,
+  s: StepScalars, centered: boolean, g: Float32Array, st: DenseState, start = 0, end = g.length, gShift = 0, nesterov = false,
 ): void {
   const { w, ms } = st;
   const mom = st.mom as Float32Array;
@@ -37,13 +37,14 @@ export function tfjsStep(
     } else {
       d = f32(m + epsilon);
     }
-    const mo = f32(f32(mom[i] * momentum) + f32(f32(gi * lr) / f32(Math.sqrt(d))));
+    const step = f32(f32(gi * lr) / f32(Math.sqrt(d)));
+    const mo = f32(f32(mom[i] * momentum) + step);
     mom[i] = mo;
-    w[i] = f32(w[i] - mo);
+    w[i] = nesterov ? f32(w[i] - f32(step + f32(mo * momentum))) : f32(w[i] - mo);
   }
 }
 
-const tfjsOps: OpChain = (o, k, centered, g, st) => {
+const tfjsOps = (nesterov: boolean): OpChain => (o, k, centered, g, st) => {
   const ms = o.add(o.mul(st.ms, k.rho), o.mul(o.square(g), k.oneMinusRho));
   let d;
   let mg;
@@ -53,20 +54,22 @@ const tfjsOps: OpChain = (o, k, centered, g, st) => {
   } else {
     d = o.add(ms, k.epsilon);
   }
-  const mom = o.add(o.mul(st.mom!, k.momentum), o.div(o.mul(g, k.lr), o.sqrt(d)));
-  return { w: o.sub(st.w, mom), ms, mom, mg };
+  const step = o.div(o.mul(g, k.lr), o.sqrt(d));
+  const mom = o.add(o.mul(st.mom!, k.momentum), step);
+  return { w: o.sub(st.w, nesterov ? o.add(step, o.mul(mom, k.momentum)) : mom), ms, mom, mg };
 };
 
 /** tfjs.ts: TF.js's momentum form (always), its centered sign corrected. */
-function tfjsShader(centered: boolean): ShaderForm {
+function tfjsShader(centered: boolean, nesterov: boolean): ShaderForm {
   return {
     statements: [
       st('ms1', '(ms * uRho) + ((g0 * g0) * uOmr)'),
       ...(centered
         ? [st('mg1', '(mg * uRho) + (g0 * uOmr)'), st('d', 'ms1 - ((mg1 * mg1) - uEps)')]
         : [st('d', 'ms1 + uEps')]),
-      st('mom1', '(mom * uMu) + ((g0 * uLr) / sqrt(d))'),
-      st('w1', 'w0 - mom1'),
+      st('inc', '(g0 * uLr) / sqrt(d)'),
+      st('mom1', '(mom * uMu) + inc'),
+      st('w1', nesterov ? 'w0 - (inc + (mom1 * uMu))' : 'w0 - mom1'),
     ],
     outputs: centered ? { w: 'w1', ms: 'ms1', mom: 'mom1', mg: 'mg1' } : { w: 'w1', ms: 'ms1', mom: 'mom1' },
   };
@@ -74,4 +77,7 @@ function tfjsShader(centered: boolean): ShaderForm {
 
 /** Every 'tfjs' step takes this rule: TF.js keeps its momentum form even for momentum 0. */
 export const TFJS = flavorRule('tfjs', 'momentum', (s, _momentumPath, centered, g, st, start, end, gShift) =>
-  tfjsStep(s, centered, g, st, start, end, gShift), () => tfjsOps, (_momentumPath, centered) => tfjsShader(centered));
+  tfjsStep(s, centered, g, st, start, end, gShift), () => tfjsOps(false), (_momentumPath, centered) => tfjsShader(centered, false));
+/** TF.js's momentum form with optax's Nesterov momentum (TF.js's rmsprop has none). */
+export const TFJS_NESTEROV = flavorRule('tfjs', 'nesterov', (s, _momentumPath, centered, g, st, start, end, gShift) =>
+  tfjsStep(s, centered, g, st, start, end, gShift, true), () => tfjsOps(true), (_momentumPath, centered) => tfjsShader(centered, true));

@@ -22,6 +22,17 @@ export interface StepScalars {
   readonly epsilon: number;
   /** float32 weight decay; absent or 0 means none. Decoupled or coupled by flavor (flavors.ts). */
   readonly weightDecay?: number;
+  /**
+   * Keras 3's base-optimizer passes around the rule (training.ts), present only
+   * on calls that run them: the EMA's float32 momentum of this call
+   * (`ema_momentum·(iterations ≠ 0)`) and `1 −` it, the number of calls a
+   * gradient-accumulation update averages, and the loss scale factor the
+   * gradients are divided by.
+   */
+  readonly emaMomentum?: number;
+  readonly emaOneMinus?: number;
+  readonly accumulationSteps?: number;
+  readonly lossScaleFactor?: number;
 }
 
 /**
@@ -38,14 +49,28 @@ export interface UpdateForm {
   readonly centered: boolean;
   /** Whose arithmetic; absent means 'keras2'. */
   readonly flavor?: Flavor;
+  /**
+   * optax's Nesterov momentum on the momentum path (`trace(nesterov=True)`):
+   * `mom = μ·mom + s; w −= s + μ·mom`, `s` the flavor's scaled step. Absent means off.
+   */
+  readonly nesterov?: boolean;
 }
 
-/** The state a rule updates in place. `mom` exists on the momentum path, `mg` when centered. */
+/** The rule table's key of a form: its path, or 'nesterov' for the momentum path with Nesterov momentum. */
+export type RuleKey = DensePath | 'nesterov';
+
+/**
+ * The state a rule updates in place. `mom` exists on the momentum path, `mg`
+ * when centered; `avg` (the EMA of the weights) and `acc` (the gradient
+ * accumulator) when the optimizer runs Keras 3's passes that use them.
+ */
 export interface DenseState {
   readonly w: Float32Array;
   readonly ms: Float32Array;
   readonly mom?: Float32Array;
   readonly mg?: Float32Array;
+  readonly avg?: Float32Array;
+  readonly acc?: Float32Array;
 }
 
 /**
@@ -84,9 +109,16 @@ export interface TensorOps<T> {
   square(a: T): T;
 }
 
-/** The step scalars as scalar tensors (`negLr` is `−lr`); `weightDecay` only when it is not 0. */
+/**
+ * The step scalars as scalar tensors (`negLr` is `−lr`); `weightDecay` only when
+ * it is not 0, the EMA and accumulation scalars only when the step has them.
+ */
 export type ScalarTensors<T> = Readonly<Record<'lr' | 'rho' | 'oneMinusRho' | 'momentum' | 'epsilon' | 'negLr', T>> & {
   readonly weightDecay?: T;
+  readonly emaMomentum?: T;
+  readonly emaOneMinus?: T;
+  readonly accumulationSteps?: T;
+  readonly lossScaleFactor?: T;
 };
 
 export interface TensorState<T> {
@@ -94,6 +126,8 @@ export interface TensorState<T> {
   readonly ms: T;
   readonly mom?: T;
   readonly mg?: T;
+  readonly avg?: T;
+  readonly acc?: T;
 }
 
 /**
@@ -104,11 +138,11 @@ export interface TensorState<T> {
 export type OpChain = <T>(o: TensorOps<T>, k: ScalarTensors<T>, centered: boolean, g: T, st: TensorState<T>) => Partial<TensorState<T>>;
 
 /** The modules of wasm-src/ that hold passes. */
-export type SimdModule = 'keras2' | 'keras3' | 'tfjs' | 'pytorch' | 'sparse';
+export type SimdModule = 'keras2' | 'keras3' | 'tfjs' | 'pytorch' | 'sparse' | 'training';
 
 /**
  * A pass as an export of a SIMD module (wasm-src/): `fn(table, count, ...args)`
- * over a table of `[w, g, ms, mom, mg, n]` entries (kernels/simd/module.ts).
+ * over a table of `[w, g, ms, mom, mg, n, avg, acc]` entries (kernels/simd/module.ts).
  */
 export interface SimdCall {
   readonly module: SimdModule;

@@ -1,8 +1,9 @@
 /**
- * Learning rates of the steps a row clock has seen, for the flavors whose
- * momentum buffer excludes the learning rate (PyTorch): an idle row's variable
- * then moves by `buf·Σ_j lr_j·Π_{i≤j} μ_i`, not `buf·Σ_j Π_{i≤j} μ_i`. Kept
- * per step only once the rate or the momentum changes (schedules, functions).
+ * Per-step weights of the momentum's motion a row clock has seen, for the
+ * forms where an idle row's variable moves by `buf·Σ_j lr_j·Π_{i≤j} μ_i`, not
+ * `buf·Σ_j Π_{i≤j} μ_i`: `lr_j` is the learning rate where the buffer excludes
+ * it (PyTorch), times μ_j with Nesterov momentum. Kept per step only once the
+ * weight or the momentum changes (schedules, functions).
  */
 import { FactorHistory } from './factor_history.js';
 

@@ -151,11 +151,17 @@ export class SparseSteps implements RowCatcher {
 
   /** Records the step being taken on a clocked variable (sparse or dense), then advances the clock. */
   private advance(clock: RowClock, s: StepScalars): void {
-    // PyTorch's buffer excludes the learning rate, so idle rows move by the rates of the steps they missed.
-    if (this.form.path === 'momentum' && !FLAVOR_SPECS[this.form.flavor ?? 'keras2'].lrInMomentumBuffer) {
-      let track = this.lrTracks.get(clock);
-      if (track === undefined) { track = new LrTrack(); this.lrTracks.set(clock, track); }
-      track.record(s.lr, s.momentum);
+    // An idle row's variable moves by its momentum times a weight per missed step:
+    // the learning rate where the buffer excludes it (PyTorch), and μ once more
+    // with Nesterov momentum (w −= s + μ·mom with s = 0).
+    if (this.form.path === 'momentum') {
+      const lrOutside = !FLAVOR_SPECS[this.form.flavor ?? 'keras2'].lrInMomentumBuffer;
+      const nesterov = this.form.nesterov === true;
+      if (lrOutside || nesterov) {
+        let track = this.lrTracks.get(clock);
+        if (track === undefined) { track = new LrTrack(); this.lrTracks.set(clock, track); }
+        track.record((lrOutside ? s.lr : 1) * (nesterov ? s.momentum : 1), s.momentum);
+      }
     }
     clock.advance(ruleOf(this.form).idleDecay(s), s.momentum);
   }

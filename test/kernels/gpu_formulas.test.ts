@@ -2,7 +2,7 @@
  * The shader formula table (src/kernels/gpu/formulas.ts) against the reference
  * loops, on the CPU: each statement evaluated in JavaScript with every
  * operation rounded to float32 (fmad fused, as PyTorch's kernels round it)
- * gives the rules' numbers to the bit, for every flavor × path × centering,
+ * gives the rules' numbers to the bit, for every flavor × path (Nesterov too) × centering,
  * with and without weight decay and with each clipping. So the GPU kernels
  * differ from the rules only where a GPU rounds differently (the tolerance of
  * test/support/gpu_tolerance.ts), never by a formula. Also: which state each
@@ -16,8 +16,8 @@ import {
 import { tfjsVersionReason } from '../../src/kernels/gpu/internals.js';
 import { foldClip, type ClipOptions } from '../../src/clipping/scalar.js';
 import { denseStep } from '../../src/rules/dense.js';
-import { FLAVOR_SPECS, FLAVORS } from '../../src/rules/flavors.js';
-import type { DensePath, DenseState } from '../../src/rules/types.js';
+import { FLAVOR_SPECS, FLAVORS, type Flavor } from '../../src/rules/flavors.js';
+import type { DensePath, DenseState, RuleKey, UpdateForm } from '../../src/rules/types.js';
 import { runBounded, type Bounded } from '../support/gpu_tolerance.js';
 import { clipReference, randomGrad, scalarsAt } from '../support/gpu_trajectory.js';
 import { rng } from '../support/random.js';
@@ -33,15 +33,22 @@ const CLIPS: Array<[string, ClipOptions]> = [
 const N = 700;
 const STEPS = 6;
 
+/** The update form of a rule-table key: Nesterov momentum is the momentum path with `nesterov`. */
+const formOf = (flavor: Flavor, key: RuleKey, centered: boolean): UpdateForm => ({
+  flavor, centered, path: key === 'plain' ? 'plain' : 'momentum', ...(key === 'nesterov' ? { nesterov: true } : {}),
+});
+const KEYS = ['plain', 'momentum', 'nesterov'] as const satisfies readonly RuleKey[];
+
 for (const flavor of FLAVORS) {
-  for (const path of ['plain', 'momentum'] as const satisfies readonly DensePath[]) {
-    if (stepStatements(flavor, path, false, NO_CLIP, 'none') === null) continue;
+  for (const key of KEYS) {
+    if (stepStatements(formOf(flavor, key, false), NO_CLIP, 'none') === null) continue;
+    const path: DensePath = key === 'plain' ? 'plain' : 'momentum';
     for (const centered of [false, true]) {
-      describe(`${flavor} ${path}${centered ? '+centered' : ''}`, () => {
+      describe(`${flavor} ${key}${centered ? '+centered' : ''}`, () => {
         for (const weightDecay of [0, 0.01]) {
           for (const [clipName, clip] of CLIPS) {
             test(`${clipName}${weightDecay ? ', weight decay' : ''}: the statements give the rules' numbers to the bit`, () => {
-              const r = rng(300 + FLAVORS.indexOf(flavor) * 8 + (centered ? 4 : 0) + (path === 'plain' ? 2 : 0) + (weightDecay ? 1 : 0));
+              const r = rng(300 + FLAVORS.indexOf(flavor) * 16 + KEYS.indexOf(key) * 4 + (centered ? 2 : 0) + (weightDecay ? 1 : 0));
               const momentum = path === 'momentum';
               const fresh = (): DenseState => ({
                 w: Float32Array.from({ length: N }, () => r() * 2 - 1), ms: new Float32Array(N),
@@ -57,7 +64,7 @@ for (const flavor of FLAVORS) {
                 const s = scalarsAt(flavor, step, weightDecay, r);
                 const g = randomGrad(N, r);
                 const decay: DecayForm = weightDecay === 0 ? 'none' : FLAVOR_SPECS[flavor].weightDecay;
-                const st = stepStatements(flavor, path, centered, form, decay);
+                const st = stepStatements(formOf(flavor, key, centered), form, decay);
                 assert.ok(st !== null);
                 const values = uniformValues(s, folded);
                 const cref = folded === null ? null : clipReference([g], clip);
@@ -73,7 +80,7 @@ for (const flavor of FLAVORS) {
                   if (gpu.mom) gpu.mom[i] = (env.get(st.outputs.mom as string) as Bounded).v;
                   if (gpu.mg) gpu.mg[i] = (env.get(st.outputs.mg as string) as Bounded).v;
                 }
-                denseStep({ path, centered, flavor }, s, cref === null ? g : cref.clipped[0], ref);
+                denseStep(formOf(flavor, key, centered), s, cref === null ? g : cref.clipped[0], ref);
                 for (const name of ['w', 'ms', 'mom', 'mg'] as const) {
                   const a = gpu[name];
                   const e = ref[name];
@@ -91,14 +98,14 @@ for (const flavor of FLAVORS) {
 describe('the formula table', () => {
   test('each form writes w and ms, mom on the momentum path, mg when centered: 2 to 4 WebGL draws', () => {
     for (const flavor of FLAVORS) {
-      for (const path of ['plain', 'momentum'] as const) {
-        if (stepStatements(flavor, path, false, NO_CLIP, 'none') === null) {
-          assert.equal(FLAVOR_SPECS[flavor].momentumSlot, 'always', `${flavor} has no ${path} rule but may be asked for one`);
+      for (const key of KEYS) {
+        if (stepStatements(formOf(flavor, key, false), NO_CLIP, 'none') === null) {
+          assert.equal(FLAVOR_SPECS[flavor].momentumSlot, 'always', `${flavor} has no ${key} rule but may be asked for one`);
           continue;
         }
         for (const centered of [false, true]) {
-          const f = stepStatements(flavor, path, centered, NO_CLIP, 'none') as Formula;
-          assert.deepEqual(Object.keys(f.outputs).sort(), ['ms', 'w', ...(path === 'momentum' ? ['mom'] : []), ...(centered ? ['mg'] : [])].sort());
+          const f = stepStatements(formOf(flavor, key, centered), NO_CLIP, 'none') as Formula;
+          assert.deepEqual(Object.keys(f.outputs).sort(), ['ms', 'w', ...(key !== 'plain' ? ['mom'] : []), ...(centered ? ['mg'] : [])].sort());
         }
       }
     }
@@ -107,11 +114,11 @@ describe('the formula table', () => {
   test('statements read only the inputs, uniforms, clip values and helpers the emitters define', () => {
     const known = new Set<string>(['g', 'w', 'ms', 'mom', 'mg', 'cS', 'cScale', 'fmad', 'clipDivisor', 'sqrt', 'min', 'max', ...UNIFORMS]);
     for (const flavor of FLAVORS) {
-      for (const path of ['plain', 'momentum'] as const) {
+      for (const key of KEYS) {
         for (const centered of [false, true]) {
-          const st = stepStatements(flavor, path, centered, { value: true, norm: true, global: true }, 'coupled');
+          const st = stepStatements(formOf(flavor, key, centered), { value: true, norm: true, global: true }, 'coupled');
           if (st === null) continue;
-          for (const name of freeNames(st.statements)) assert.ok(known.has(name), `${flavor} ${path}: unknown name ${name}`);
+          for (const name of freeNames(st.statements)) assert.ok(known.has(name), `${flavor} ${key}: unknown name ${name}`);
         }
       }
     }

@@ -9,8 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { denseStep } from '../../src/rules/keras2.js';
-import type { DenseState } from '../../src/rules/types.js';
+import { ENTRY_WORDS } from '../../src/kernels/simd/module.js';
+import { denseStep } from '../../src/rules/dense.js';
+import type { DenseState, UpdateForm } from '../../src/rules/types.js';
 import { FORMS, assertSameFloats, formName, randomGrad, randomValues, rng, scalarsAt } from './support.js';
 
 const generated = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'kernels', 'simd', 'simd_bytes.generated.ts');
@@ -20,18 +21,21 @@ describe('SIMD module', () => {
     assert.ok(existsSync(generated), `${generated} is missing: run \`npm run build\` (it compiles wasm-src/ before tsc)`);
   });
 
-  test('each variant is a leaf module importing only env.memory, with the four entry points', async () => {
+  test('each variant is a leaf module importing only env.memory, with the six entry points', async () => {
     const bytes = await import('../../src/kernels/simd/simd_bytes.generated.js');
     for (const b64 of bytes.SIMD_MODULES.keras2) {
       const m = new WebAssembly.Module(Buffer.from(b64, 'base64'));
       assert.deepEqual(WebAssembly.Module.imports(m).map((i) => `${i.module}.${i.name}:${i.kind}`), ['env.memory:memory']);
       assert.deepEqual(WebAssembly.Module.exports(m).map((e) => e.name).sort(),
-        ['momentum', 'momentumCentered', 'plain', 'plainCentered']);
+        ['momentum', 'momentumCentered', 'nesterov', 'nesterovCentered', 'plain', 'plainCentered']);
     }
   });
 
-  for (const form of FORMS) {
-    test(`${formName(form)}: one call over many entries equals the rules bit for bit`, async () => {
+  const forms: UpdateForm[] = [
+    ...FORMS, { path: 'momentum', centered: false, nesterov: true }, { path: 'momentum', centered: true, nesterov: true },
+  ];
+  for (const form of forms) {
+    test(`${formName(form)}${form.nesterov ? ' (Nesterov)' : ''}: one call over many entries equals the rules bit for bit`, async () => {
       const { simdKernels } = await import('../../src/kernels/simd/module.js');
       const r = rng(17);
       const memory = new WebAssembly.Memory({ initial: 4 });
@@ -40,7 +44,7 @@ describe('SIMD module', () => {
       // Lengths 0..37 cover empty entries, tails of 1-3 and several vector bodies.
       const lengths = Array.from({ length: 38 }, (_, i) => i);
       const entries: Array<{ off: Record<string, number>; ref: DenseState; g: Float32Array }> = [];
-      let at = 4 * 6 * lengths.length + 4; // after the table, deliberately 4 mod 16
+      let at = 4 * ENTRY_WORDS * lengths.length + 4; // after the table, deliberately 4 mod 16
       const heap = new Float32Array(memory.buffer);
       for (const n of lengths) {
         const off: Record<string, number> = {};
@@ -55,7 +59,7 @@ describe('SIMD module', () => {
         entries.push({ off, ref: { w: ref.w, ms: ref.ms, mom: ref.mom, mg: ref.mg }, g: ref.g });
       }
       const words = new Uint32Array(memory.buffer);
-      entries.forEach((e, i) => words.set([e.off.w, e.off.g, e.off.ms, e.off.mom, e.off.mg, lengths[i]], i * 6));
+      entries.forEach((e, i) => words.set([e.off.w, e.off.g, e.off.ms, e.off.mom, e.off.mg, lengths[i], 0, 0], i * ENTRY_WORDS));
       for (let step = 0; step < 12; step++) {
         const s = scalarsAt(step, r);
         entries.forEach((e, i) => {

@@ -7,6 +7,7 @@
  * place; reads after a step are fresh; no leaks over 1,000 steps. Skips with
  * how to install the driver when it is missing, except in CI.
  */
+import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { tf } from '../support/tf.js';
 import type { RMSpropOptions } from '../../src/index.js';
@@ -48,6 +49,7 @@ describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
     ['centered momentum, tfjs', { momentum: 0.9, centered: true, flavor: 'tfjs' }, 3],
     // One partial-sum dispatch per gradient, one to finish the sums, then the updates.
     ['clipnorm, keras2', { clipnorm: 1, momentum: 0.5 }, 3 + 1 + 3],
+    ['Nesterov momentum, keras3', { momentum: 0.9, nesterov: true, flavor: 'keras3' }, 3],
   ];
   for (const [what, options, maxWork] of steps) {
     test(`the optimizer takes webgpu-fused (${what}): at most ${maxWork} dispatches for 3 variables, no engine kernel`, async (t) => {
@@ -56,6 +58,17 @@ describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
       assertFusedStep(r, 'webgpu-fused', maxWork, what);
     });
   }
+
+  test("Keras 3's EMA, accumulation and loss scaling run around webgpu-fused (as tensor ops) and give cpu's numbers", async (t) => {
+    if (skipIfMissing(t)) return;
+    const options: RMSpropOptions = {
+      learningRate: 0.01, momentum: 0.9, nesterov: true, useEma: true, gradientAccumulationSteps: 3, lossScaleFactor: 4,
+    };
+    // Four calls; the third, an update call, is the one whose kernels are reported.
+    const r = await checks.optimizerStep('webgpu', options, [[64, 33], [5], [300]]);
+    for (const c of r.kernels) assert.equal(c.kernel, 'webgpu-fused', `${c.variable}: ${c.fallbackReason ?? ''}`);
+    assert.ok(r.maxRelativeToCpu < 1e-5, `${r.maxRelativeToCpu} from the cpu backend's result`);
+  });
 
   test('a variable sharing its buffer: not written in place, the op chain runs with the reason', async (t) => {
     if (skipIfMissing(t)) return;

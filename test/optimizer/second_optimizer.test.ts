@@ -62,6 +62,45 @@ for (const backend of BACKENDS) {
       table.dispose();
     });
 
+    test("Keras 3's EMA, gradient accumulation and loss scaling work on it too (the base runs them around its op chain)", async () => {
+      const w = tf.variable(tf.tensor1d([1, -2, 3]), true, `sgd-features-${backend}`);
+      const table = tf.variable(tf.zeros([3, 2]), true, `sgd-table-${backend}`);
+      const opt = new KerasSGD({ learningRate: 0.1, momentum: 0.5, useEma: true, emaMomentum: 0.5, gradientAccumulationSteps: 2, lossScaleFactor: 4 });
+      const grads = [[2, -4, 8], [6, 0.5, -1], [-3, 3, 1], [1, 1, 1]];
+      let x = [1, -2, 3];
+      let mom = [0, 0, 0];
+      let avg = [0, 0, 0];
+      let acc = [0, 0, 0];
+      grads.forEach((g, call) => {
+        opt.applyGradients([[tf.tensor1d(g), w], [new IndexedSlices(tf.tensor2d([[4, 4]]), [call % 3]), table]]);
+        const scaled = g.map((gi) => f(gi / 4));
+        if (call % 2 === 0) {
+          acc = scaled.map((gi, i) => f(gi + acc[i]));
+          assert.equal(opt.lastStepKernels()[0].kernel, 'keras-base');
+        } else {
+          const mean = scaled.map((gi, i) => f(f(gi + acc[i]) / 2));
+          acc = [0, 0, 0];
+          mom = mom.map((m, i) => f(f(m * 0.5) - f(mean[i] * f(0.1))));
+          x = x.map((xi, i) => f(xi + mom[i]));
+        }
+        const m = Math.floor(call / 2) === 0 ? 0 : 0.5;
+        avg = avg.map((a, i) => f(f(m * a) + f(f(1 - m) * x[i])));
+      });
+      assertClose(w.dataSync(), x, 0, 0, 'w');
+      assertClose(opt.getSlot(w, 'momentum').dataSync(), mom, 0, 0, 'momentum');
+      const ema = opt.getEmaWeight(w);
+      assertClose(ema.dataSync(), avg, 0, 0, 'ema');
+      ema.dispose();
+      assert.equal(opt.iterations, 2);
+      // The sparse gradient (densified for this optimizer): rows 0 and 1 in the first window, 2 and 0 in the second:
+      // means 0.5 on those rows, so m = −0.05 then 0.5·m − 0.05.
+      assert.deepEqual(Array.from(table.dataSync()).map((v) => Number(v.toFixed(6))), [-0.125, -0.125, -0.075, -0.075, -0.05, -0.05]);
+      const names = (await opt.getWeights()).map((n) => n.name);
+      assert.deepEqual(names, ['iter', `${w.name}/momentum`, `${table.name}/momentum`, `${w.name}/ema`, `${table.name}/ema`, `${w.name}/accumulator`, `${table.name}/accumulator`]);
+      opt.dispose();
+      tf.dispose([w, table]);
+    });
+
     test('fit, save with the optimizer, load, fit on: the same weights as without the interruption', async () => {
       const x = tf.randomNormal([32, 3], 0, 1, 'float32', 7);
       const y = tf.sum(x, 1, true);

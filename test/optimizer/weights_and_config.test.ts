@@ -155,14 +155,23 @@ describe('getConfig / fromConfig', () => {
     assert.equal(Math.fround(opt.rho as number), Math.fround(0.9));
   });
 
-  test('a Keras 3 config loads while its extra keys are inert, and is refused when they are not', () => {
+  test('a Keras 3 config loads, with its training options (null/false defaults mean off)', () => {
     const keras3 = {
       name: 'rmsprop', learning_rate: 0.001, weight_decay: null, clipnorm: null, global_clipnorm: null, clipvalue: null,
       use_ema: false, ema_momentum: 0.99, ema_overwrite_frequency: null, loss_scale_factor: null,
-      gradient_accumulation_steps: null, rho: 0.9, momentum: 0.0, epsilon: 1e-07, centered: false,
+      gradient_accumulation_steps: null, rho: 0.9, momentum: 0.0, epsilon: 1e-07, centered: false, jit_compile: true,
     };
-    assert.equal(RMSprop.fromConfig(RMSprop, keras3).name, 'rmsprop');
-    assert.throws(() => RMSprop.fromConfig(RMSprop, { ...keras3, use_ema: true }), /`useEma` = true is not supported/);
+    const plain = RMSprop.fromConfig(RMSprop, keras3);
+    assert.equal(plain.name, 'rmsprop');
+    assert.deepEqual([plain.useEma, plain.gradientAccumulationSteps, plain.lossScaleFactor], [false, null, null]);
+    const active = RMSprop.fromConfig(RMSprop, {
+      ...keras3, use_ema: true, ema_momentum: 0.9, ema_overwrite_frequency: 5, gradient_accumulation_steps: 4, loss_scale_factor: 128,
+    });
+    assert.deepEqual(
+      [active.useEma, active.emaMomentum, active.emaOverwriteFrequency, active.gradientAccumulationSteps, active.lossScaleFactor],
+      [true, 0.9, 5, 4, 128],
+    );
+    assert.throws(() => RMSprop.fromConfig(RMSprop, { ...keras3, gradient_accumulation_steps: 1 }), /`gradientAccumulationSteps` must be an integer >= 2 or null, got 1/);
   });
 
   test('fromConfig ignores the customObjects key that tfjs-layers injects, and rejects unknown keys', () => {

@@ -25,6 +25,8 @@ const f = Math.fround;
 export interface GpuCase {
   readonly flavor: Flavor;
   readonly path: DensePath;
+  /** optax's Nesterov momentum (momentum path only). */
+  readonly nesterov?: boolean;
   readonly centered: boolean;
   readonly clip: ClipOptions;
   readonly weightDecay: number;
@@ -47,13 +49,14 @@ export interface CaseResult {
   readonly failure?: string;
   /** Whether the bound is tight enough to tell this flavor from `alternative` (some value of its trajectory lies outside). */
   readonly discriminated: boolean;
-  readonly alternative: Flavor;
+  /** What the bound must tell this case from: another flavor, or for Nesterov momentum the same flavor's plain momentum. */
+  readonly alternative: string;
   readonly kernelRefusal?: string;
 }
 
 export function caseName(c: GpuCase): string {
   const clip = Object.entries(c.clip).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${v}`).join(', ');
-  return `${c.flavor} ${c.path}${c.centered ? '+centered' : ''}${clip ? `, ${clip}` : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}`;
+  return `${c.flavor} ${c.nesterov === true ? 'nesterov' : c.path}${c.centered ? '+centered' : ''}${clip ? `, ${clip}` : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}`;
 }
 
 /**
@@ -148,8 +151,9 @@ const STATES = ['w', 'ms', 'mom', 'mg'] as const;
  */
 export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: number) => number): Promise<CaseResult> {
   const r = mulberry32(c.seed);
-  const form: UpdateForm = { path: c.path, centered: c.centered, flavor: c.flavor };
-  const altForm: UpdateForm = { ...form, flavor: alternative(c.flavor, c.path) };
+  const form: UpdateForm = { path: c.path, centered: c.centered, flavor: c.flavor, ...(c.nesterov === true ? { nesterov: true } : {}) };
+  // Nesterov's alternative is the flavor's own momentum: a kernel that ignored `nesterov` must fail.
+  const altForm: UpdateForm = c.nesterov === true ? { ...form, nesterov: false } : { ...form, flavor: alternative(c.flavor, c.path) };
   const momentum = c.path === 'momentum';
   const sizes = c.shapes.map((s) => s.reduce((a, b) => a * b, 1));
   const refs: DenseState[] = [];
@@ -199,7 +203,7 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
       const cref = clipping ? clipReference(grads, c.clip) : null;
       const cb = cref === null ? null : clipBounds(cref, clip, uniforms, sumBound, sizes);
       const decay = (s.weightDecay ?? 0) === 0 ? 'none' : FLAVOR_SPECS[c.flavor].weightDecay;
-      const st = stepStatements(c.flavor, c.path, c.centered, clip, decay) as { statements: Statement[]; outputs: Outputs };
+      const st = stepStatements(form, clip, decay) as { statements: Statement[]; outputs: Outputs };
       const fresh: Array<Record<string, Float64Array>> = [];
       for (let k = 0; k < sizes.length; k++) {
         const next: Record<string, Float64Array> = {};
@@ -262,7 +266,7 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
       }
     }
     return {
-      name: caseName(c), compared, unbounded, maxRatio, maxRelative, discriminated, alternative: alternative(c.flavor, c.path),
+      name: caseName(c), compared, unbounded, maxRatio, maxRelative, discriminated, alternative: c.nesterov === true ? `${c.flavor} momentum` : alternative(c.flavor, c.path),
       ...(failure === undefined ? {} : { failure }),
       ...(kernelRefusal === undefined ? {} : { kernelRefusal }),
     };
@@ -290,5 +294,14 @@ export function gpuCases(shapes: ReadonlyArray<readonly number[]>, steps: number
   cases.push({ ...base, flavor: 'keras2', path: 'momentum', centered: true, clip: { ...none, globalClipnorm: 2 }, seed: seed++ });
   cases.push({ ...base, flavor: 'pytorch', path: 'plain', centered: false, clip: { ...none, clipvalue: 0.7, globalClipnorm: 2 }, seed: seed++ });
   cases.push({ ...base, flavor: 'keras3', path: 'plain', centered: false, clip: { ...none, clipvalue: 0.25 }, seed: seed++ });
+  // optax's Nesterov momentum, every flavor, plain and centered (one with clipping and weight decay).
+  for (const flavor of ['keras2', 'keras3', 'pytorch', 'tfjs'] as const) {
+    for (const centered of [false, true]) {
+      cases.push({
+        ...base, flavor, path: 'momentum', nesterov: true, centered, seed: seed++,
+        ...(centered ? { clip: { ...none, clipvalue: 0.5, clipnorm: 3 }, weightDecay: 0.01 } : { clip: none }),
+      });
+    }
+  }
   return cases;
 }

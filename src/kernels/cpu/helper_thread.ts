@@ -19,7 +19,8 @@ import { KERNEL_EXPORTS, sharedModules, type KernelCall, type SimdKernels } from
 
 /** Ring slots: tiles published ahead of the updates. A power of two. */
 export const RING = 8;
-const MAX_CALLS = 4;
+// Combined accumulation, clipping, weight decay, the update and the EMA.
+const MAX_CALLS = 5;
 /** Arguments after `(table, count)` of any kernel export (the flavors' six). */
 const MAX_ARGS = 6;
 

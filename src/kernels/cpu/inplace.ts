@@ -4,7 +4,7 @@
  * alike. No tensor is created and, in steady state, nothing is copied; the
  * arithmetic is the rules themselves, so it equals the reference to the bit.
  */
-import { denseStep } from '../../rules/dense.js';
+import { aroundStep, denseStep } from '../../rules/dense.js';
 import { prepareRows, rowsStep } from '../../rules/rows.js';
 import { rowPasses } from '../../rules/table.js';
 import type { DenseState } from '../../rules/types.js';
@@ -13,14 +13,17 @@ import { cpuBackend, cpuOwnedValues, cpuValues, cpuWritableValues } from './stor
 
 type Access = (t: RowTarget['variable']) => Float32Array | null;
 
-/** The host arrays of a variable and its slots, or null when one is not accessible. */
+/** The host arrays of a variable and its slots (and EMA and accumulator), or null when one is not accessible. */
 function state(u: RowTarget, values: Access): DenseState | null {
+  const { rms, momentum, mg: mgSlot, ema, accumulator } = u.slots;
   const w = values(u.variable);
-  const ms = values(u.slots.rms);
-  const mom = u.slots.momentum ? values(u.slots.momentum) : undefined;
-  const mg = u.slots.mg ? values(u.slots.mg) : undefined;
-  if (w === null || ms === null || mom === null || mg === null) return null;
-  return { w, ms, mom, mg };
+  const ms = values(rms);
+  const mom = momentum ? values(momentum) : undefined;
+  const mg = mgSlot ? values(mgSlot) : undefined;
+  const avg = ema ? values(ema) : undefined;
+  const acc = accumulator ? values(accumulator) : undefined;
+  if (w === null || ms === null || mom === null || mg === null || avg === null || acc === null) return null;
+  return { w, ms, mom, mg, avg, acc };
 }
 
 export const cpuKernel: DenseKernel = {
@@ -31,11 +34,14 @@ export const cpuKernel: DenseKernel = {
     if (state(u, cpuWritableValues) === null) return 'the variable or a slot shares its buffer with another tensor';
     return null;
   },
-  run(updates, form, s) {
+  foldsAround: true,
+  run(updates, form, s, _clip, around) {
     for (const u of updates) {
       // Gradient first: if it aliases the variable, it must not see a private copy being swapped in.
       const g = cpuValues(u.grad) as Float32Array;
-      denseStep(form, s, g, state(u, cpuOwnedValues) as DenseState);
+      const st = state(u, cpuOwnedValues) as DenseState;
+      if (around === undefined) denseStep(form, s, g, st);
+      else aroundStep(form, s, around, g, st);
     }
   },
 };

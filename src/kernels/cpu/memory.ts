@@ -19,7 +19,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { simdKernels, CLIP_ENTRY_BYTES, ENTRY_BYTES, type SimdKernels } from '../simd/module.js';
 import { TILE_ELEMENTS, TILE_ENTRIES } from '../simd/tiles.js';
-import type { SlotName, SlotSet } from '../types.js';
+import type { SlotSet, StateName } from '../types.js';
 import { helperThreadPossible, RING } from './helper_thread.js';
 import { createdCpuBackend, holdsView, markOwned, type CpuBackendInternals } from './storage.js';
 
@@ -63,7 +63,7 @@ export interface Placement {
   readonly n: number;
   /** The variable's own region. */
   readonly w: SlotRegion;
-  readonly slots: { readonly [K in SlotName]?: SlotRegion };
+  readonly slots: { readonly [K in StateName]?: SlotRegion };
 }
 
 const placements = new WeakMap<tf.Variable, Placement>();
@@ -74,10 +74,14 @@ const align4 = (elements: number): number => (elements + 3) & ~3;
 /** What placing needs of an update: the variable and its slots (a sparse step has no dense gradient). */
 export type Bindable = { readonly variable: tf.Variable; readonly slots: SlotSet };
 
-export function slotsOf(u: Bindable): Array<[SlotName, tf.Variable]> {
-  const out: Array<[SlotName, tf.Variable]> = [['rms', u.slots.rms]];
-  if (u.slots.momentum) out.push(['momentum', u.slots.momentum]);
-  if (u.slots.mg) out.push(['mg', u.slots.mg]);
+/** The optimizer-owned tensors of an update: its slots, and the EMA and accumulator when the optimizer keeps them. */
+export function slotsOf(u: Bindable): Array<[StateName, tf.Variable]> {
+  const { rms, momentum, mg, ema, accumulator } = u.slots;
+  const out: Array<[StateName, tf.Variable]> = [['rms', rms]];
+  if (momentum) out.push(['momentum', momentum]);
+  if (mg) out.push(['mg', mg]);
+  if (ema) out.push(['ema', ema]);
+  if (accumulator) out.push(['accumulator', accumulator]);
   return out;
 }
 
@@ -177,7 +181,7 @@ export function place(b: CpuBackendInternals, fresh: readonly Bindable[]): void 
       const n = u.variable.size;
       const w = owned(n);
       bind(b, w, u.variable);
-      const slots: { [K in SlotName]?: SlotRegion } = {};
+      const slots: { [K in StateName]?: SlotRegion } = {};
       for (const [name, slot] of slotsOf(u)) {
         slots[name] = owned(n);
         bind(b, slots[name] as SlotRegion, slot);

@@ -11,8 +11,9 @@ import { foldClip, hasClipping, type ClipOptions, type FoldedClip } from '../../
 import { clipGradients } from '../../clipping/tensor.js';
 import { prepareRows } from '../../rules/rows.js';
 import { rowPasses } from '../../rules/table.js';
+import type { Around } from '../../rules/training.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
-import { clipCall, CLIP_ENTRY_WORDS, passCalls, stepCalls, simdUnavailableReason, writeEntry } from '../simd/module.js';
+import { aroundCalls, clipCall, CLIP_ENTRY_WORDS, passCalls, stepCalls, simdUnavailableReason, writeEntry, type KernelCall } from '../simd/module.js';
 import { clipFactors, TILE_ELEMENTS, walkTiles, type ClipFactors } from '../simd/tiles.js';
 import type { DenseKernel, DenseUpdate, RowJob, RowKernel, RowTarget } from '../types.js';
 import { helperStep } from './helper_thread.js';
@@ -88,22 +89,29 @@ function wantsHelper(chunk: Chunk, batch: readonly Placed[]): boolean {
 }
 
 /**
+ * The calls of a step on each tile: with Keras 3's passes (`around`), the
+ * accumulation's combined gradient first, then clipping when folded in, then the
+ * rule's passes (or the accumulation) and the EMA.
+ */
+function tileCalls(form: UpdateForm, s: StepScalars, clip: FoldedClip | null, factors: ClipFactors | null, around: Around | undefined): KernelCall[] {
+  const { before, after } = around === undefined ? { before: [], after: stepCalls(form, s) } : aroundCalls(form, s, around);
+  const clipping = clip !== null && factors !== null ? [clipCall(clip.lo, clip.hi, factors.scale)] : [];
+  return before.length === 0 && clipping.length === 0 ? after : [...before, ...clipping, ...after];
+}
+
+/**
  * Updates every entry of `batch` (all placed in `chunk`) tile by tile: the
  * gradient tile is copied in, clipped in place when clipping is folded in, and
  * one call updates the tile's variables, whose slots and values are already
  * here. True when the helper thread took part.
  */
-function runChunk(
-  chunk: Chunk, batch: readonly Placed[], form: UpdateForm, s: StepScalars, clip: FoldedClip | null, factors: ClipFactors | null,
-): boolean {
+function runChunk(chunk: Chunk, batch: readonly Placed[], calls: readonly KernelCall[], factors: ClipFactors | null): boolean {
   const { words, kernels } = chunk;
-  const steps = stepCalls(form, s);
-  const calls = clip !== null && factors !== null ? [clipCall(clip.lo, clip.hi, factors.scale), ...steps] : steps;
   const entry = ({ p }: Placed, off: number, len: number, at: number, k: number, slot: RingSlot): void => {
-    const { rms, momentum, mg } = p.slots;
+    const { rms, momentum, mg, ema, accumulator } = p.slots;
     writeEntry(
       words, slot.table, k, p.w.offset, (rms as SlotRegion).offset, momentum?.offset ?? 0, mg?.offset ?? 0,
-      off * 4, slot.gOffset + at * 4, len,
+      off * 4, slot.gOffset + at * 4, len, ema?.offset ?? 0, accumulator?.offset ?? 0,
     );
   };
   const helped = wantsHelper(chunk, batch) ? helperStep(kernels.memory, kernels, calls) : null;
@@ -128,15 +136,16 @@ function runChunk(
  * With clipping, the norms it needs are measured first, over every chunk. True
  * when the helper thread took part.
  */
-function runAll(batch: readonly Placed[], form: UpdateForm, s: StepScalars, clip: ClipOptions | undefined): boolean {
+function runAll(batch: readonly Placed[], form: UpdateForm, s: StepScalars, clip: ClipOptions | undefined, around: Around | undefined): boolean {
   const chunks: Chunk[] = [];
   for (const { p } of batch) if (!chunks.includes(p.chunk)) chunks.push(p.chunk);
   const folded = clip !== undefined && hasClipping(clip) ? foldClip(clip) : null;
   const factors = folded === null ? null
     : clipFactors(folded, batch.length, (cn, dn) => sumSquares(chunks, batch, folded, { cn, dn, scale: 1 }));
+  const calls = tileCalls(form, s, folded, factors, around);
   let helped = false;
   for (const chunk of chunks) {
-    helped = runChunk(chunk, chunks.length === 1 ? batch : batch.filter((e) => e.p.chunk === chunk), form, s, folded, factors) || helped;
+    helped = runChunk(chunk, chunks.length === 1 ? batch : batch.filter((e) => e.p.chunk === chunk), calls, factors) || helped;
   }
   return helped;
 }
@@ -156,7 +165,8 @@ export const cpuSimdKernel: DenseKernel = {
     return null;
   },
   foldsClipping: true,
-  run(updates, form, s, clip) {
+  foldsAround: true,
+  run(updates, form, s, clip, around) {
     const b = cpuBackend() as CpuBackendInternals;
     let ready: Array<{ u: DenseUpdate; p: Placement | null }> = updates.map((u) => ({ u, p: boundPlacement(b, u) }));
     const fresh = ready.filter((e) => e.p === null).map((e) => e.u);
@@ -169,14 +179,14 @@ export const cpuSimdKernel: DenseKernel = {
         // when it was to be folded in. (Binding only moves values, so variables
         // placed before the refusal are consistent wherever they live.)
         const grads = clip !== undefined && hasClipping(clip) ? clipGradients(updates.map((u) => u.grad), clip) : null;
-        cpuKernel.run(grads === null ? updates : updates.map((u, i) => ({ variable: u.variable, grad: grads[i], slots: u.slots })), form, s);
+        cpuKernel.run(grads === null ? updates : updates.map((u, i) => ({ variable: u.variable, grad: grads[i], slots: u.slots })), form, s, undefined, around);
         return { kernel: cpuKernel.name, reason: 'cpu-simd: the engine refused a private wasm memory' };
       }
       ready = ready.map(({ u, p }) => ({ u, p: p ?? boundPlacement(b, u) }));
     }
     // A variable listed twice is updated twice, in order, as the op chain does:
     // entries run in table order and each has its own gradient tile.
-    if (runAll(ready.map(({ u, p }, k) => ({ u, p: p as Placement, k })), form, s, clip)) return { kernel: 'cpu-simd-threaded' };
+    if (runAll(ready.map(({ u, p }, k) => ({ u, p: p as Placement, k })), form, s, clip, around)) return { kernel: 'cpu-simd-threaded' };
   },
   release: releasePlacement,
 };

@@ -19,7 +19,7 @@
  */
 import { FLAVOR_SPECS, type Flavor } from '../../rules/flavors.js';
 import { ruleOf } from '../../rules/table.js';
-import type { DensePath, ShaderForm, Statement, StepScalars } from '../../rules/types.js';
+import type { ShaderForm, Statement, StepScalars, UpdateForm } from '../../rules/types.js';
 
 export type { ShaderForm as Formula, Statement } from '../../rules/types.js';
 
@@ -134,13 +134,13 @@ export function freeNames(statements: readonly Statement[]): Set<string> {
  * (the rule table's, rules/table.ts). Null for a form whose rule has none.
  */
 export function stepStatements(
-  flavor: Flavor, path: DensePath, centered: boolean, clip: ClipForm, decay: DecayForm,
+  form: UpdateForm, clip: ClipForm, decay: DecayForm,
 ): { statements: Statement[]; outputs: Outputs } | null {
   // TF.js always keeps a momentum buffer: the optimizer never asks its flavor for the plain path.
-  if (flavor === 'tfjs' && path === 'plain') return null;
-  const shader = ruleOf({ path, centered, flavor }).update.shader;
+  if (form.flavor === 'tfjs' && form.path === 'plain') return null;
+  const shader = ruleOf(form).update.shader;
   if (shader === undefined) return null;
-  const f = shader(centered);
+  const f = shader(form.centered);
   return { statements: [...prologue(clip, decay), ...f.statements], outputs: f.outputs };
 }
 

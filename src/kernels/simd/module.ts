@@ -7,21 +7,23 @@
  * writes nothing. A step is a list of calls, one per pass of the rule table.
  */
 import { ALL_PASSES, densePasses } from '../../rules/table.js';
+import { aroundPasses, aroundScalars, gradientPasses, type Around } from '../../rules/training.js';
 import type { Pass, SimdModule, StepScalars, UpdateForm } from '../../rules/types.js';
 import { SIMD_MODULES } from './simd_bytes.generated.js';
 
-/** Bytes per table entry: six u32, `[w, g, ms, mom, mg, n]` (byte offsets, element count). */
-export const ENTRY_BYTES = 24;
-export const ENTRY_WORDS = 6;
+/** Bytes per table entry: eight u32, `[w, g, ms, mom, mg, n, avg, acc]` (byte offsets, element count). */
+export const ENTRY_BYTES = 32;
+export const ENTRY_WORDS = 8;
 
 /**
  * Writes entry `entry` of the step table at byte `table`: the arrays at byte
- * offsets `w`, `ms`, `mom`, `mg` (0 for a slot the form lacks, which stays 0),
- * each from `at` bytes in, the gradient at byte `g`, and `n` elements. The one
- * writer of the layout the modules read.
+ * offsets `w`, `ms`, `mom`, `mg`, `avg`, `acc` (0 for an array the step lacks,
+ * which stays 0), each from `at` bytes in, the gradient at byte `g`, and `n`
+ * elements. The one writer of the layout the modules read.
  */
 export function writeEntry(
   words: Uint32Array, table: number, entry: number, w: number, ms: number, mom: number, mg: number, at: number, g: number, n: number,
+  avg = 0, acc = 0,
 ): void {
   const e = (table >>> 2) + entry * ENTRY_WORDS;
   words[e] = w + at;
@@ -30,6 +32,8 @@ export function writeEntry(
   words[e + 3] = mom === 0 ? 0 : mom + at;
   words[e + 4] = mg === 0 ? 0 : mg + at;
   words[e + 5] = n;
+  words[e + 6] = avg === 0 ? 0 : avg + at;
+  words[e + 7] = acc === 0 ? 0 : acc + at;
 }
 
 interface ClipExports {
@@ -61,13 +65,27 @@ export interface KernelCall {
 }
 
 /** The calls that run `passes` (rules/table.ts) over a step table, in order. */
-export function passCalls(passes: readonly Pass[], centered: boolean, s: StepScalars): KernelCall[] {
+export function passCalls(passes: readonly Pick<Pass, 'simd'>[], centered: boolean, s: StepScalars): KernelCall[] {
   return passes.map((p) => ({ code: exportCode(p.simd.module, p.simd.fn(centered)), onClipTable: false, args: p.simd.args(s) }));
 }
 
 /** The calls of one dense step of `form`. */
 export function stepCalls(form: UpdateForm, s: StepScalars): KernelCall[] {
   return passCalls(densePasses(form, s), form.centered, s);
+}
+
+/**
+ * The calls of one optimizer call with Keras 3's passes (rules/training.ts):
+ * `before`, the gradient divided by the loss scale and the combined gradient of
+ * an accumulation update (on the scratch the entries' `g` points at), and
+ * `after`, the rule's passes or the accumulation, then the EMA. A folded
+ * clipping call goes between them.
+ */
+export function aroundCalls(form: UpdateForm, s: StepScalars, around: Around): { before: KernelCall[]; after: KernelCall[] } {
+  const sx = aroundScalars(s, around);
+  const before = passCalls(gradientPasses(around), form.centered, sx);
+  const rule = around.phase === 'update' ? densePasses(form, s) : [];
+  return { before, after: passCalls(aroundPasses(rule, around), form.centered, sx) };
 }
 
 /** The call that clips the gradients of a clipping table in place: x ↦ clip(x, lo, hi) · cn/dn · scale. */

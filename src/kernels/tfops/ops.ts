@@ -22,10 +22,16 @@ export function scalarTensors(s: StepScalars): ScalarTensors<tf.Tensor> {
     lr: tf.scalar(s.lr), rho: tf.scalar(s.rho), oneMinusRho: tf.scalar(s.oneMinusRho),
     momentum: tf.scalar(s.momentum), epsilon: tf.scalar(s.epsilon), negLr: tf.scalar(-s.lr),
     ...(wd !== 0 ? { weightDecay: tf.scalar(wd) } : {}),
+    ...(s.emaMomentum !== undefined ? { emaMomentum: tf.scalar(s.emaMomentum), emaOneMinus: tf.scalar(s.emaOneMinus ?? 1) } : {}),
+    ...(s.accumulationSteps !== undefined ? { accumulationSteps: tf.scalar(s.accumulationSteps) } : {}),
+    ...(s.lossScaleFactor !== undefined ? { lossScaleFactor: tf.scalar(s.lossScaleFactor) } : {}),
   };
 }
 
 /** `st` with what a pass changed. */
 export function withChanges<T>(st: TensorState<T>, changed: Partial<TensorState<T>>): TensorState<T> {
-  return { w: changed.w ?? st.w, ms: changed.ms ?? st.ms, mom: changed.mom ?? st.mom, mg: changed.mg ?? st.mg };
+  return {
+    w: changed.w ?? st.w, ms: changed.ms ?? st.ms, mom: changed.mom ?? st.mom, mg: changed.mg ?? st.mg,
+    avg: changed.avg ?? st.avg, acc: changed.acc ?? st.acc,
+  };
 }

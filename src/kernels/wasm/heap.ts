@@ -129,10 +129,9 @@ function reachReason(b: WasmBackendInternals | null, target: RowTarget): string 
 /** Why a variable (`what` in the message) or one of its slots cannot be written in place, or null. */
 function writeReason(b: WasmBackendInternals, target: RowTarget, what: string): string | null {
   if (wasmWritableOffset(b, target.variable) === null) return `the ${what} shares its buffer with another tensor`;
-  const { rms, momentum, mg } = target.slots;
-  if (wasmWritableOffset(b, rms) === null || (momentum && wasmWritableOffset(b, momentum) === null) ||
-      (mg && wasmWritableOffset(b, mg) === null)) {
-    return 'a slot shares its buffer with another tensor';
+  const { rms, momentum, mg, ema, accumulator } = target.slots;
+  for (const t of [rms, momentum, mg, ema, accumulator]) {
+    if (t !== undefined && wasmWritableOffset(b, t) === null) return 'a slot shares its buffer with another tensor';
   }
   return null;
 }
@@ -143,12 +142,15 @@ function writeReason(b: WasmBackendInternals, target: RowTarget, what: string): 
  */
 export function heapState(b: WasmBackendInternals, memory: WebAssembly.Memory, target: RowTarget): DenseState {
   const view = (t: tf.Tensor): Float32Array => new Float32Array(memory.buffer, wasmOffset(b, t) as number, t.size);
-  const { rms, momentum, mg } = target.slots;
-  return { w: view(target.variable), ms: view(rms), mom: momentum && view(momentum), mg: mg && view(mg) };
+  const { rms, momentum, mg, ema, accumulator } = target.slots;
+  return {
+    w: view(target.variable), ms: view(rms), mom: momentum && view(momentum), mg: mg && view(mg),
+    avg: ema && view(ema), acc: accumulator && view(accumulator),
+  };
 }
 
 /** `markWritten` for a variable and every slot it has. */
 export function markAllWritten(b: WasmBackendInternals, target: RowTarget): void {
-  const { rms, momentum, mg } = target.slots;
-  for (const t of [target.variable, rms, momentum, mg]) if (t !== undefined) markWritten(b, t);
+  const { rms, momentum, mg, ema, accumulator } = target.slots;
+  for (const t of [target.variable, rms, momentum, mg, ema, accumulator]) if (t !== undefined) markWritten(b, t);
 }

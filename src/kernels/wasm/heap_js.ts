@@ -3,7 +3,7 @@
  * (src/rules) run in place on views of tfjs-wasm's heap, dense steps and sparse
  * rows alike. No tensor is created and nothing is copied.
  */
-import { denseStep } from '../../rules/dense.js';
+import { aroundStep, denseStep } from '../../rules/dense.js';
 import { prepareRows, rowsStep } from '../../rules/rows.js';
 import { rowPasses } from '../../rules/table.js';
 import type { DenseKernel, RowKernel } from '../types.js';
@@ -15,17 +15,18 @@ import {
 export const wasmHeapJsKernel: DenseKernel = {
   name: 'wasm-heap-js',
   unsupportedReason: heapReason,
-  run(updates, form, s) {
+  foldsAround: true,
+  run(updates, form, s, _clip, around) {
     const b = wasmBackend() as WasmBackendInternals;
     const memory = wasmMemory(b) as WebAssembly.Memory;
     for (const u of updates) {
       const g = new Float32Array(memory.buffer, wasmOffset(b, u.grad) as number, u.grad.size);
-      denseStep(form, s, g, heapState(b, memory, u));
+      if (around === undefined) denseStep(form, s, g, heapState(b, memory, u));
+      else aroundStep(form, s, around, g, heapState(b, memory, u));
       markWritten(b, u.variable);
       if (u.slots.handedOut !== false) {
-        markWritten(b, u.slots.rms);
-        if (u.slots.momentum) markWritten(b, u.slots.momentum);
-        if (u.slots.mg) markWritten(b, u.slots.mg);
+        const { rms, momentum, mg, ema, accumulator } = u.slots;
+        for (const t of [rms, momentum, mg, ema, accumulator]) if (t !== undefined) markWritten(b, t);
       }
     }
   },

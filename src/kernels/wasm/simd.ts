@@ -7,16 +7,19 @@
  * allocator that is reused while it is large enough.
  */
 import { foldClip, hasClipping, type ClipOptions } from '../../clipping/scalar.js';
+import type { Around } from '../../rules/training.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import {
-  CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, clipCall, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, stepCalls, writeEntry,
-  type SimdKernels,
+  aroundCalls, CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, clipCall, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, stepCalls,
+  writeEntry, type SimdKernels,
 } from '../simd/module.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles } from '../simd/tiles.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
 import {
   heapReason, markEntryWritten, wasmBackend, wasmMemory, type WasmBackendInternals, type WasmTensorData,
 } from './heap.js';
+
+const offsetOf = (d: WasmTensorData | null): number => (d === null ? 0 : d.memoryOffset as number);
 
 /**
  * Writes each update's table entry into the table at byte `table` of `words`,
@@ -28,16 +31,17 @@ function writeEntries(b: WasmBackendInternals, updates: readonly DenseUpdate[], 
   const map = b.dataIdMap;
   for (let i = 0; i < updates.length; i++) {
     const u = updates[i];
-    const { rms, momentum, mg } = u.slots;
+    const { rms, momentum, mg, ema, accumulator } = u.slots;
     const n = u.variable.size;
     const w = map.get(u.variable.dataId) as WasmTensorData;
     const ms = map.get(rms.dataId) as WasmTensorData;
     const mo = momentum ? map.get(momentum.dataId) as WasmTensorData : null;
     const ma = mg ? map.get(mg.dataId) as WasmTensorData : null;
+    const av = ema ? map.get(ema.dataId) as WasmTensorData : null;
+    const ac = accumulator ? map.get(accumulator.dataId) as WasmTensorData : null;
     const g = (map.get(u.grad.dataId) as WasmTensorData).memoryOffset as number;
     writeEntry(
-      words, table, i, w.memoryOffset as number, ms.memoryOffset as number,
-      mo === null ? 0 : mo.memoryOffset as number, ma === null ? 0 : ma.memoryOffset as number, 0, g, n,
+      words, table, i, w.memoryOffset as number, ms.memoryOffset as number, offsetOf(mo), offsetOf(ma), 0, g, n, offsetOf(av), offsetOf(ac),
     );
     markEntryWritten(b, w, n);
     // Slots no op outside the optimizer has seen cannot be in any cache: with cold
@@ -46,6 +50,8 @@ function writeEntries(b: WasmBackendInternals, updates: readonly DenseUpdate[], 
       markEntryWritten(b, ms, n);
       if (mo !== null) markEntryWritten(b, mo, n);
       if (ma !== null) markEntryWritten(b, ma, n);
+      if (av !== null) markEntryWritten(b, av, n);
+      if (ac !== null) markEntryWritten(b, ac, n);
     }
   }
 }
@@ -115,15 +121,18 @@ function entryScratch(count: number): Uint32Array {
 }
 
 /**
- * The step with clipping folded in: the norms are measured on the gradients
- * where they lie (one read each), then tile by tile the clipped gradients go to
- * the scratch and one call updates the tile's variables in place.
+ * The step tile by tile, for clipping folded in and for Keras 3's passes on an
+ * update call (the EMA reads the weights the update just wrote, still in the
+ * caches). With clipping, the norms are measured on the gradients where they
+ * lie (one read each) and each tile's clipped gradients go to the scratch;
+ * with a loss scale or accumulation, each gradient tile is copied to the
+ * scratch, where the call's gradient is made. The caller's gradients are never written.
  */
-function runClipped(
+function runTiled(
   b: WasmBackendInternals, kernels: SimdKernels, updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars,
-  clip: ClipOptions,
+  clip: ClipOptions | null, around: Around | undefined,
 ): void {
-  const folded = foldClip(clip);
+  const folded = clip === null ? null : foldClip(clip);
   const ws = workspaceFor(b);
   // Views after the allocation above: it may have grown the heap.
   const { buffer } = kernels.memory;
@@ -142,7 +151,7 @@ function runClipped(
     floats[c + 3] = cn;
     floats[c + 4] = dn;
   };
-  const factors = clipFactors(folded, updates.length, (cn, dn) => {
+  const factors = folded === null ? null : clipFactors(folded, updates.length, (cn, dn) => {
     const out = new Float64Array(updates.length);
     const owner: number[] = [];
     walkTiles(updates.length, sizeOf, Infinity, TILE_ENTRIES, (k, off, len, _at, entry) => {
@@ -154,11 +163,23 @@ function runClipped(
     });
     return out;
   });
-  // Clip each tile into the scratch, then step it: the same calls for every tile, resolved once.
-  const calls = [clipCall(folded.lo, folded.hi, factors.scale), ...stepCalls(form, s)];
+  // The same calls for every tile, resolved once.
+  const { before, after } = around === undefined ? { before: [], after: stepCalls(form, s) } : aroundCalls(form, s, around);
+  const calls = folded === null || factors === null ? [...before, ...after]
+    : [...before, clipCall(folded.lo, folded.hi, factors.scale), ...after];
+  // The call's gradient is made in the scratch: a copy of the tile first.
+  const copied = before.length > 0;
   walkTiles(updates.length, sizeOf, TILE_ELEMENTS, TILE_ENTRIES, (k, off, len, at, entry) => {
-    clipEntry(entry, offset(k, 1) + off * 4, ws.scratch + at * 4, len, factors.cn[k], factors.dn[k]);
-    writeEntry(words, ws.table, entry, offset(k, 0), offset(k, 2), offset(k, 3), offset(k, 4), off * 4, ws.scratch + at * 4, len);
+    const src = offset(k, 1) + off * 4;
+    let g = src;
+    if (copied || factors !== null) {
+      g = ws.scratch + at * 4;
+      if (copied) floats.copyWithin(g >>> 2, src >>> 2, (src >>> 2) + len);
+      if (factors !== null) clipEntry(entry, copied ? g : src, g, len, factors.cn[k], factors.dn[k]);
+    }
+    writeEntry(
+      words, ws.table, entry, offset(k, 0), offset(k, 2), offset(k, 3), offset(k, 4), off * 4, g, len, offset(k, 6), offset(k, 7),
+    );
   }, (segments) => kernels.call(calls, ws.table, ws.clipTable, segments));
 }
 
@@ -168,17 +189,21 @@ export const wasmSimdKernel: DenseKernel = {
   unsupportedReason(u) {
     return simdUnavailableReason() ?? heapReason(u);
   },
-  run(updates, form, s, clip) {
+  foldsAround: true,
+  run(updates, form, s, clip, around) {
     const b = wasmBackend() as WasmBackendInternals;
     const memory = wasmMemory(b) as WebAssembly.Memory;
     const kernels = simdKernels(memory);
     if (kernels === null) throw new Error('RMSprop: wasm-simd selected but SIMD is unavailable');
-    if (clip !== undefined && hasClipping(clip)) {
-      runClipped(b, kernels, updates, form, s, clip);
+    const clipping = clip !== undefined && hasClipping(clip) ? clip : null;
+    if (clipping !== null || (around !== undefined && (around.phase === 'update' || around.unscale !== null))) {
+      runTiled(b, kernels, updates, form, s, clipping, around);
       return;
     }
     const { ptr, words } = tableFor(b, memory, updates.length);
     writeEntries(b, updates, words, ptr);
-    kernels.step(form, s, ptr, updates.length);
+    if (around === undefined) kernels.step(form, s, ptr, updates.length);
+    // An accumulating call of unscaled gradients: the accumulation and the EMA share no array, so no tiles.
+    else kernels.call(aroundCalls(form, s, around).after, ptr, 0, updates.length);
   },
 };

@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { FoldedClip } from '../../clipping/scalar.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
+import { ruleKeyOf } from '../../rules/table.js';
 import {
   clipForm, decayForm, needsNorms, stepStatements, UNIFORMS, uniformValues, type ClipForm, type StateName,
 } from '../gpu/formulas.js';
@@ -124,7 +125,7 @@ function packedFor(b: WebGLBackendInternals, g: tf.Tensor, clip: ClipForm): bool
 }
 
 function formKey(form: UpdateForm, clip: ClipForm, decay: string): string {
-  return `${form.flavor ?? 'keras2'}|${form.path}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}`;
+  return `${form.flavor ?? 'keras2'}|${ruleKeyOf(form)}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}`;
 }
 
 function stepUpdates(
@@ -133,8 +134,8 @@ function stepUpdates(
   const flavor = form.flavor ?? 'keras2';
   const clip = clipForm(folded);
   const decay = decayForm(flavor, s);
-  const step = stepStatements(flavor, form.path, form.centered, clip, decay);
-  if (step === null) throw new Error(`RMSprop: no ${flavor} rule for the ${form.path} path`);
+  const step = stepStatements(form, clip, decay);
+  if (step === null) throw new Error(`RMSprop: no ${flavor} rule for the ${ruleKeyOf(form)} path`);
   const values = uniformValues(s, folded);
   const uniforms = new Map(UNIFORMS.map((name, i) => [name, [values[i]]]));
   const temps: tf.TensorInfo[] = [];

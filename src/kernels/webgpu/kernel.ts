@@ -26,6 +26,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FoldedClip } from '../../clipping/scalar.js';
 import type { SlotSet } from '../types.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
+import { ruleKeyOf } from '../../rules/table.js';
 import { clipForm, decayForm, needsNorms, stepStatements, uniformValues, type ClipForm } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
 import { runStep, tfjsVersionReason } from '../gpu/internals.js';
@@ -187,8 +188,8 @@ function stepUpdates(
   const flavor = form.flavor ?? 'keras2';
   const clip: ClipForm = clipForm(folded);
   const decay = decayForm(flavor, s);
-  const step = stepStatements(flavor, form.path, form.centered, clip, decay);
-  if (step === null) throw new Error(`RMSprop: no ${flavor} rule for the ${form.path} path`);
+  const step = stepStatements(form, clip, decay);
+  if (step === null) throw new Error(`RMSprop: no ${flavor} rule for the ${ruleKeyOf(form)} path`);
   const st = stateOf(b);
   const norms = needsNorms(clip);
   const count = updates.length;
@@ -237,7 +238,7 @@ function stepUpdates(
 
   const info = (k: number): GpuBindingEntry['resource'] => ({ buffer: infos, offset: k * INFO_STRIDE, size: 16 });
   const scalars = { buffer: st.scalars };
-  const key = `${flavor}|${form.path}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}`;
+  const key = `${flavor}|${ruleKeyOf(form)}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}`;
   const update = pipeline(b, st, `update|${key}`, () => updateShader(step.statements, step.outputs, clip));
 
   b.ensureCommandEncoderReady();

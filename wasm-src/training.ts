@@ -1,0 +1,75 @@
+// Keras 3's base-optimizer passes around any rule (src/rules/training.ts,
+// operation for operation), f32x4 over the table entries of common.ts:
+//   unscale:      g ← g / loss_scale_factor   (g is the kernel's scratch)
+//   accumulate:   acc ← g + acc
+//   combine:      g ← (g + acc)/steps;  acc ← 0   (g is the kernel's scratch)
+//   ema:          avg ← m·avg + (1 − m)·w
+//   emaOverwrite: the same, then w ← avg
+// A kernel calls them on the same table entries as the rule's passes, tile by
+// tile, so the arrays they share are still in the caches.
+import { ENTRY, acc_, avg_, g_, ld, n_, st, w_ } from './common';
+
+export function accumulate(table: usize, count: i32): void {
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const g = g_(e), acc = acc_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) st(acc + i, f32x4.add(ld(g + i), ld(acc + i)));
+    for (; i < n; i += 4) store<f32>(acc + i, load<f32>(g + i) + load<f32>(acc + i));
+  }
+}
+
+export function combine(table: usize, count: i32, steps: f32): void {
+  const vsteps = f32x4.splat(steps), zero = f32x4.splat(0);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const g = g_(e), acc = acc_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) {
+      st(g + i, f32x4.div(f32x4.add(ld(g + i), ld(acc + i)), vsteps));
+      st(acc + i, zero);
+    }
+    for (; i < n; i += 4) {
+      store<f32>(g + i, (load<f32>(g + i) + load<f32>(acc + i)) / steps);
+      store<f32>(acc + i, 0);
+    }
+  }
+}
+
+@inline function average(table: usize, count: i32, m: f32, omm: f32, overwrite: bool): void {
+  const vm = f32x4.splat(m), vomm = f32x4.splat(omm);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const w = w_(e), avg = avg_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) {
+      const a = f32x4.add(f32x4.mul(vm, ld(avg + i)), f32x4.mul(vomm, ld(w + i)));
+      st(avg + i, a);
+      if (overwrite) st(w + i, a);
+    }
+    for (; i < n; i += 4) {
+      const a = m * load<f32>(avg + i) + omm * load<f32>(w + i);
+      store<f32>(avg + i, a);
+      if (overwrite) store<f32>(w + i, a);
+    }
+  }
+}
+
+export function ema(table: usize, count: i32, m: f32, omm: f32): void { average(table, count, m, omm, false); }
+export function emaOverwrite(table: usize, count: i32, m: f32, omm: f32): void { average(table, count, m, omm, true); }
+
+// g ← g / loss_scale_factor, on the kernel's scratch (Keras's `g / scale`).
+export function unscale(table: usize, count: i32, factor: f32): void {
+  const vf = f32x4.splat(factor);
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY;
+    const g = g_(e), n = n_(e) << 2;
+    const n4 = n & ~<usize>15;
+    let i: usize = 0;
+    for (; i < n4; i += 16) st(g + i, f32x4.div(ld(g + i), vf));
+    for (; i < n; i += 4) store<f32>(g + i, load<f32>(g + i) / factor);
+  }
+}
