@@ -9,7 +9,24 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { serveDirectory, type Served } from '../../web/serve.js';
+import type { GpuChecks } from '../support/gpu_checks.js';
+import type { GpuRowChecks } from '../support/gpu_row_checks.js';
 import { launchChromium, type Browser } from './chromium.js';
+
+/** What the test page (gpu_page.ts) offers. */
+export type GpuPageApi = GpuChecks & GpuRowChecks;
+
+/** Calls `window.gpuPage[method](...args)` in the test page (results are plain data). */
+export async function inPage<K extends keyof GpuPageApi>(
+  page: Page, method: K, ...args: Parameters<GpuPageApi[K]>
+): Promise<Awaited<ReturnType<GpuPageApi[K]>>> {
+  const call: [string, unknown[]] = [method, args];
+  const out: unknown = await page.evaluate(([m, a]: [string, unknown[]]) => {
+    const api = (window as unknown as { gpuPage: Record<string, (...x: unknown[]) => unknown> }).gpuPage;
+    return api[m](...a);
+  }, call);
+  return out as Awaited<ReturnType<GpuPageApi[K]>>;
+}
 
 export interface GpuPage {
   readonly page: Page;

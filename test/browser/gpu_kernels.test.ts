@@ -8,31 +8,17 @@
  * Chromium is missing outside CI (see chromium.ts).
  */
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
 import type { RMSpropOptions } from '../../src/index.js';
 import {
   assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertSharing, CASE_SHAPES, CASE_STEPS,
 } from '../support/gpu_assertions.js';
-import type { GpuBackend, GpuChecks } from '../support/gpu_checks.js';
+import type { GpuBackend } from '../support/gpu_checks.js';
 import { gpuCases, caseName } from '../support/gpu_trajectory.js';
 import { chromiumMissing } from './chromium.js';
-import { openGpuPage, type GpuPage } from './gpu_harness.js';
+import { inPage, openGpuPage, type GpuPage } from './gpu_harness.js';
 
 const missing = chromiumMissing();
 const KERNEL = { webgl: 'webgl-fused', webgpu: 'webgpu-fused' } as const;
-
-type Call<K extends keyof GpuChecks> = Parameters<GpuChecks[K]>;
-type Result<K extends keyof GpuChecks> = Awaited<ReturnType<GpuChecks[K]>>;
-
-/** Calls `window.gpuPage[method](...args)` in the page (results are plain data). */
-async function inPage<K extends keyof GpuChecks>(page: Page, method: K, ...args: Call<K>): Promise<Result<K>> {
-  const call: [string, unknown[]] = [method, args];
-  const out: unknown = await page.evaluate(([m, a]: [string, unknown[]]) => {
-    const api = (window as unknown as { gpuPage: Record<string, (...x: unknown[]) => unknown> }).gpuPage;
-    return api[m](...a);
-  }, call);
-  return out as Result<K>;
-}
 
 /** Draws per variable and step: one program per state tensor written. */
 const WEBGL_DRAWS = { plain: 2, momentum: 3, centered: 4 };

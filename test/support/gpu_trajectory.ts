@@ -62,7 +62,7 @@ export function caseName(c: GpuCase): string {
  * what the bound must tell apart. (keras2 and keras3 with momentum, or tfjs and
  * keras2, differ only in rounding, which the bound is meant to absorb.)
  */
-function alternative(flavor: Flavor, path: DensePath): Flavor {
+export function alternative(flavor: Flavor, path: DensePath): Flavor {
   if (flavor === 'pytorch') return 'keras3';
   if (path === 'momentum') return 'pytorch';
   return flavor === 'keras2' ? 'keras3' : 'keras2';
