@@ -230,6 +230,7 @@ function attach(gl: WebGL2RenderingContext, framebuffer: WebGLFramebuffer, textu
     gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0 + k, gl.TEXTURE_2D, textures[k] ?? null, 0);
   }
   gl.drawBuffers(textures.map((_, k) => gl.COLOR_ATTACHMENT0 + k));
+  if (textures.length === 0) return;
   const status = gl.checkFramebufferStatus(gl.FRAMEBUFFER);
   if (status !== gl.FRAMEBUFFER_COMPLETE) throw new Error(`webgl-rows: framebuffer incomplete (0x${status.toString(16)})`);
 }
