@@ -36,6 +36,15 @@ export interface RowSharingReport {
   readonly tableChanged: boolean;
 }
 
+export interface SliceReport {
+  /** The step's kernel while a slice of the table is alive, and after it is disposed. */
+  readonly kernelWithSlice: string;
+  readonly fallbackReason?: string;
+  readonly kernelAfter: string;
+  /** The slice kept the values it was taken with. */
+  readonly sliceUnchanged: boolean;
+}
+
 export interface RowLeakReport {
   readonly tensorsBefore: number;
   readonly tensorsAfter10: number;
@@ -59,6 +68,12 @@ function ownVariable(init: tf.Tensor): tf.Variable {
 }
 
 /** `count` gradient rows of a table of `shape`, some of them for the same row (7). */
+/** Whether the backend holds `t` in a packed texture (WebGL); false elsewhere. */
+function isPacked(t: tf.Tensor): boolean {
+  const texData = (tf.backend() as unknown as { texData?: { get(id: object): { isPacked?: boolean } | undefined } }).texData;
+  return texData?.get(t.dataId as object)?.isPacked === true;
+}
+
 function randomSlices(r: () => number, shape: readonly number[], count: number): IndexedSlices {
   const rowShape = shape.slice(1);
   const dim = rowShape.reduce((a, b) => a * b, 1);
@@ -88,13 +103,14 @@ export function gpuRowChecks(kernels: Record<GpuBackend, RowKernel>, setBackend:
      * embeddingLookup between steps, finalizeVariableValues at the end) on
      * `backend`, and the same on cpu with the reference row loops.
      */
-    async sparseTraining(backend: GpuBackend, options: RMSpropOptions, shape: number[]): Promise<SparseTraining> {
+    async sparseTraining(backend: GpuBackend, options: RMSpropOptions, shape: number[], packedTable = false): Promise<SparseTraining & { packedBefore: boolean }> {
       const finals: Float32Array[][] = [];
       const kernelsSeen = new Set<string>();
       let sparseJobs = 0;
       let catchUpJobs = 0;
       let gpuWork = 0;
       let profiledKernels = 0;
+      let packedBefore = false;
       const kernel = kernels[backend];
       const run = kernel.run;
       for (const name of [backend, 'cpu']) {
@@ -102,7 +118,13 @@ export function gpuRowChecks(kernels: Record<GpuBackend, RowKernel>, setBackend:
         const previous = setFastKernelsEnabled(name === backend);
         const r = mulberry32(41);
         const [rows, dim] = [shape[0], shape.slice(1).reduce((a, b) => a * b, 1)];
-        const table = ownVariable(tf.tensor(Float32Array.from({ length: rows * dim }, () => r() * 2 - 1), shape));
+        const init = tf.tensor(Float32Array.from({ length: rows * dim }, () => r() * 2 - 1), shape);
+        // A table written by a packed op (WebGL keeps it in RGBA texels of 2×2 elements).
+        const table = ownVariable(packedTable ? tf.tidy(() => tf.mul(init, tf.scalar(1))) : init);
+        if (packedTable) {
+          init.dispose();
+          if (name === backend) packedBefore = isPacked(table);
+        }
         let step = 0;
         const opt = new RMSprop({ learningRate: () => 0.01 / (1 + 0.1 * step), ...options });
         if (name === backend) {
@@ -149,7 +171,39 @@ export function gpuRowChecks(kernels: Record<GpuBackend, RowKernel>, setBackend:
         const scale = ref.reduce((m, x) => Math.max(m, Math.abs(x)), 0) || 1;
         for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) / scale);
       });
-      return { kernels: [...kernelsSeen], sparseJobs, catchUpJobs, gpuWork, profiledKernels, maxRelativeToReference: worst };
+      return { kernels: [...kernelsSeen], sparseJobs, catchUpJobs, gpuWork, profiledKernels, maxRelativeToReference: worst, packedBefore };
+    },
+
+    /** A slice of the table kept alive across a sparse step (WebGL's slices of a contiguous range share the texture). */
+    async rowSlice(backend: GpuBackend): Promise<SliceReport> {
+      await use(backend);
+      const table = ownVariable(tf.randomNormal([300, 8], 0, 1, 'float32', 9));
+      const opt = new RMSprop({ learningRate: 0.01, momentum: 0.9 });
+      const step = (): { kernel: string; fallbackReason?: string } => {
+        tf.tidy(() => opt.applyGradients([[new IndexedSlices(tf.ones([3, 8]), [0, 1, 200]), table]]));
+        return opt.lastStepKernels()[0];
+      };
+      step(); // the table is on the GPU, unpacked: a slice of rows 0–1 is a view of its texture
+      const slice = tf.slice(table, [0, 0], [2, 8]);
+      // Read through copies made on the GPU: a read of the slice itself would cache its values on the CPU.
+      const copy = async (): Promise<Float32Array> => {
+        const c = tf.add(slice, 0);
+        const v = Float32Array.from(await c.data());
+        c.dispose();
+        return v;
+      };
+      const before = await copy();
+      const withSlice = step();
+      const after = await copy();
+      slice.dispose();
+      const report = {
+        kernelWithSlice: withSlice.kernel, ...(withSlice.fallbackReason === undefined ? {} : { fallbackReason: withSlice.fallbackReason }),
+        kernelAfter: step().kernel,
+        sliceUnchanged: before.every((x, i) => x === after[i]),
+      };
+      opt.dispose();
+      table.dispose();
+      return report;
     },
 
     /** A table made with tf.variable(t), t kept: its buffer (texture) is shared. */

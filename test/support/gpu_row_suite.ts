@@ -4,6 +4,7 @@
  * (test/kernels/webgpu_rows_node.test.ts), over a `call` that runs a check where
  * the backend lives and returns its plain result.
  */
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RMSpropOptions } from '../../src/index.js';
 import {
@@ -47,6 +48,28 @@ export function rowSuite(backend: GpuBackend, call: Call, skip: () => string | n
       assertSparseTraining(r, `sparse-${options.sparseMode}/${KERNEL[backend]}`, catchUps, WORK[backend], what);
     });
   }
+
+  if (backend === 'webgl') {
+    test('rows: a table in a packed texture is unpacked once, then its rows are written in place', async (t) => {
+      if (guard(t)) return;
+      const r = await call('sparseTraining', backend, { sparseMode: 'dense-equivalent', momentum: 0.9 }, [64, 10], true);
+      assert.ok(r.packedBefore, 'the table did not start in a packed texture (is WEBGL_PACK on?)');
+      assertSparseTraining(r, `sparse-dense-equivalent/${KERNEL[backend]}`, true, WORK[backend], 'a packed table');
+    });
+  }
+
+  test('rows: a slice of the table kept alive keeps its values (on WebGL it shares the texture: the op chain\'s rows run)', async (t) => {
+    if (guard(t)) return;
+    const r = await call('rowSlice', backend);
+    assert.ok(r.sliceUnchanged, 'the slice changed with the table');
+    assert.equal(r.kernelAfter, `sparse-keras2/${KERNEL[backend]}`);
+    if (backend === 'webgl') {
+      assert.equal(r.kernelWithSlice, 'sparse-keras2/tfops-rows');
+      assert.match(r.fallbackReason ?? '', /webgl-rows: the variable shares its texture with 1 slice\(s\) of it/);
+    } else {
+      assert.equal(r.kernelWithSlice, `sparse-keras2/${KERNEL[backend]}`);
+    }
+  });
 
   test('rows: a table sharing its buffer is not written in place; the op chain\'s rows run with the reason', async (t) => {
     if (guard(t)) return;
