@@ -8,7 +8,8 @@
  *    into a scratch RGBA texture of the kernel's, reads the row's record and the
  *    element of each state texture, catches it up, applies the passes, and
  *    writes the new state, one state per channel;
- * 2. the scatter: a point per element on its texel of each state texture (one
+ * 2. the scatter: the touched rows' texels of each state texture, as thin
+ *    rectangles (one per run of texels a row spans in the texture; one
  *    framebuffer with every state texture attached, multiple render targets),
  *    so only the touched texels are written; every other texel keeps its value.
  *
@@ -202,7 +203,13 @@ function saveGl(gl: WebGL2RenderingContext): () => void {
   const scissor = gl.getParameter(gl.SCISSOR_BOX) as Int32Array;
   const active = gl.getParameter(gl.ACTIVE_TEXTURE) as number;
   const unpack = gl.getParameter(gl.PIXEL_UNPACK_BUFFER_BINDING) as WebGLBuffer | null;
+  const cull = gl.isEnabled(gl.CULL_FACE);
+  const scissorTest = gl.isEnabled(gl.SCISSOR_TEST);
+  gl.disable(gl.CULL_FACE);
+  gl.enable(gl.SCISSOR_TEST);
   return () => {
+    if (cull) gl.enable(gl.CULL_FACE); else gl.disable(gl.CULL_FACE);
+    if (scissorTest) gl.enable(gl.SCISSOR_TEST); else gl.disable(gl.SCISSOR_TEST);
     gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
     gl.useProgram(program);
     gl.bindVertexArray(vao);
@@ -317,18 +324,21 @@ function stepRows(b: WebGLRowsInternals, target: { variable: tf.Variable; slots:
       const chans = group.map((s) => channels[s]).join('');
       const scatter = programOf(gl, st, `scatter|${chans}`, SCATTER_VERTEX, () => scatterFragment(chans));
       const [height, width] = (textures.get(group[0]) as GlTexture).texShape;
+      // A row of rowSize elements spans at most this many texture rows.
+      const segments = Math.ceil(job.rowSize / width) + 1;
       gl.useProgram(scatter.program);
       bindTexture(gl, scatter, 0, 'uJob', jobTexture.texture);
       setInt(gl, scatter, 'uJobWidth', st.job.width);
       bindTexture(gl, scatter, 1, 'uNew', outTexture.texture);
       setInt(gl, scatter, 'uNewWidth', st.out.width);
       setInt(gl, scatter, 'uRowSize', job.rowSize);
+      setInt(gl, scatter, 'uSegments', segments);
       setInt(gl, scatter, 'uTargetWidth', width);
       gl.uniform2f(location(gl, scatter, 'uTargetSize'), width, height);
       attach(gl, st.framebuffer, group.map((s) => (textures.get(s) as GlTexture).texture));
       gl.viewport(0, 0, width, height);
       gl.scissor(0, 0, width, height);
-      gl.drawArrays(gl.POINTS, 0, n);
+      gl.drawArrays(gl.TRIANGLES, 0, k * segments * 6);
     }
     attach(gl, st.framebuffer, []);
     gl.activeTexture(gl.TEXTURE0);

@@ -9,9 +9,10 @@
  *   gradient slice, catch-up factors) and the element of each state texture,
  *   runs the statements (../gpu/formulas.ts `rowStatements`) and writes the new
  *   state as one texel, a state per channel.
- * - The scatter (`rowsScatterSource`): one point per element, placed on the
- *   element's texel of the table's (unpacked) textures, writes each state
- *   texture its channel, all of them in one draw (multiple render targets).
+ * - The scatter (`SCATTER_VERTEX`, `scatterFragment`): the texels of the
+ *   touched rows in the table's (unpacked) textures, as rectangles, each
+ *   fragment writing each state texture its channel of its element's new
+ *   state, all of them in one draw (multiple render targets).
  *
  * Unpacked textures hold one element per texel, in flat row-major order
  * (tfjs's `uvFromFlat`): element f is at (f mod width, f div width).
@@ -99,38 +100,68 @@ void main() {
 }
 `;
 
-/** The scatter's points: element e of the job lands on the texel of its table element. */
+/**
+ * The scatter's geometry: each row of the job as the runs of texels it spans
+ * in the table's texture (a row of `rowSize` elements from flat index
+ * row·rowSize covers at most `uSegments` texture rows), each run a rectangle
+ * of two triangles with its corners on texel edges, so the rasterizer covers
+ * exactly its texels (pixel centers never lie on an edge). Runs a row does not
+ * need collapse to a point and draw nothing. A rectangle per run rather than a
+ * point per element: 16 times fewer primitives for rows of 64 in a wide
+ * texture (on SwiftShader, 1,024 such rows finished in 9 ms instead of 30).
+ */
 export const SCATTER_VERTEX = `${HEADER}
 uniform sampler2D uJob;
 uniform int uJobWidth;
-uniform sampler2D uNew;
-uniform int uNewWidth;
 uniform int uRowSize;
+uniform int uSegments;
 uniform int uTargetWidth;
 uniform vec2 uTargetSize;
-flat out vec4 vNew;
+flat out int vFirst;
+flat out int vStart;
 void main() {
-  int e = gl_VertexID;
-  int p = e / uRowSize;
-  int c = e - p * uRowSize;
+  int v = gl_VertexID;
+  int run = v / 6;
+  int corner = v - run * 6;
+  int p = run / uSegments;
+  int s = run - p * uSegments;
   int rec = p * ${ROW_RECORD_FLOATS};
   int row = int(texelFetch(uJob, ivec2(rec % uJobWidth, rec / uJobWidth), 0).r);
-  int f = row * uRowSize + c;
-  vec2 texel = vec2(float(f % uTargetWidth), float(f / uTargetWidth)) + 0.5;
-  gl_Position = vec4(texel / uTargetSize * 2.0 - 1.0, 0.0, 1.0);
-  gl_PointSize = 1.0;
-  vNew = texelFetch(uNew, ivec2(e % uNewWidth, e / uNewWidth), 0);
+  int start = row * uRowSize;
+  int last = start + uRowSize - 1;
+  int y = start / uTargetWidth + s;
+  int x0 = s == 0 ? start - (start / uTargetWidth) * uTargetWidth : 0;
+  int x1 = y == last / uTargetWidth ? last - (last / uTargetWidth) * uTargetWidth + 1 : uTargetWidth;
+  if (y > last / uTargetWidth) { x1 = x0; }
+  // Corners of the two triangles (0, 1, 2) and (2, 1, 3) of the rectangle, counter-clockwise.
+  int c = corner < 3 ? corner : corner == 3 ? 2 : corner == 4 ? 1 : 3;
+  float x = float((c & 1) == 1 ? x1 : x0);
+  float yy = float(y + (c >> 1));
+  gl_Position = vec4(vec2(x, yy) / uTargetSize * 2.0 - 1.0, 0.0, 1.0);
+  vFirst = p * uRowSize;
+  vStart = start;
 }
 `;
 
-/** The scatter's fragments: render target k gets channel `channels[k]` of the element's new state. */
+/**
+ * The scatter's fragments: the texel of table element f is job element
+ * `first + f − start`, whose new state is texel e of the update's output;
+ * render target k gets channel `channels[k]` of it.
+ */
 export function scatterFragment(channels: string): string {
   const outs = [...channels].map((_, k) => `layout(location = ${k}) out vec4 o${k};`).join('\n');
-  const sets = [...channels].map((ch, k) => `  o${k} = vec4(vNew.${ch});`).join('\n');
+  const sets = [...channels].map((ch, k) => `  o${k} = vec4(v.${ch});`).join('\n');
   return `${HEADER}
-flat in vec4 vNew;
+uniform sampler2D uNew;
+uniform int uNewWidth;
+uniform int uTargetWidth;
+flat in int vFirst;
+flat in int vStart;
 ${outs}
 void main() {
+  ivec2 xy = ivec2(gl_FragCoord.xy);
+  int e = vFirst + (xy.y * uTargetWidth + xy.x - vStart);
+  vec4 v = texelFetch(uNew, ivec2(e % uNewWidth, e / uNewWidth), 0);
 ${sets}
 }
 `;
