@@ -163,6 +163,8 @@ export interface SparseBenchRow {
   readonly denseMs: number;
   /** Dense step time over sparse step time (the target: ≥ 20). */
   readonly ratio: number;
+  /** A read of one element with no step before it: the floor of every sample here. */
+  readonly readMs: number;
   /** The op chain's rows (gather, rule, where(scatterND) back into the table), as before the row kernels: median of fewer samples. */
   readonly opChainMs: number;
   readonly opChainSamples: number;
@@ -244,6 +246,12 @@ export async function sparseBenchRow(
     for (let i = 0; i < samples; i++) {
       if (i % 2 === 0) { a.push(await timedCorner(sparse)); b.push(await timedCorner(dense)); } else { b.push(await timedCorner(dense)); a.push(await timedCorner(sparse)); }
     }
+    const reads: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      await readCorner(sparseTable);
+      reads.push(performance.now() - t0);
+    }
     const sparseWork = await countGpuWork(backend, () => { sparse.step(); });
     await readCorner(sparseTable);
     const sparseKernel = sparseOpt.lastStepKernels().map((c) => c.kernel + (c.fallbackReason ? ` (${c.fallbackReason})` : '')).join('+');
@@ -264,7 +272,7 @@ export async function sparseBenchRow(
     const sparseMs = median(a);
     const denseMs = median(b);
     return {
-      backend, path: path.name, mode: path.mode, sparseMs, denseMs, ratio: denseMs / sparseMs,
+      backend, path: path.name, mode: path.mode, sparseMs, denseMs, ratio: denseMs / sparseMs, readMs: median(reads),
       opChainMs: c.length > 0 ? median(c) : NaN, opChainSamples, sparseWork, denseWork, sparseKernel, denseKernel, samples,
     };
   } finally {
@@ -277,9 +285,9 @@ export async function sparseBenchRow(
 export function formatSparseRow(r: SparseBenchRow, where: string): string {
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
   return `| ${r.backend} (${where}) | ${r.path}, sparseMode '${r.mode}' | ${f(r.sparseMs)} | ${f(r.denseMs)} | ${r.ratio.toFixed(1)}x | ` +
-    `${f(r.opChainMs)} | ${r.sparseWork} | ${r.denseWork} | ${r.sparseKernel} |`;
+    `${f(r.readMs)} | ${Number.isNaN(r.opChainMs) ? 'not run' : f(r.opChainMs)} | ${r.sparseWork} | ${r.denseWork} | ${r.sparseKernel} |`;
 }
 
 export const SPARSE_TABLE_HEADER = `1,024 touched rows of a ${SPARSE_TABLE.rows.toLocaleString('en-US')} × ${SPARSE_TABLE.dim} table:\n` +
-  '| backend | path | sparse step ms | dense step ms | dense / sparse | op-chain rows ms | sparse GPU work | dense GPU work | sparse kernel |\n' +
-  '|---|---|---:|---:|---:|---:|---:|---:|---|';
+  '| backend | path | sparse step ms | dense step ms | dense / sparse | read alone ms | op-chain rows ms | sparse GPU work | dense GPU work | sparse kernel |\n' +
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---|';

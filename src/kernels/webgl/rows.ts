@@ -62,6 +62,8 @@ interface BackendState {
   readonly out: Scratch;
   /** Host copy of the job, padded to whole texture rows, reused. */
   staging: Float32Array;
+  /** Kinds of render targets (format, size, count) the framebuffer was found complete with. */
+  readonly complete: Set<string>;
   readonly users: Set<tf.Variable>;
 }
 
@@ -75,7 +77,7 @@ function stateOf(b: WebGLRowsInternals): BackendState {
       programs: new Map(), vao: gl.createVertexArray() as WebGLVertexArrayObject,
       framebuffer: gl.createFramebuffer() as WebGLFramebuffer,
       job: { info: null, width: 0, rows: 0 }, out: { info: null, width: 0, rows: 0 },
-      staging: new Float32Array(0), users: new Set(),
+      staging: new Float32Array(0), complete: new Set(), users: new Set(),
     };
     states.set(b, st);
   }
@@ -230,16 +232,24 @@ function setInt(gl: WebGL2RenderingContext, p: Program, name: string, v: number)
   gl.uniform1i(location(gl, p, name), v);
 }
 
-/** Attaches `textures` to the kernel's framebuffer as render targets 0…n−1, detaching the rest. */
-function attach(gl: WebGL2RenderingContext, framebuffer: WebGLFramebuffer, textures: readonly WebGLTexture[]): void {
-  gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
+/**
+ * Attaches `textures` to the kernel's framebuffer as render targets 0…n−1,
+ * detaching the rest. Completeness depends only on the targets' formats and
+ * sizes (`kind`): it is checked the first time a kind is seen, as the check is
+ * a round trip to the GPU process.
+ */
+function attach(
+  gl: WebGL2RenderingContext, st: BackendState, textures: readonly WebGLTexture[], kind = '',
+): void {
+  gl.bindFramebuffer(gl.FRAMEBUFFER, st.framebuffer);
   for (let k = 0; k < 4; k++) {
     gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0 + k, gl.TEXTURE_2D, textures[k] ?? null, 0);
   }
   gl.drawBuffers(textures.map((_, k) => gl.COLOR_ATTACHMENT0 + k));
-  if (textures.length === 0) return;
+  if (textures.length === 0 || st.complete.has(kind)) return;
   const status = gl.checkFramebufferStatus(gl.FRAMEBUFFER);
   if (status !== gl.FRAMEBUFFER_COMPLETE) throw new Error(`webgl-rows: framebuffer incomplete (0x${status.toString(16)})`);
+  st.complete.add(kind);
 }
 
 /** The job as floats: per row its record (row, slice, decay, muPow, muSum), then the gradient rows. */
@@ -306,7 +316,7 @@ function stepRows(b: WebGLRowsInternals, target: { variable: tf.Variable; slots:
     });
     const values = uniformValues(job.s, null);
     for (const u of updateUniforms(step.statements)) gl.uniform1f(location(gl, update, u), values[UNIFORMS.indexOf(u as typeof UNIFORMS[number])]);
-    attach(gl, st.framebuffer, [outTexture.texture]);
+    attach(gl, st, [outTexture.texture], `rgba ${st.out.width}x${st.out.rows}`);
     const outRows = Math.ceil(n / st.out.width);
     gl.viewport(0, 0, st.out.width, outRows);
     gl.scissor(0, 0, st.out.width, outRows);
@@ -335,12 +345,12 @@ function stepRows(b: WebGLRowsInternals, target: { variable: tf.Variable; slots:
       setInt(gl, scatter, 'uSegments', segments);
       setInt(gl, scatter, 'uTargetWidth', width);
       gl.uniform2f(location(gl, scatter, 'uTargetSize'), width, height);
-      attach(gl, st.framebuffer, group.map((s) => (textures.get(s) as GlTexture).texture));
+      attach(gl, st, group.map((s) => (textures.get(s) as GlTexture).texture), `r ${width}x${height}x${group.length}`);
       gl.viewport(0, 0, width, height);
       gl.scissor(0, 0, width, height);
       gl.drawArrays(gl.TRIANGLES, 0, k * segments * 6);
     }
-    attach(gl, st.framebuffer, []);
+    attach(gl, st, []);
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, null);
     gl.activeTexture(gl.TEXTURE1);
