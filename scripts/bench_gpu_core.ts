@@ -9,6 +9,7 @@
 // upload, pack or unpack draw counts); the larger is reported.
 import * as tf from '@tensorflow/tfjs-core';
 import type { RMSprop as RMSpropClass } from '../src/index.js';
+import { mulberry32 } from '../app/random.js';
 import { countGpuWork, type GpuBackend } from '../test/support/gpu_work.js';
 
 export interface PathSpec { readonly name: string; readonly momentum: number; readonly centered: boolean }
@@ -81,24 +82,26 @@ function contender(kind: 'ours' | 'tf', RMSprop: typeof RMSpropClass, path: Path
   };
 }
 
-async function readOne(v: tf.Variable): Promise<void> {
-  const one = tf.slice(v, [0], [1]);
+/** A read of one element (the first). */
+async function readCorner(v: tf.Variable): Promise<void> {
+  const one = tf.slice(v, v.shape.map(() => 0), v.shape.map(() => 1));
   await one.data();
   one.dispose();
 }
 
+/** One sample: a step, then a read of one element of `c.last`, so the step's GPU work has finished. */
 async function timed(c: Contender): Promise<number> {
   const t0 = performance.now();
   c.step();
-  await readOne(c.last);
+  await readCorner(c.last);
   return performance.now() - t0;
 }
 
 async function work(backend: GpuBackend, c: Contender): Promise<{ profiled: number; issued: number }> {
   const issued = await countGpuWork(backend, () => { c.step(); });
-  await readOne(c.last);
+  await readCorner(c.last);
   const profiled = (await tf.profile(() => { c.step(); })).kernels.length;
-  await readOne(c.last);
+  await readCorner(c.last);
   return { profiled, issued };
 }
 
@@ -180,24 +183,6 @@ interface SparsePackage {
   readonly IndexedSlices: new (values: tf.Tensor, indices: readonly number[]) => unknown;
 }
 
-/** A seeded generator (mulberry32), so every run steps the same rows. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function readCorner(v: tf.Variable): Promise<void> {
-  const one = tf.slice(v, v.shape.map(() => 0), v.shape.map(() => 1));
-  await one.data();
-  one.dispose();
-}
-
 /**
  * One sparse row: the sparse step (16 sets of 1,024 distinct random rows, in
  * turn) and the dense step of the same optimizer settings, each on its own
@@ -209,7 +194,7 @@ export async function sparseBenchRow(
   setFastKernels: (on: boolean) => boolean, warmup = 3,
 ): Promise<SparseBenchRow> {
   const { rows, dim, touched } = SPARSE_TABLE;
-  const r = rng(11);
+  const r = mulberry32(11); // seeded: every run steps the same rows
   const sets = Array.from({ length: 16 }, () => {
     const picked = new Set<number>();
     while (picked.size < touched) picked.add(Math.floor(r() * rows));
@@ -233,18 +218,12 @@ export async function sparseBenchRow(
     dispose: () => undefined,
   };
   const dense: Contender = { step: () => { denseOpt.applyGradients([[grad, denseTable]]); }, last: denseTable, dispose: () => undefined };
-  const timedCorner = async (c: Contender): Promise<number> => {
-    const t0 = performance.now();
-    c.step();
-    await readCorner(c.last);
-    return performance.now() - t0;
-  };
   try {
-    for (let i = 0; i < warmup; i++) { await timedCorner(sparse); await timedCorner(dense); }
+    for (let i = 0; i < warmup; i++) { await timed(sparse); await timed(dense); }
     const a: number[] = [];
     const b: number[] = [];
     for (let i = 0; i < samples; i++) {
-      if (i % 2 === 0) { a.push(await timedCorner(sparse)); b.push(await timedCorner(dense)); } else { b.push(await timedCorner(dense)); a.push(await timedCorner(sparse)); }
+      if (i % 2 === 0) { a.push(await timed(sparse)); b.push(await timed(dense)); } else { b.push(await timed(dense)); a.push(await timed(sparse)); }
     }
     const reads: number[] = [];
     for (let i = 0; i < samples; i++) {
@@ -263,8 +242,8 @@ export async function sparseBenchRow(
     if (opChainSamples > 0) {
       const previous = setFastKernels(false);
       try {
-        await timedCorner(sparse);
-        for (let i = 0; i < opChainSamples; i++) c.push(await timedCorner(sparse));
+        await timed(sparse);
+        for (let i = 0; i < opChainSamples; i++) c.push(await timed(sparse));
       } finally {
         setFastKernels(previous);
       }

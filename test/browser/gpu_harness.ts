@@ -4,6 +4,7 @@
  * SwiftShader. The page sets `window.gpuPage` when ready (or `gpuPageError`).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -11,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { serveDirectory, type Served } from '../../web/serve.js';
 import type { GpuChecks } from '../support/gpu_checks.js';
 import type { GpuRowChecks } from '../support/gpu_row_checks.js';
+import type { GpuBackend } from '../support/gpu_work.js';
 import { launchChromium, type Browser } from './chromium.js';
 
 /** What the test page (gpu_page.ts) offers. */
@@ -61,4 +63,24 @@ export async function openGpuPage(entry: string): Promise<GpuPage> {
     await close();
     throw e;
   }
+}
+
+/**
+ * The test page for the tests of one describe block on `backend`, opened before
+ * them and closed after: `page()` once open, `skipReason()` when Chromium
+ * started without the backend (an error in CI).
+ */
+export function gpuPageFor(backend: GpuBackend): { page(): Page; skipReason(): string | null } {
+  let gpu: GpuPage | undefined;
+  let available = false;
+  before(async () => {
+    gpu = await openGpuPage('test/browser/gpu_page.ts');
+    available = (await inPage(gpu.page, 'backends')).includes(backend);
+    if (!available && process.env.CI) throw new Error(`Chromium started without ${backend} (SwiftShader flags ignored?)`);
+  });
+  after(async () => { await gpu?.close(); });
+  return {
+    page: () => (gpu as GpuPage).page,
+    skipReason: () => (available ? null : `no ${backend} in this Chromium`),
+  };
 }

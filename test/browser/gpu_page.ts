@@ -4,7 +4,7 @@
  * checks and the leak checks of gpu_checks.ts and gpu_row_checks.ts on `webgl`
  * and `webgpu` in Chromium, and returns summaries for the Node side to assert on.
  */
-import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { webglFusedKernel } from '../../src/kernels/webgl/kernel.js';
 import { webglRows } from '../../src/kernels/webgl/rows.js';
@@ -12,18 +12,12 @@ import { webgpuFusedKernel } from '../../src/kernels/webgpu/kernel.js';
 import { webgpuRows } from '../../src/kernels/webgpu/rows.js';
 import { gpuChecks } from '../support/gpu_checks.js';
 import { gpuRowChecks } from '../support/gpu_row_checks.js';
+import { trySetBackend } from '../support/gpu_work.js';
 
-const setBackend = async (name: string): Promise<boolean> => {
-  try {
-    return (await tf.setBackend(name)) && tf.getBackend() === name;
-  } catch {
-    return false;
-  }
-};
 
 const api = {
-  ...gpuChecks({ webgl: webglFusedKernel, webgpu: webgpuFusedKernel }, setBackend),
-  ...gpuRowChecks({ webgl: webglRows, webgpu: webgpuRows }, setBackend),
+  ...gpuChecks({ webgl: webglFusedKernel, webgpu: webgpuFusedKernel }, trySetBackend),
+  ...gpuRowChecks({ webgl: webglRows, webgpu: webgpuRows }, trySetBackend),
 };
 
 (window as unknown as { gpuPage: typeof api }).gpuPage = api;

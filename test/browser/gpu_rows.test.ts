@@ -7,24 +7,17 @@
  * no leaks over 1,000 sparse steps (test/support/gpu_row_suite.ts). Skips only
  * when Chromium is missing outside CI.
  */
-import { after, before, describe } from 'node:test';
+import { describe } from 'node:test';
 import type { GpuBackend } from '../support/gpu_work.js';
 import { rowSuite } from '../support/gpu_row_suite.js';
 import { chromiumMissing } from './chromium.js';
-import { inPage, openGpuPage, type GpuPage } from './gpu_harness.js';
+import { gpuPageFor, inPage } from './gpu_harness.js';
 
 const missing = chromiumMissing();
 
 for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend[]) {
   describe(`${backend} row kernel in headless Chromium (SwiftShader)`, { skip: missing ?? false }, () => {
-    let gpu: GpuPage;
-    let available = false;
-    before(async () => {
-      gpu = await openGpuPage('test/browser/gpu_page.ts');
-      available = (await inPage(gpu.page, 'backends')).includes(backend);
-      if (!available && process.env.CI) throw new Error(`Chromium started without ${backend} (SwiftShader flags ignored?)`);
-    });
-    after(async () => { await gpu?.close(); });
-    rowSuite(backend, (method, ...args) => inPage(gpu.page, method, ...args), () => (available ? null : `no ${backend} in this Chromium`));
+    const gpu = gpuPageFor(backend);
+    rowSuite(backend, (method, ...args) => inPage(gpu.page(), method, ...args), gpu.skipReason);
   });
 }

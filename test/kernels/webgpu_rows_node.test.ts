@@ -5,20 +5,15 @@
  * is missing, except in CI.
  */
 import { before, describe } from 'node:test';
-import { tf } from '../support/tf.js';
+import '../support/tf.js';
 import { webglRows } from '../../src/kernels/webgl/rows.js';
 import { webgpuRows } from '../../src/kernels/webgpu/rows.js';
 import { gpuRowChecks } from '../support/gpu_row_checks.js';
 import { rowSuite } from '../support/gpu_row_suite.js';
+import { trySetBackend } from '../support/gpu_work.js';
 import { startNodeWebGPU } from '../support/webgpu_node.js';
 
-const checks = gpuRowChecks({ webgl: webglRows, webgpu: webgpuRows }, async (name) => {
-  try {
-    return (await tf.setBackend(name)) && tf.getBackend() === name;
-  } catch {
-    return false;
-  }
-});
+const checks = gpuRowChecks({ webgl: webglRows, webgpu: webgpuRows }, trySetBackend);
 
 describe('webgpu row kernel in Node (Dawn on SwiftShader)', () => {
   let missing: string | null = null;

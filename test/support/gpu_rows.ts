@@ -9,7 +9,7 @@
  * factors, float64 in the loops, enter the bound as float32 inputs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { catchUpFormOf, decayForm, rowStatements, UNIFORMS, uniformValues } from '../../src/kernels/gpu/formulas.js';
+import { jobStatements, UNIFORMS, uniformValues } from '../../src/kernels/gpu/formulas.js';
 import type { RowJob, RowKernel } from '../../src/kernels/types.js';
 import { FLAVOR_SPECS, type Flavor } from '../../src/rules/flavors.js';
 import { prepareRows, rowsStep } from '../../src/rules/rows.js';
@@ -21,7 +21,7 @@ import { deferralOf, rowRuleOf, SPARSE_MODES, type SparseMode } from '../../src/
 import { RowClock } from '../../src/sparse/row_clock.js';
 import { mulberry32 } from '../../app/random.js';
 import { factorInput, runBounded, type Bounded } from './gpu_tolerance.js';
-import { alternative, randomGrad, scalarsAt, type CaseResult } from './gpu_trajectory.js';
+import { alternative, exclusiveVariable, randomGrad, scalarsAt, type CaseResult } from './gpu_trajectory.js';
 
 export interface RowCase {
   readonly flavor: Flavor;
@@ -78,10 +78,6 @@ interface Table {
   readonly lrTrack: LrTrack | null;
 }
 
-function exclusiveVariable(values: Float32Array, shape: readonly number[]): tf.Variable {
-  return tf.tidy(() => tf.variable(tf.tensor(values, [...shape], 'float32'), false));
-}
-
 /** What each of `rows` missed since its last step, as SparseSteps.factorsSince computes it; marks them current. */
 function catchUpOf(t: Table, rows: Int32Array, moving: boolean): RowCatchUp {
   const clock = t.clock as RowClock;
@@ -108,10 +104,8 @@ function catchUpOf(t: Table, rows: Int32Array, moving: boolean): RowCatchUp {
  * states it writes, per element of the rows.
  */
 function boundsOf(t: Table, job: RowJob): Map<StateName, Float64Array> {
-  const flavor = job.form.flavor ?? 'keras2';
-  const decay = job.values === null ? 'none' : decayForm(flavor, job.s);
-  const st = rowStatements(flavor, job.form.path, job.form.centered, job.rule, decay, catchUpFormOf(job.catchUp), job.values !== null);
-  if (st === null) throw new Error(`no row statements for ${flavor} ${job.form.path}`);
+  const st = jobStatements(job);
+  if (st === null) throw new Error(`no row statements for ${job.form.flavor ?? 'keras2'} ${job.form.path}`);
   const values = uniformValues(job.s, null);
   const out = new Map<StateName, Float64Array>();
   const written = STATES.filter((s) => st.outputs[s] !== undefined);

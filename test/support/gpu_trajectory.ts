@@ -136,7 +136,8 @@ function clipBounds(
   return { cS, cScale: { v: ref.scale, e: (env.get('cScaleOut') as Bounded).e } };
 }
 
-function exclusiveVariable(values: Float32Array, shape: readonly number[]): tf.Variable {
+/** A variable whose buffer is its own (tf.variable shares its initial tensor's). */
+export function exclusiveVariable(values: Float32Array, shape: readonly number[]): tf.Variable {
   return tf.tidy(() => tf.variable(tf.tensor(values, [...shape], 'float32'), false));
 }
 

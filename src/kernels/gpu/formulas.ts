@@ -26,6 +26,7 @@
 import { FLAVOR_SPECS, type Flavor } from '../../rules/flavors.js';
 import { rowUpdate, ruleOf, type RowRule } from '../../rules/table.js';
 import type { DensePath, RowCatchUp, ShaderForm, Statement, StepScalars } from '../../rules/types.js';
+import type { RowJob } from '../types.js';
 
 export type { ShaderForm as Formula, Statement } from '../../rules/types.js';
 
@@ -233,4 +234,11 @@ export function rowStatements(
   if (shader === undefined) return null;
   const f = shader(centered);
   return { statements: [...head, ...prologue(NO_CLIP, decay), ...f.statements], outputs: f.outputs };
+}
+
+/** The statements of a row kernel's job (null when its form has no shader form). */
+export function jobStatements(job: RowJob): ReturnType<typeof rowStatements> {
+  const flavor = job.form.flavor ?? 'keras2';
+  const decay = job.values === null ? 'none' : decayForm(flavor, job.s);
+  return rowStatements(flavor, job.form.path, job.form.centered, job.rule, decay, catchUpFormOf(job.catchUp), job.values !== null);
 }

@@ -27,8 +27,8 @@
  * slice of it alive) is not written: the op chain's rows run, with the reason.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { catchUpFormOf, decayForm, rowStatements, uniformValues, UNIFORMS, type Statement } from '../gpu/formulas.js';
-import { tfjsVersionReason } from '../gpu/internals.js';
+import { jobStatements, uniformValues, UNIFORMS, type Statement } from '../gpu/formulas.js';
+import { PerBackend, tfjsVersionReason } from '../gpu/internals.js';
 import type { RowJob, RowKernel, SlotSet } from '../types.js';
 import { webglContextReason, webglRowsBackend, type GlTexture, type WebGLRowsInternals } from './backend.js';
 import {
@@ -64,25 +64,17 @@ interface BackendState {
   staging: Float32Array;
   /** Kinds of render targets (format, size, count) the framebuffer was found complete with. */
   readonly complete: Set<string>;
-  readonly users: Set<tf.Variable>;
 }
 
-const states = new WeakMap<WebGLRowsInternals, BackendState>();
-
-function stateOf(b: WebGLRowsInternals): BackendState {
-  let st = states.get(b);
-  if (st === undefined) {
-    const gl = b.gpgpu.gl;
-    st = {
-      programs: new Map(), vao: gl.createVertexArray() as WebGLVertexArrayObject,
-      framebuffer: gl.createFramebuffer() as WebGLFramebuffer,
-      job: { info: null, width: 0, rows: 0 }, out: { info: null, width: 0, rows: 0 },
-      staging: new Float32Array(0), complete: new Set(), users: new Set(),
-    };
-    states.set(b, st);
-  }
-  return st;
-}
+const states = new PerBackend<WebGLRowsInternals, BackendState>((b) => {
+  const gl = b.gpgpu.gl;
+  return {
+    programs: new Map(), vao: gl.createVertexArray() as WebGLVertexArrayObject,
+    framebuffer: gl.createFramebuffer() as WebGLFramebuffer,
+    job: { info: null, width: 0, rows: 0 }, out: { info: null, width: 0, rows: 0 },
+    staging: new Float32Array(0), complete: new Set(),
+  };
+});
 
 function compile(gl: WebGL2RenderingContext, vertex: string, fragment: string): WebGLProgram {
   const shader = (type: number, source: string): WebGLShader => {
@@ -159,13 +151,6 @@ function freeScratch(b: WebGLRowsInternals, s: Scratch): void {
 
 function textureOf(b: WebGLRowsInternals, t: { dataId: unknown }): GlTexture {
   return b.texData.get(t.dataId as object)?.texture as GlTexture;
-}
-
-/** The statements of a job (null when its form has no shader form). */
-function statementsOf(job: RowJob): ReturnType<typeof rowStatements> {
-  const flavor = job.form.flavor ?? 'keras2';
-  const decay = job.values === null ? 'none' : decayForm(flavor, job.s);
-  return rowStatements(flavor, job.form.path, job.form.centered, job.rule, decay, catchUpFormOf(job.catchUp), job.values !== null);
 }
 
 /** Why `t` cannot be written in place, or null. */
@@ -273,8 +258,8 @@ function fillJob(st: BackendState, job: RowJob, padded: number): Float32Array {
 function stepRows(b: WebGLRowsInternals, target: { variable: tf.Variable; slots: SlotSet }, job: RowJob): void {
   const k = job.rows.length;
   const n = k * job.rowSize;
-  const step = statementsOf(job) as { statements: Statement[]; outputs: Partial<Record<RowState, string>> };
-  const st = stateOf(b);
+  const step = jobStatements(job) as { statements: Statement[]; outputs: Partial<Record<RowState, string>> };
+  const st = states.of(b);
   const gl = b.gpgpu.gl;
   const tensors: Record<RowState, tf.Variable | undefined> = {
     w: target.variable, ms: target.slots.rms, mom: target.slots.momentum, mg: target.slots.mg,
@@ -363,8 +348,7 @@ function stepRows(b: WebGLRowsInternals, target: { variable: tf.Variable; slots:
     const d = b.texData.get((tensors[s] as tf.Variable).dataId as object);
     if (d !== undefined) d.values = null;
   }
-  if (st.users.size > 64) for (const v of st.users) if (v.isDisposed) st.users.delete(v);
-  st.users.add(target.variable);
+  states.use(b, target.variable);
 }
 
 export const webglRows: RowKernel = {
@@ -377,7 +361,7 @@ export const webglRows: RowKernel = {
     const context = webglContextReason();
     if (context !== null) return context;
     if (variable.dtype !== 'float32') return `dtype ${variable.dtype}`;
-    if (statementsOf(job) === null) return `no shader form for the ${job.form.flavor ?? 'keras2'} ${job.form.path} rows`;
+    if (jobStatements(job) === null) return `no shader form for the ${job.form.flavor ?? 'keras2'} ${job.form.path} rows`;
     // Row indices travel as float32 (exact below 2^24) and element indices as 32-bit ints.
     if (variable.shape[0] > 2 ** 24) return `the table has ${variable.shape[0]} rows, over the 2^24 the kernel indexes`;
     if (variable.size >= 2 ** 31) return `the table has ${variable.size} elements, over the 2^31 the kernel indexes`;
@@ -401,12 +385,10 @@ export const webglRows: RowKernel = {
   release(variable: tf.Variable, _slots: SlotSet) {
     const b = webglRowsBackend();
     if (b === null) return;
-    const st = states.get(b);
-    if (st === undefined || !st.users.delete(variable)) return;
-    if (st.users.size === 0) {
-      freeScratch(b, st.job);
-      freeScratch(b, st.out);
-      st.staging = new Float32Array(0);
-    }
+    const st = states.release(b, variable);
+    if (st === null) return;
+    freeScratch(b, st.job);
+    freeScratch(b, st.out);
+    st.staging = new Float32Array(0);
   },
 };

@@ -28,7 +28,7 @@ import type { SlotSet } from '../types.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import { clipForm, decayForm, needsNorms, stepStatements, uniformValues, type ClipForm } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
-import { runStep, tfjsVersionReason } from '../gpu/internals.js';
+import { PerBackend, runStep, tfjsVersionReason } from '../gpu/internals.js';
 import {
   isBuffer, USAGE, webgpuBackend, type GpuBindingEntry, type GpuBuffer, type GpuComputePipeline, type WebGPUBackendInternals,
 } from './backend.js';
@@ -49,24 +49,12 @@ interface BackendState {
   readonly clip: Grown;
   /** The `Info` records last written, to skip an unchanged upload. */
   infoWords: Uint32Array;
-  /** Variables stepped since the buffers were made; the buffers go with the last one released. */
-  readonly users: Set<tf.Variable>;
 }
 
-const states = new WeakMap<WebGPUBackendInternals, BackendState>();
+const states = new PerBackend<WebGPUBackendInternals, BackendState>(() => ({
+  pipelines: new Map(), scalars: null, infos: grown(), parts: grown(), table: grown(), clip: grown(), infoWords: new Uint32Array(0),
+}));
 const groups = new BindGroups();
-
-function stateOf(b: WebGPUBackendInternals): BackendState {
-  let st = states.get(b);
-  if (st === undefined) {
-    st = {
-      pipelines: new Map(), scalars: null, infos: grown(), parts: grown(), table: grown(), clip: grown(),
-      infoWords: new Uint32Array(0), users: new Set(),
-    };
-    states.set(b, st);
-  }
-  return st;
-}
 
 function freeBuffers(b: WebGPUBackendInternals, st: BackendState): void {
   for (const g of [st.infos, st.parts, st.table, st.clip]) free(b, g);
@@ -92,7 +80,7 @@ function stepUpdates(
   const decay = decayForm(flavor, s);
   const step = stepStatements(flavor, form.path, form.centered, clip, decay);
   if (step === null) throw new Error(`RMSprop: no ${flavor} rule for the ${form.path} path`);
-  const st = stateOf(b);
+  const st = states.of(b);
   const norms = needsNorms(clip);
   const count = updates.length;
 
@@ -184,9 +172,8 @@ function stepUpdates(
   b.submitQueue();
 
   // The buffers changed under TF.js: drop any CPU copy a read cached.
-  if (st.users.size > 2 * count + 64) for (const v of st.users) if (v.isDisposed) st.users.delete(v);
   for (const u of updates) {
-    st.users.add(u.variable);
+    states.use(b, u.variable);
     dropCpuCopies(b, [u.variable, u.slots.rms, u.slots.momentum, u.slots.mg]);
   }
 }
@@ -209,8 +196,7 @@ export const webgpuFusedKernel: DenseKernel = {
     groups.forget(variable);
     const b = webgpuBackend();
     if (b === null) return;
-    const st = states.get(b);
-    if (st === undefined || !st.users.delete(variable)) return;
-    if (st.users.size === 0) freeBuffers(b, st);
+    const last = states.release(b, variable);
+    if (last !== null) freeBuffers(b, last);
   },
 };

@@ -16,8 +16,8 @@
  * variable that used them.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { catchUpFormOf, decayForm, rowStatements, uniformValues } from '../gpu/formulas.js';
-import { tfjsVersionReason } from '../gpu/internals.js';
+import { jobStatements, uniformValues } from '../gpu/formulas.js';
+import { PerBackend, tfjsVersionReason } from '../gpu/internals.js';
 import type { RowJob, RowKernel, SlotSet } from '../types.js';
 import { USAGE, webgpuBackend, type GpuBuffer, type GpuComputePipeline, type WebGPUBackendInternals } from './backend.js';
 import {
@@ -30,28 +30,10 @@ interface BackendState {
   scalars: GpuBuffer | null;
   /** The row records, then the gradient rows. */
   readonly job: Grown;
-  /** Tables stepped since the buffers were made; the buffers go with the last one released. */
-  readonly users: Set<tf.Variable>;
 }
 
-const states = new WeakMap<WebGPUBackendInternals, BackendState>();
+const states = new PerBackend<WebGPUBackendInternals, BackendState>(() => ({ pipelines: new Map(), scalars: null, job: grown() }));
 const groups = new BindGroups();
-
-function stateOf(b: WebGPUBackendInternals): BackendState {
-  let st = states.get(b);
-  if (st === undefined) {
-    st = { pipelines: new Map(), scalars: null, job: grown(), users: new Set() };
-    states.set(b, st);
-  }
-  return st;
-}
-
-/** The statements of a job (null when its form has no shader form). */
-function statementsOf(job: RowJob): ReturnType<typeof rowStatements> {
-  const flavor = job.form.flavor ?? 'keras2';
-  const decay = job.values === null ? 'none' : decayForm(flavor, job.s);
-  return rowStatements(flavor, job.form.path, job.form.centered, job.rule, decay, catchUpFormOf(job.catchUp), job.values !== null);
-}
 
 /** The row records: table row, gradient slice, then the catch-up factors rounded to float32 (1, 1, 0 without). */
 function records(job: RowJob): Uint32Array {
@@ -78,7 +60,7 @@ export const webgpuRows: RowKernel = {
     const b = webgpuBackend();
     if (b === null) return 'the webgpu backend internals are not reachable (tfjs-backend-webgpu 4.22 expected)';
     if (variable.dtype !== 'float32') return `dtype ${variable.dtype}`;
-    if (statementsOf(job) === null) return `no shader form for the ${job.form.flavor ?? 'keras2'} ${job.form.path} rows`;
+    if (jobStatements(job) === null) return `no shader form for the ${job.form.flavor ?? 'keras2'} ${job.form.path} rows`;
     const bytes = (job.rows.length * ROW_RECORD_WORDS + (job.values?.length ?? 0)) * 4;
     const limit = (b.device.limits as { maxStorageBufferBindingSize?: number }).maxStorageBufferBindingSize ?? 134217728;
     if (bytes > limit) return `the step's rows take ${bytes} bytes, over the device's ${limit} per buffer`;
@@ -88,8 +70,8 @@ export const webgpuRows: RowKernel = {
     const k = job.rows.length;
     if (k === 0) return;
     const b = webgpuBackend() as WebGPUBackendInternals;
-    const step = statementsOf(job) as NonNullable<ReturnType<typeof rowStatements>>;
-    const st = stateOf(b);
+    const step = jobStatements(job) as NonNullable<ReturnType<typeof jobStatements>>;
+    const st = states.of(b);
     const { variable, slots } = target;
     const tensors = { w: variable, ms: slots.rms, mom: slots.momentum, mg: slots.mg };
     const bound = rowsBound(step.statements, step.outputs);
@@ -124,19 +106,16 @@ export const webgpuRows: RowKernel = {
     b.submitQueue();
 
     dropCpuCopies(b, bound.filter((s) => step.outputs[s] !== undefined).map((s) => tensors[s]));
-    if (st.users.size > 64) for (const v of st.users) if (v.isDisposed) st.users.delete(v);
-    st.users.add(variable);
+    states.use(b, variable);
   },
   release(variable: tf.Variable, _slots: SlotSet) {
     groups.forget(variable);
     const b = webgpuBackend();
     if (b === null) return;
-    const st = states.get(b);
-    if (st === undefined || !st.users.delete(variable)) return;
-    if (st.users.size === 0) {
-      free(b, st.job);
-      if (st.scalars !== null) b.bufferManager.releaseBuffer(st.scalars, false);
-      st.scalars = null;
-    }
+    const st = states.release(b, variable);
+    if (st === null) return;
+    free(b, st.job);
+    if (st.scalars !== null) b.bufferManager.releaseBuffer(st.scalars, false);
+    st.scalars = null;
   },
 };

@@ -90,17 +90,24 @@ export function updateShader(statements: readonly Statement[], outputs: Outputs,
   return `${HEADER}
 ${bindings.join('\n')}
 ${helpers(free)}
-@compute @workgroup_size(${WORKGROUP})
+${gridMain(uniformLets(free), 'i', 'info.n', [...reads, ...lets(statements).split('\n'), ...writes].join('\n').replace(/^ {2}/gm, '    '))}`;
+}
+
+/**
+ * The entry point over a 2-D grid of workgroups (over 65,535 in x): each
+ * invocation takes ELEMENTS_PER_INVOCATION indices `index` below `limit`,
+ * strided by the grid's size, and runs `body` (indented four spaces) for each.
+ */
+function gridMain(prelude: string, index: string, limit: string, body: string): string {
+  return `@compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let first = gid.x + gid.y * groups.x * ${WORKGROUP}u;
   let stride = groups.x * groups.y * ${WORKGROUP}u;
-${uniformLets(free)}
+${prelude}
   for (var j = 0u; j < ${ELEMENTS_PER_INVOCATION}u; j = j + 1u) {
-    let i = first + j * stride;
-    if (i >= info.n) { return; }
-${reads.join('\n').replace(/^ {2}/gm, '    ')}
-${lets(statements, '    ')}
-${writes.join('\n').replace(/^ {2}/gm, '    ')}
+    let ${index} = first + j * stride;
+    if (${index} >= ${limit}) { return; }
+${body}
   }
 }
 `;
@@ -230,7 +237,6 @@ export function rowsShader(statements: readonly Statement[], outputs: Partial<Re
   ];
   const writes = STATE_NAMES.filter((s) => written.has(s)).map((s) => `${ARRAY_OF[s]}[i] = ${outputs[s]};`);
   const uniforms = UNIFORMS.filter((u) => free.has(u)).map((u) => `let ${u} = sc.${u};`);
-  const body = [...uniforms, ...reads].map((l) => `    ${l}`).join('\n');
   return `struct RowScalars {
 ${UNIFORMS.map((u) => `  ${u}: f32,`).join('\n')}
   n: u32,
@@ -241,21 +247,8 @@ ${UNIFORMS.map((u) => `  ${u}: f32,`).join('\n')}
 @group(0) @binding(${ROW_BINDINGS.job}) var<storage, read> JOB: array<u32>;
 ${bindings.join('\n')}
 ${helpers(free)}
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let first = gid.x + gid.y * groups.x * ${WORKGROUP}u;
-  let stride = groups.x * groups.y * ${WORKGROUP}u;
-  for (var j = 0u; j < ${ELEMENTS_PER_INVOCATION}u; j = j + 1u) {
-    let e = first + j * stride;
-    if (e >= sc.n) { return; }
-    let p = e / sc.rowSize;
-    let c = e - p * sc.rowSize;
-    let rec = p * ${ROW_RECORD_WORDS}u;
-    let i = JOB[rec] * sc.rowSize + c;
-${body}
-${lets(statements, '    ')}
-${writes.map((l) => `    ${l}`).join('\n')}
-  }
-}
-`;
+${gridMain('', 'e', 'sc.n', [
+    'let p = e / sc.rowSize;', 'let c = e - p * sc.rowSize;', `let rec = p * ${ROW_RECORD_WORDS}u;`, 'let i = JOB[rec] * sc.rowSize + c;',
+    ...uniforms, ...reads, ...lets(statements, '').split('\n'), ...writes,
+  ].map((l) => `    ${l}`).join('\n'))}`;
 }
