@@ -3,8 +3,12 @@
 // webgpu in Node (Dawn over the Vulkan driver VK_ICD_FILENAMES names, else SwiftShader's
 // from Debian's chromium). One variable of 1e6 and 200 variables of 5,000; plain,
 // momentum and centered+momentum; ratios of interleaved medians (bench_gpu_core.ts).
-// Not a test: nothing fails. SAMPLES=n sets the samples per row (default 30);
-// ONLY=node|chromium runs one half.
+// Then sparse rows: 1,024 touched rows of a 200,000 × 64 table against the dense step of
+// that table (target: ≤ 1/20 of it), with the op chain's rows (as before the row kernels)
+// for reference. Not a test: nothing fails. SAMPLES=n sets the samples per row (default
+// 30), OPCHAIN_SAMPLES those of the op chain's rows (default 3; 1 on webgl, where one such
+// step takes minutes on SwiftShader; 0 skips them); ONLY=node|chromium runs one half;
+// PART=dense|sparse one part.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { tf } from '../test/support/tf.js';
@@ -12,13 +16,27 @@ import { openGpuPage } from '../test/browser/gpu_harness.js';
 import { chromiumMissing } from '../test/browser/chromium.js';
 import { startNodeWebGPU } from '../test/support/webgpu_node.js';
 import type * as Package from '../src/index.js';
-import { benchRow, formatRow, PATHS, SIZES, TABLE_HEADER, type BenchRow } from './bench_gpu_core.js';
+import {
+  benchRow, formatRow, formatSparseRow, PATHS, SIZES, SPARSE_PATHS, SPARSE_TABLE_HEADER, sparseBenchRow, TABLE_HEADER,
+  type BenchRow, type SparseBenchRow,
+} from './bench_gpu_core.js';
 
 // The package as users load it (npm run bench:gpu builds first), as scripts/bench.ts does.
-const { RMSprop } = require('rmsprop') as typeof Package;
+const pkg = require('rmsprop') as typeof Package;
+const { RMSprop } = pkg;
+// The same build's kernel registry, to time the op chain's rows for reference.
+const { setFastKernelsEnabled } = require('../dist/cjs/kernels/registry.js') as { setFastKernelsEnabled(on: boolean): boolean };
 
 const SAMPLES = Number(process.env.SAMPLES ?? 30);
+const OPCHAIN_SAMPLES = Number(process.env.OPCHAIN_SAMPLES ?? 3);
+const opChainSamples = (backend: string): number => (process.env.OPCHAIN_SAMPLES === undefined && backend === 'webgl' ? 1 : OPCHAIN_SAMPLES);
 const ONLY = process.env.ONLY;
+const PART = process.env.PART;
+
+function sparseTarget(r: SparseBenchRow): string {
+  const work = r.backend === 'webgl' ? 2 : 1;
+  return `target ≤ 1/20 of the dense step: ${r.ratio >= 20 ? 'met' : 'NOT met'}; ${work === 1 ? '1 dispatch' : '2 draws'}: ${r.sparseWork <= work ? 'met' : 'NOT met'}`;
+}
 
 function targets(r: BenchRow): string {
   const perVar = r.oursWork / r.variables;
@@ -36,6 +54,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpu}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ` +
     `Node ${process.version}; tfjs ${tf.version.tfjs}; ${SAMPLES} samples per row\n`);
   const rows: Array<[BenchRow, string]> = [];
+  const sparseRows: Array<[SparseBenchRow, string]> = [];
 
   if (ONLY !== 'node') {
     const missing = chromiumMissing();
@@ -48,7 +67,14 @@ async function main(): Promise<void> {
         const have = await page.evaluate(() => (window as unknown as { gpuPage: { backends(): Promise<string[]> } }).gpuPage.backends());
         for (const backend of ['webgl', 'webgpu'] as const) {
           if (!have.includes(backend)) { console.log(`Chromium ${backend}: not available`); continue; }
-          for (let s = 0; s < SIZES.length; s++) {
+          for (let p = 0; p < SPARSE_PATHS.length && PART !== 'dense'; p++) {
+            const r = await page.evaluate(([b, pi, n, m]) => (window as unknown as {
+              gpuPage: { sparseRow(b: string, p: number, n: number, m: number): Promise<SparseBenchRow> };
+            }).gpuPage.sparseRow(b as string, pi as number, n as number, m as number), [backend, p, SAMPLES, opChainSamples(backend)] as const);
+            sparseRows.push([r, 'Chromium']);
+            console.log(`${formatSparseRow(r, 'Chromium')}  ${sparseTarget(r)}`);
+          }
+          for (let s = 0; s < SIZES.length && PART !== 'sparse'; s++) {
             for (let p = 0; p < PATHS.length; p++) {
               const r = await page.evaluate(([b, pi, si, n]) => (window as unknown as {
                 gpuPage: { row(b: string, p: number, s: number, n: number): Promise<BenchRow> };
@@ -70,7 +96,12 @@ async function main(): Promise<void> {
       console.log(`Node webgpu: skipped (${missing})`);
     } else {
       console.log(`Node webgpu: Dawn (webgpu package) on VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`);
-      for (const size of SIZES) {
+      for (const path of PART === 'dense' ? [] : SPARSE_PATHS) {
+        const r = await sparseBenchRow('webgpu', pkg as never, path, SAMPLES, opChainSamples('webgpu'), setFastKernelsEnabled);
+        sparseRows.push([r, 'Node']);
+        console.log(`${formatSparseRow(r, 'Node')}  ${sparseTarget(r)}`);
+      }
+      for (const size of PART === 'sparse' ? [] : SIZES) {
         for (const path of PATHS) {
           const r = await benchRow('webgpu', RMSprop, path, size, SAMPLES);
           rows.push([r, 'Node']);
@@ -80,6 +111,12 @@ async function main(): Promise<void> {
     }
   }
 
+  if (sparseRows.length > 0) {
+    console.log(`\n${SPARSE_TABLE_HEADER}`);
+    for (const [r, where] of sparseRows) console.log(formatSparseRow(r, where));
+    console.log(`(op-chain rows: median of ${opChainSamples('webgpu')} steps on webgpu, ${opChainSamples('webgl')} on webgl; the rest: ${SAMPLES}.)`);
+  }
+  if (rows.length === 0) return;
   console.log(`\n${TABLE_HEADER}`);
   for (const [r, where] of rows) console.log(formatRow(r, where));
   console.log('\nGPU work per step: max(kernels tf.profile sees, WebGL draw calls or WebGPU dispatches issued); ours / tf.train.rmsprop:');

@@ -9,6 +9,7 @@
 // upload, pack or unpack draw counts); the larger is reported.
 import * as tf from '@tensorflow/tfjs-core';
 import type { RMSprop as RMSpropClass } from '../src/index.js';
+import { mulberry32 } from '../app/random.js';
 import { countGpuWork, type GpuBackend } from '../test/support/gpu_work.js';
 
 export interface PathSpec { readonly name: string; readonly momentum: number; readonly centered: boolean }
@@ -81,24 +82,26 @@ function contender(kind: 'ours' | 'tf', RMSprop: typeof RMSpropClass, path: Path
   };
 }
 
-async function readOne(v: tf.Variable): Promise<void> {
-  const one = tf.slice(v, [0], [1]);
+/** A read of one element (the first). */
+async function readCorner(v: tf.Variable): Promise<void> {
+  const one = tf.slice(v, v.shape.map(() => 0), v.shape.map(() => 1));
   await one.data();
   one.dispose();
 }
 
+/** One sample: a step, then a read of one element of `c.last`, so the step's GPU work has finished. */
 async function timed(c: Contender): Promise<number> {
   const t0 = performance.now();
   c.step();
-  await readOne(c.last);
+  await readCorner(c.last);
   return performance.now() - t0;
 }
 
 async function work(backend: GpuBackend, c: Contender): Promise<{ profiled: number; issued: number }> {
   const issued = await countGpuWork(backend, () => { c.step(); });
-  await readOne(c.last);
+  await readCorner(c.last);
   const profiled = (await tf.profile(() => { c.step(); })).kernels.length;
-  await readOne(c.last);
+  await readCorner(c.last);
   return { profiled, issued };
 }
 
@@ -140,3 +143,130 @@ export function formatRow(r: BenchRow, where: string): string {
 
 export const TABLE_HEADER = '| backend | path | variables | ours ms/step | tf.train.rmsprop ms/step | speed-up | ours GPU work/step | tf.train GPU work/step | kernel |\n' +
   '|---|---|---|---:|---:|---:|---:|---:|---|';
+
+// ---- Sparse rows: 1,024 touched rows of a 200,000 × 64 table against the dense step of that table.
+
+export const SPARSE_TABLE = { rows: 200_000, dim: 64, touched: 1024 } as const;
+
+export interface SparsePathSpec extends PathSpec { readonly mode: 'keras2' | 'lazy' | 'dense-equivalent' }
+export const SPARSE_PATHS: readonly SparsePathSpec[] = [
+  // Every row's accumulators decay: the touched rows catch up what they sat out.
+  { name: 'plain', momentum: 0, centered: false, mode: 'keras2' },
+  // TF 2.4's sparse momentum kernel on the touched rows.
+  { name: 'momentum', momentum: 0.9, centered: false, mode: 'keras2' },
+  // The dense rule; idle rows keep decaying and moving, caught up when touched.
+  { name: 'centered+momentum', momentum: 0.9, centered: true, mode: 'dense-equivalent' },
+];
+
+export interface SparseBenchRow {
+  readonly backend: string;
+  readonly path: string;
+  readonly mode: string;
+  readonly sparseMs: number;
+  readonly denseMs: number;
+  /** Dense step time over sparse step time (the target: ≥ 20). */
+  readonly ratio: number;
+  /** A read of one element with no step before it: the floor of every sample here. */
+  readonly readMs: number;
+  /** The op chain's rows (gather, rule, where(scatterND) back into the table), as before the row kernels: median of fewer samples. */
+  readonly opChainMs: number;
+  readonly opChainSamples: number;
+  readonly sparseWork: number;
+  readonly denseWork: number;
+  readonly sparseKernel: string;
+  readonly denseKernel: string;
+  readonly samples: number;
+}
+
+interface SparsePackage {
+  readonly RMSprop: typeof RMSpropClass;
+  readonly IndexedSlices: new (values: tf.Tensor, indices: readonly number[]) => unknown;
+}
+
+/**
+ * One sparse row: the sparse step (16 sets of 1,024 distinct random rows, in
+ * turn) and the dense step of the same optimizer settings, each on its own
+ * table, alternating; then the op chain's rows (`setFastKernels(false)`) for
+ * `opChainSamples` steps.
+ */
+export async function sparseBenchRow(
+  backend: GpuBackend, pkg: SparsePackage, path: SparsePathSpec, samples: number, opChainSamples: number,
+  setFastKernels: (on: boolean) => boolean, warmup = 3,
+): Promise<SparseBenchRow> {
+  const { rows, dim, touched } = SPARSE_TABLE;
+  const r = mulberry32(11); // seeded: every run steps the same rows
+  const sets = Array.from({ length: 16 }, () => {
+    const picked = new Set<number>();
+    while (picked.size < touched) picked.add(Math.floor(r() * rows));
+    const values = tf.tensor2d(Float32Array.from({ length: touched * dim }, () => r() * 2 - 1), [touched, dim]);
+    return { ids: [...picked], values };
+  });
+  const options = { learningRate: 0.001, momentum: path.momentum, centered: path.centered, sparseMode: path.mode };
+  const make = (seed: number) => ownVariable(tf.randomUniform([rows, dim], -1, 1, 'float32', seed));
+  const sparseTable = make(1);
+  const denseTable = make(2);
+  const grad = tf.randomNormal([rows, dim], 0, 1, 'float32', 3);
+  const sparseOpt = new pkg.RMSprop(options);
+  const denseOpt = new pkg.RMSprop(options);
+  let turn = 0;
+  const sparse: Contender = {
+    step: () => {
+      const s = sets[turn++ % sets.length];
+      sparseOpt.applyGradients([[new pkg.IndexedSlices(s.values, s.ids) as never, sparseTable]]);
+    },
+    last: sparseTable,
+    dispose: () => undefined,
+  };
+  const dense: Contender = { step: () => { denseOpt.applyGradients([[grad, denseTable]]); }, last: denseTable, dispose: () => undefined };
+  try {
+    for (let i = 0; i < warmup; i++) { await timed(sparse); await timed(dense); }
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      if (i % 2 === 0) { a.push(await timed(sparse)); b.push(await timed(dense)); } else { b.push(await timed(dense)); a.push(await timed(sparse)); }
+    }
+    const reads: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      await readCorner(sparseTable);
+      reads.push(performance.now() - t0);
+    }
+    const sparseWork = await countGpuWork(backend, () => { sparse.step(); });
+    await readCorner(sparseTable);
+    const sparseKernel = sparseOpt.lastStepKernels().map((c) => c.kernel + (c.fallbackReason ? ` (${c.fallbackReason})` : '')).join('+');
+    const denseWork = await countGpuWork(backend, () => { dense.step(); });
+    await readCorner(denseTable);
+    const denseKernel = denseOpt.lastStepKernels().map((c) => c.kernel).join('+');
+    // The op chain's rows on the sparse table, as every step ran before the row kernels.
+    const c: number[] = [];
+    if (opChainSamples > 0) {
+      const previous = setFastKernels(false);
+      try {
+        await timed(sparse);
+        for (let i = 0; i < opChainSamples; i++) c.push(await timed(sparse));
+      } finally {
+        setFastKernels(previous);
+      }
+    }
+    const sparseMs = median(a);
+    const denseMs = median(b);
+    return {
+      backend, path: path.name, mode: path.mode, sparseMs, denseMs, ratio: denseMs / sparseMs, readMs: median(reads),
+      opChainMs: c.length > 0 ? median(c) : NaN, opChainSamples, sparseWork, denseWork, sparseKernel, denseKernel, samples,
+    };
+  } finally {
+    sparseOpt.dispose();
+    denseOpt.dispose();
+    tf.dispose([sparseTable, denseTable, grad, ...sets.map((s) => s.values)]);
+  }
+}
+
+export function formatSparseRow(r: SparseBenchRow, where: string): string {
+  const f = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  return `| ${r.backend} (${where}) | ${r.path}, sparseMode '${r.mode}' | ${f(r.sparseMs)} | ${f(r.denseMs)} | ${r.ratio.toFixed(1)}x | ` +
+    `${f(r.readMs)} | ${Number.isNaN(r.opChainMs) ? 'not run' : f(r.opChainMs)} | ${r.sparseWork} | ${r.denseWork} | ${r.sparseKernel} |`;
+}
+
+export const SPARSE_TABLE_HEADER = `1,024 touched rows of a ${SPARSE_TABLE.rows.toLocaleString('en-US')} × ${SPARSE_TABLE.dim} table:\n` +
+  '| backend | path | sparse step ms | dense step ms | dense / sparse | read alone ms | op-chain rows ms | sparse GPU work | dense GPU work | sparse kernel |\n' +
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---|';

@@ -1,10 +1,11 @@
 // The page of `npm run bench:gpu` in Chromium (bundled by test/browser/gpu_harness.ts):
-// exposes `window.gpuPage.row(backend, pathIndex, sizeIndex, samples)`.
+// exposes `window.gpuPage.row(backend, pathIndex, sizeIndex, samples)` and `sparseRow(backend, pathIndex, samples, opChainSamples)`.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { RMSprop } from '../src/index.js';
+import { IndexedSlices, RMSprop } from '../src/index.js';
+import { setFastKernelsEnabled } from '../src/kernels/registry.js';
 import type { GpuBackend } from '../test/support/gpu_work.js';
-import { benchRow, PATHS, SIZES } from './bench_gpu_core.js';
+import { benchRow, PATHS, SIZES, SPARSE_PATHS, sparseBenchRow } from './bench_gpu_core.js';
 
 const api = {
   async backends(): Promise<string[]> {
@@ -27,6 +28,11 @@ const api = {
     if (!(await tf.setBackend(backend))) throw new Error(`no ${backend}`);
     await tf.ready();
     return benchRow(backend, RMSprop, PATHS[path], SIZES[size], samples);
+  },
+  async sparseRow(backend: GpuBackend, path: number, samples: number, opChainSamples: number) {
+    if (!(await tf.setBackend(backend))) throw new Error(`no ${backend}`);
+    await tf.ready();
+    return sparseBenchRow(backend, { RMSprop, IndexedSlices: IndexedSlices as never }, SPARSE_PATHS[path], samples, opChainSamples, setFastKernelsEnabled);
   },
 };
 

@@ -17,7 +17,9 @@ import { wasmHeapJsKernel, wasmHeapRows } from './wasm/heap_js.js';
 import { wasmSimdRows } from './wasm/rows.js';
 import { wasmSimdKernel } from './wasm/simd.js';
 import { webglFusedKernel } from './webgl/kernel.js';
+import { webglRows } from './webgl/rows.js';
 import { webgpuFusedKernel } from './webgpu/kernel.js';
+import { webgpuRows } from './webgpu/rows.js';
 
 interface BackendKernels {
   /** Fused or in-place dense kernels, fastest first. */
@@ -31,8 +33,8 @@ interface BackendKernels {
 const REGISTRY = new Map<string, BackendKernels>([
   ['cpu', { dense: [cpuSimdKernel, cpuKernel], rows: [cpuSimdRows, cpuInplaceRows], finite: [cpuFiniteCheck] }],
   ['wasm', { dense: [wasmSimdKernel, wasmHeapJsKernel], rows: [wasmSimdRows, wasmHeapRows], finite: [wasmFiniteCheck] }],
-  ['webgl', { dense: [webglFusedKernel], rows: [], finite: [] }],
-  ['webgpu', { dense: [webgpuFusedKernel], rows: [], finite: [] }],
+  ['webgl', { dense: [webglFusedKernel], rows: [webglRows], finite: [] }],
+  ['webgpu', { dense: [webgpuFusedKernel], rows: [webgpuRows], finite: [] }],
 ]);
 
 let fastKernelsEnabled = true;
@@ -94,6 +96,6 @@ export function finiteChecks(backend: string): readonly FiniteCheck[] {
 
 /** Lets every kernel hand back what it holds for these variables (their optimizer is being disposed). */
 export function releaseKernelState(entries: Iterable<readonly [tf.Variable, SlotSet]>): void {
-  const kernels = new Set([...REGISTRY.values()].flatMap((k) => k.dense));
+  const kernels = new Set<DenseKernel | RowKernel>([...REGISTRY.values()].flatMap((k) => [...k.dense, ...k.rows]));
   for (const [variable, slots] of entries) for (const k of kernels) k.release?.(variable, slots);
 }

@@ -121,6 +121,8 @@ export interface RowKernel {
   unsupportedReason(target: RowTarget, job: RowJob): string | null;
   /** Runs the job; called inside a tidy. Returns what ran, when that was another kernel. */
   run(target: RowTarget, job: RowJob): RunReport | void;
+  /** As `DenseKernel.release`: hands back what the kernel holds for a variable whose optimizer is being disposed. */
+  release?(variable: tf.Variable, slots: SlotSet): void;
 }
 
 /**

@@ -184,12 +184,32 @@ export function denseStep(
   else densePlain(s, form.centered, g, st, start, end, gShift);
 }
 
+/**
+ * keras2.ts `sparseMomentum`: TF's SparseApply[Centered]RMSProp. Its rsqrt is
+ * `1/√d` in float64 rounded once; a GPU's `rsqrt` (WGSL `inverseSqrt`, GLSL
+ * `inversesqrt`) is within 2 ULP of it (the GPU tolerance).
+ */
+function sparseMomentumShader(centered: boolean): ShaderForm {
+  return {
+    statements: [
+      st('ms1', '(ms * uRho) + ((g0 * g0) * uOmr)'),
+      ...(centered
+        ? [st('mg1', '(mg * uRho) + (g0 * uOmr)'), st('d', '(ms1 + uEps) - (mg1 * mg1)')]
+        : [st('d', 'ms1 + uEps')]),
+      st('mom1', '(mom * uMu) + ((rsqrt(d) * uLr) * g0)'),
+      st('w1', 'w0 - mom1'),
+    ],
+    outputs: centered ? { w: 'w1', ms: 'ms1', mom: 'mom1', mg: 'mg1' } : { w: 'w1', ms: 'ms1', mom: 'mom1' },
+  };
+}
+
 /** TF 2.4's sparse momentum kernel: the rows of sparse modes 'keras2' and 'lazy' on the momentum path. */
 export const TF_SPARSE_MOMENTUM: Pass = {
   name: 'keras2 sparse momentum',
   loop: sparseMomentum,
   ops: sparseMomentumOps,
   simd: simdCall('sparse', 'momentum', (s) => [s.lr, s.rho, s.oneMinusRho, s.momentum, s.epsilon]),
+  shader: sparseMomentumShader,
 };
 
 export const KERAS2_MOMENTUM: Rule = {

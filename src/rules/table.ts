@@ -51,10 +51,15 @@ export function densePasses(form: UpdateForm, s: StepScalars): Pass[] {
   return hasDecoupledDecay(form, s) ? [DECOUPLED_DECAY, update] : [update];
 }
 
+/** The update pass of a sparse row: the rule's own sparse kernel for `'sparse'` rows where it has one, else its dense update. */
+export function rowUpdate(form: UpdateForm, row: RowRule): Pass {
+  const rule = ruleOf(form);
+  return row === 'sparse' ? rule.sparse ?? rule.update : rule.update;
+}
+
 /** The passes of one sparse row step: as `densePasses`, with the rule's own sparse kernel for `'sparse'` rows. */
 export function rowPasses(form: UpdateForm, s: StepScalars, row: RowRule): Pass[] {
-  const rule = ruleOf(form);
-  const update = row === 'sparse' ? rule.sparse ?? rule.update : rule.update;
+  const update = rowUpdate(form, row);
   return hasDecoupledDecay(form, s) ? [DECOUPLED_DECAY, update] : [update];
 }
 

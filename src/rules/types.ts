@@ -164,7 +164,8 @@ export interface Statement {
  * A pass as shader statements for the GPU kernels (kernels/gpu/formulas.ts
  * emits GLSL and WGSL from them): fully parenthesized expressions in what both
  * languages spell alike (+ − · /, unary minus, `sqrt`, `min`, `max`, float
- * literals with a point, `fmad(a, b, c)` = a·b + c), over `g0` (the gradient
+ * literals with a point, `fmad(a, b, c)` = a·b + c, `rsqrt(a)` = 1/√a as one
+ * operation), over `g0` (the gradient
  * the rule sees), `w0` (the weight before the update), the state `ms`, `mom`,
  * `mg`, and the step's uniforms `uLr`, `uRho`, `uOmr` (1 − ρ as the flavor
  * rounds it), `uMu`, `uEps`, `uWd`, `uNegLr` (−lr).

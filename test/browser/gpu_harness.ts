@@ -4,12 +4,31 @@
  * SwiftShader. The page sets `window.gpuPage` when ready (or `gpuPageError`).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { serveDirectory, type Served } from '../../web/serve.js';
+import type { GpuChecks } from '../support/gpu_checks.js';
+import type { GpuRowChecks } from '../support/gpu_row_checks.js';
+import type { GpuBackend } from '../support/gpu_work.js';
 import { launchChromium, type Browser } from './chromium.js';
+
+/** What the test page (gpu_page.ts) offers. */
+export type GpuPageApi = GpuChecks & GpuRowChecks;
+
+/** Calls `window.gpuPage[method](...args)` in the test page (results are plain data). */
+export async function inPage<K extends keyof GpuPageApi>(
+  page: Page, method: K, ...args: Parameters<GpuPageApi[K]>
+): Promise<Awaited<ReturnType<GpuPageApi[K]>>> {
+  const call: [string, unknown[]] = [method, args];
+  const out: unknown = await page.evaluate(([m, a]: [string, unknown[]]) => {
+    const api = (window as unknown as { gpuPage: Record<string, (...x: unknown[]) => unknown> }).gpuPage;
+    return api[m](...a);
+  }, call);
+  return out as Awaited<ReturnType<GpuPageApi[K]>>;
+}
 
 export interface GpuPage {
   readonly page: Page;
@@ -44,4 +63,24 @@ export async function openGpuPage(entry: string): Promise<GpuPage> {
     await close();
     throw e;
   }
+}
+
+/**
+ * The test page for the tests of one describe block on `backend`, opened before
+ * them and closed after: `page()` once open, `skipReason()` when Chromium
+ * started without the backend (an error in CI).
+ */
+export function gpuPageFor(backend: GpuBackend): { page(): Page; skipReason(): string | null } {
+  let gpu: GpuPage | undefined;
+  let available = false;
+  before(async () => {
+    gpu = await openGpuPage('test/browser/gpu_page.ts');
+    available = (await inPage(gpu.page, 'backends')).includes(backend);
+    if (!available && process.env.CI) throw new Error(`Chromium started without ${backend} (SwiftShader flags ignored?)`);
+  });
+  after(async () => { await gpu?.close(); });
+  return {
+    page: () => (gpu as GpuPage).page,
+    skipReason: () => (available ? null : `no ${backend} in this Chromium`),
+  };
 }

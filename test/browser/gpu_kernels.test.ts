@@ -7,52 +7,31 @@
  * steps, and dispose frees the kernels' own GPU buffers. Skips only when
  * Chromium is missing outside CI (see chromium.ts).
  */
-import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import { describe, test } from 'node:test';
 import type { RMSpropOptions } from '../../src/index.js';
 import {
   assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertSharing, CASE_SHAPES, CASE_STEPS,
 } from '../support/gpu_assertions.js';
-import type { GpuBackend, GpuChecks } from '../support/gpu_checks.js';
+import type { GpuBackend } from '../support/gpu_checks.js';
 import { gpuCases, caseName } from '../support/gpu_trajectory.js';
 import { chromiumMissing } from './chromium.js';
-import { openGpuPage, type GpuPage } from './gpu_harness.js';
+import { gpuPageFor, inPage } from './gpu_harness.js';
 
 const missing = chromiumMissing();
 const KERNEL = { webgl: 'webgl-fused', webgpu: 'webgpu-fused' } as const;
-
-type Call<K extends keyof GpuChecks> = Parameters<GpuChecks[K]>;
-type Result<K extends keyof GpuChecks> = Awaited<ReturnType<GpuChecks[K]>>;
-
-/** Calls `window.gpuPage[method](...args)` in the page (results are plain data). */
-async function inPage<K extends keyof GpuChecks>(page: Page, method: K, ...args: Call<K>): Promise<Result<K>> {
-  const call: [string, unknown[]] = [method, args];
-  const out: unknown = await page.evaluate(([m, a]: [string, unknown[]]) => {
-    const api = (window as unknown as { gpuPage: Record<string, (...x: unknown[]) => unknown> }).gpuPage;
-    return api[m](...a);
-  }, call);
-  return out as Result<K>;
-}
 
 /** Draws per variable and step: one program per state tensor written. */
 const WEBGL_DRAWS = { plain: 2, momentum: 3, centered: 4 };
 
 for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend[]) {
   describe(`fused ${backend} kernel in headless Chromium (SwiftShader)`, { skip: missing ?? false }, () => {
-    let gpu: GpuPage;
-    let available = false;
-
-    before(async () => {
-      gpu = await openGpuPage('test/browser/gpu_page.ts');
-      available = (await inPage(gpu.page, 'backends')).includes(backend);
-      if (!available && process.env.CI) throw new Error(`Chromium started without ${backend} (SwiftShader flags ignored?)`);
-    });
-    after(async () => { await gpu?.close(); });
+    const gpu = gpuPageFor(backend);
+    const available = (): boolean => gpu.skipReason() === null;
 
     gpuCases(CASE_SHAPES, CASE_STEPS).forEach((c, index) => {
       test(`${caseName(c)}: within the float32 bound of the reference loops, step by step`, async (t) => {
-        if (!available) { t.skip(`no ${backend} in this Chromium`); return; }
-        assertCase(await inPage(gpu.page, 'runCase', backend, index, CASE_SHAPES, CASE_STEPS), KERNEL[backend]);
+        if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
+        assertCase(await inPage(gpu.page(), 'runCase', backend, index, CASE_SHAPES, CASE_STEPS), KERNEL[backend]);
       });
     });
 
@@ -68,8 +47,8 @@ for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend
     ];
     for (const [what, options, maxWork] of steps) {
       test(`the optimizer takes ${KERNEL[backend]} (${what}): at most ${maxWork} ${backend === 'webgl' ? 'draws' : 'dispatches'} for 3 variables, no engine kernel`, async (t) => {
-        if (!available) { t.skip(`no ${backend} in this Chromium`); return; }
-        const r = await inPage(gpu.page, 'optimizerStep', backend, { learningRate: 0.01, ...options }, shapes);
+        if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
+        const r = await inPage(gpu.page(), 'optimizerStep', backend, { learningRate: 0.01, ...options }, shapes);
         assertFusedStep(r, KERNEL[backend], maxWork, what);
       });
     }
@@ -77,24 +56,24 @@ for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend
     test(backend === 'webgl'
       ? 'a variable sharing its buffer: new textures are written, the other tensor keeps its values'
       : 'a variable sharing its buffer: not written in place, the op chain runs with the reason', async (t) => {
-      if (!available) { t.skip(`no ${backend} in this Chromium`); return; }
-      assertSharing(await inPage(gpu.page, 'sharing', backend), backend);
+      if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
+      assertSharing(await inPage(gpu.page(), 'sharing', backend), backend);
     });
 
     test('gradients that are tensors the step writes are read as the op chain reads them, clipped and not', async (t) => {
-      if (!available) { t.skip(`no ${backend} in this Chromium`); return; }
-      assertAliasedGradients(await inPage(gpu.page, 'aliasedGradients', backend), KERNEL[backend]);
-      assertAliasedGradients(await inPage(gpu.page, 'aliasedGradients', backend, 10), KERNEL[backend]);
+      if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
+      assertAliasedGradients(await inPage(gpu.page(), 'aliasedGradients', backend), KERNEL[backend]);
+      assertAliasedGradients(await inPage(gpu.page(), 'aliasedGradients', backend, 10), KERNEL[backend]);
     });
 
     test('values read before a step are not served stale after it', async (t) => {
-      if (!available) { t.skip(`no ${backend} in this Chromium`); return; }
-      assertFreshReads(await inPage(gpu.page, 'cpuCache', backend), KERNEL[backend]);
+      if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
+      assertFreshReads(await inPage(gpu.page(), 'cpuCache', backend), KERNEL[backend]);
     });
 
     test('1,000 steps: no tensor or GPU byte grows; dispose frees what the kernel holds', async (t) => {
-      if (!available) { t.skip(`no ${backend} in this Chromium`); return; }
-      const r = await inPage(gpu.page, 'leaks', backend, { learningRate: 0.01, momentum: 0.9, centered: true, clipnorm: 1 });
+      if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
+      const r = await inPage(gpu.page(), 'leaks', backend, { learningRate: 0.01, momentum: 0.9, centered: true, clipnorm: 1 });
       assertNoLeaks(r, KERNEL[backend], backend);
     });
   });

@@ -11,13 +11,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  freeNames, NO_CLIP, stepStatements, UNIFORMS, uniformValues, type ClipForm, type DecayForm, type Formula,
+  catchUpFormOf, freeNames, NO_CLIP, rowStatements, stepStatements, UNIFORMS, uniformValues, type CatchUpForm, type ClipForm,
+  type DecayForm, type Formula,
 } from '../../src/kernels/gpu/formulas.js';
 import { tfjsVersionReason } from '../../src/kernels/gpu/internals.js';
 import { foldClip, type ClipOptions } from '../../src/clipping/scalar.js';
 import { denseStep } from '../../src/rules/dense.js';
 import { FLAVOR_SPECS, FLAVORS, type Flavor } from '../../src/rules/flavors.js';
-import type { DensePath, DenseState, RuleKey, UpdateForm } from '../../src/rules/types.js';
+import { prepareRows, rowsStep } from '../../src/rules/rows.js';
+import { rowPasses } from '../../src/rules/table.js';
+import type { DensePath, DenseState, RowCatchUp, RuleKey, UpdateForm } from '../../src/rules/types.js';
 import { runBounded, type Bounded } from '../support/gpu_tolerance.js';
 import { clipReference, randomGrad, scalarsAt } from '../support/gpu_trajectory.js';
 import { rng } from '../support/random.js';
@@ -112,7 +115,25 @@ describe('the formula table', () => {
   });
 
   test('statements read only the inputs, uniforms, clip values and helpers the emitters define', () => {
-    const known = new Set<string>(['g', 'w', 'ms', 'mom', 'mg', 'cS', 'cScale', 'fmad', 'clipDivisor', 'sqrt', 'min', 'max', ...UNIFORMS]);
+    const known = new Set<string>([
+      'g', 'w', 'ms', 'mom', 'mg', 'cS', 'cScale', 'fmad', 'clipDivisor', 'sqrt', 'rsqrt', 'min', 'max', ...UNIFORMS,
+    ]);
+    const rowKnown = new Set<string>([...known, 'wIn', 'msIn', 'momIn', 'mgIn', 'rDecay', 'rMuPow', 'rMuSum', 'moveBy']);
+    for (const flavor of FLAVORS) {
+      for (const key of KEYS) {
+        for (const centered of [false, true]) {
+          for (const row of ['dense', 'sparse'] as const) {
+            for (const catchUp of ['none', 'decay', 'moving'] as const) {
+              for (const values of [true, false]) {
+                const st = rowStatements(formOf(flavor, key, centered), row, 'coupled', catchUp, values);
+                if (st === null) continue;
+                for (const name of freeNames(st.statements)) assert.ok(rowKnown.has(name), `${flavor} ${key} rows: unknown name ${name}`);
+              }
+            }
+          }
+        }
+      }
+    }
     for (const flavor of FLAVORS) {
       for (const key of KEYS) {
         for (const centered of [false, true]) {
@@ -127,5 +148,96 @@ describe('the formula table', () => {
   test('another tfjs-core version turns the GPU kernels off, saying why', () => {
     assert.equal(tfjsVersionReason('4.22.0'), null);
     assert.match(tfjsVersionReason('4.23.1') ?? '', /tfjs-core 4\.23\.1: the GPU kernels use backend internals checked against 4\.22\.x/);
+  });
+});
+
+/** Factors of a row that sat out `k` steps, as a row clock makes them (float64; PyTorch's weighted by the rates). */
+function factors(k: number, decay: number, mu: number, lr: number, moving: boolean): { decay: number; muPow: number; muSum: number } {
+  const muPow = mu ** k;
+  return { decay: decay ** k, muPow: moving ? muPow : 1, muSum: moving && k > 0 ? lr * (mu * (1 - muPow)) / (1 - mu) : 0 };
+}
+
+describe('row statements (sparse rows on the GPU)', () => {
+  const ROWS = 30;
+  const D = 9;
+  for (const flavor of FLAVORS) {
+    for (const key of KEYS) {
+      if (stepStatements(formOf(flavor, key, false), NO_CLIP, 'none') === null) continue;
+      const path: DensePath = key === 'plain' ? 'plain' : 'momentum';
+      for (const centered of [false, true]) {
+        for (const row of ['dense', 'sparse'] as const) {
+          for (const catchUp of (path === 'momentum' ? ['none', 'moving'] : ['none', 'decay']) as CatchUpForm[]) {
+            const name = `${flavor} ${key}${centered ? '+centered' : ''}, ${row} rows, catch-up ${catchUp}`;
+            test(`${name}: the catch-up and passes give the row loops' numbers to the bit (with weight decay, and catch-ups alone)`, () => {
+              const r = rng(900 + FLAVORS.indexOf(flavor) * 64 + KEYS.indexOf(key) * 16 + (centered ? 8 : 0) + (row === 'sparse' ? 4 : 0));
+              const momentum = path === 'momentum';
+              const n = ROWS * D;
+              const slot = (scale: number): Float32Array => Float32Array.from({ length: n }, () => r() * scale);
+              const ref: DenseState = {
+                w: Float32Array.from({ length: n }, () => r() * 2 - 1), ms: slot(0.01),
+                ...(momentum ? { mom: slot(0.02).map((x) => x - 0.01) } : {}), ...(centered ? { mg: slot(0.001) } : {}),
+              };
+              const gpu: DenseState = { w: ref.w.slice(), ms: ref.ms.slice(), mom: ref.mom?.slice(), mg: ref.mg?.slice() };
+              const form = formOf(flavor, key, centered);
+              for (let step = 0; step < 6; step++) {
+                const weightDecay = step % 2 === 0 ? 0 : 0.01;
+                const s = scalarsAt(flavor, step, weightDecay, r);
+                const values = step % 3 !== 2;
+                const rows = Int32Array.from(new Set(Array.from({ length: 12 }, () => Math.floor(r() * ROWS))));
+                const k = rows.length;
+                const slice = Int32Array.from({ length: k }, (_, p) => k - 1 - p);
+                const g = randomGrad(k * D, r);
+                let c: RowCatchUp | null = null;
+                if (catchUp !== 'none') {
+                  const fs = Array.from(rows, () => factors(Math.floor(r() * 4), s.rho, s.momentum, s.lr, catchUp === 'moving'));
+                  c = {
+                    decay: Float64Array.from(fs, (x) => x.decay),
+                    muPow: catchUp === 'moving' ? Float64Array.from(fs, (x) => x.muPow) : null,
+                    muSum: catchUp === 'moving' ? Float64Array.from(fs, (x) => x.muSum) : null,
+                  };
+                }
+                assert.equal(catchUpFormOf(c), catchUp);
+                const decay: DecayForm = !values || weightDecay === 0 ? 'none' : FLAVOR_SPECS[flavor].weightDecay;
+                const st = rowStatements(form, row, decay, catchUp, values);
+                assert.ok(st !== null);
+                const u = uniformValues(s, null);
+                for (let p = 0; p < k; p++) {
+                  for (let j = 0; j < D; j++) {
+                    const i = rows[p] * D + j;
+                    const env = new Map<string, Bounded>(UNIFORMS.map((name, x) => [name, { v: u[x], e: 0 }]));
+                    for (const sn of ['w', 'ms', 'mom', 'mg'] as const) {
+                      const arr = gpu[sn];
+                      if (arr !== undefined) env.set(sn, { v: arr[i], e: 0 }).set(`${sn}In`, { v: arr[i], e: 0 });
+                    }
+                    env.set('g', { v: g[slice[p] * D + j], e: 0 });
+                    env.set('rDecay', { v: c === null ? 1 : c.decay[p], e: 0 });
+                    env.set('rMuPow', { v: c?.muPow == null ? 1 : c.muPow[p], e: 0 });
+                    env.set('rMuSum', { v: c?.muSum == null ? 0 : c.muSum[p], e: 0 });
+                    runBounded(st.statements, env);
+                    for (const sn of ['w', 'ms', 'mom', 'mg'] as const) {
+                      const out = st.outputs[sn];
+                      if (out !== undefined) (gpu[sn] as Float32Array)[i] = (env.get(out) as Bounded).v;
+                    }
+                  }
+                }
+                if (values) rowsStep(ref, rows, slice, g, D, rowPasses(form, s, row), centered, s, c);
+                else prepareRows(ref, rows, D, c);
+                for (const sn of ['w', 'ms', 'mom', 'mg'] as const) {
+                  const e = ref[sn];
+                  if (e !== undefined) assertSameFloats(gpu[sn] as Float32Array, e, `step ${step} ${sn}`);
+                }
+              }
+            });
+          }
+        }
+      }
+    }
+  }
+
+  test('TF 2.4\'s sparse momentum kernel has a shader form: the rows of sparse modes \'keras2\' and \'lazy\' run on the GPU', () => {
+    for (const centered of [false, true]) {
+      const st = rowStatements({ flavor: 'keras2', path: 'momentum', centered }, 'sparse', 'none', 'none', true);
+      assert.ok(st !== null && st.statements.some((x) => x.expr.includes('rsqrt(')), 'the sparse pass reads rsqrt');
+    }
   });
 });

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { tf } from '../support/tf.js';
+import '../support/tf.js';
 import type { RMSpropOptions } from '../../src/index.js';
 import { webglFusedKernel } from '../../src/kernels/webgl/kernel.js';
 import { webgpuFusedKernel } from '../../src/kernels/webgpu/kernel.js';
@@ -18,15 +18,10 @@ import {
 } from '../support/gpu_assertions.js';
 import { gpuChecks } from '../support/gpu_checks.js';
 import { caseName, gpuCases } from '../support/gpu_trajectory.js';
+import { trySetBackend } from '../support/gpu_work.js';
 import { startNodeWebGPU } from '../support/webgpu_node.js';
 
-const checks = gpuChecks({ webgl: webglFusedKernel, webgpu: webgpuFusedKernel }, async (name) => {
-  try {
-    return (await tf.setBackend(name)) && tf.getBackend() === name;
-  } catch {
-    return false;
-  }
-});
+const checks = gpuChecks({ webgl: webglFusedKernel, webgpu: webgpuFusedKernel }, trySetBackend);
 
 describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
   let missing: string | null = null;

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { CacheReport, LeakReport, OptimizerStep, SharingReport } from './gpu_checks.js';
+import type { RowLeakReport, RowSharingReport, SparseTraining } from './gpu_row_checks.js';
 import type { CaseResult } from './gpu_trajectory.js';
 
 /** Shapes of the trajectory cases: a tiny one, a matrix, one past WebGL's one-pass sum (4,096). */
@@ -71,4 +72,42 @@ export function assertAliasedGradients(r: { kernels: string[]; maxRelativeToOpCh
   // Three steps move w by about 0.01 per step: reading a before instead of after its update moved
   // b by 4e-2 relative (measured); on SwiftShader the two agree to the bit here.
   assert.ok(r.maxRelativeToOpChain < 1e-5, `${r.maxRelativeToOpChain} from the op chain`);
+}
+
+/** Tables of the row trajectories: a small one (rows of 7), rank 3 (a row spans texture rows), over 8,192 rows (a squarified WebGL texture). */
+export const ROW_SHAPES = [[40, 7], [30, 3, 5], [8200, 3]];
+export const ROW_STEPS = 6;
+
+/**
+ * Sparse training through the optimizer took the row kernel for every step,
+ * its catch-ups included, with the GPU work per step it promises, and ended
+ * within a few float32 ulps of the reference row loops.
+ */
+export function assertSparseTraining(r: SparseTraining, expected: string, catchUps: boolean, maxWork: number, what: string): void {
+  assert.deepEqual(r.kernels, [expected], `${what}: ${r.kernels.join(', ')}`);
+  assert.ok(r.sparseJobs >= 10, `${what}: ${r.sparseJobs} sparse jobs on the row kernel`);
+  if (catchUps) assert.ok(r.catchUpJobs >= 2, `${what}: ${r.catchUpJobs} catch-up jobs on the row kernel`);
+  else assert.equal(r.catchUpJobs, 0, `${what}: catch-ups in a mode that defers nothing`);
+  assert.ok(r.gpuWork > 0 && r.gpuWork <= maxWork, `${what}: ${r.gpuWork} draws/dispatches in one sparse step, expected 1 to ${maxWork}`);
+  assert.equal(r.profiledKernels, 0, `${what}: the sparse step ran ${r.profiledKernels} engine kernels`);
+  // Eleven steps and the catch-ups: the GPU's rounding moves values by a few float32 ulps of the tensor's scale.
+  assert.ok(r.maxRelativeToReference < 1e-5, `${what}: ${r.maxRelativeToReference} from the reference row loops`);
+}
+
+/** A table sharing its buffer or texture: not written in place; the op chain's rows run with the reason. */
+export function assertRowSharing(r: RowSharingReport, backend: 'webgl' | 'webgpu'): void {
+  assert.equal(r.kernel, 'sparse-keras2/tfops-rows');
+  const why = backend === 'webgl' ? /webgl-rows: the variable shares its texture with another tensor \(refCount 2\)/
+    : /webgpu-rows: the variable shares its buffer with another tensor \(refCount 2\)/;
+  assert.match(r.fallbackReason ?? '', why);
+  assert.ok(r.otherUnchanged, 'the tensor sharing the table\'s initial buffer was changed by the step');
+  assert.ok(r.tableChanged, 'the table did not change');
+}
+
+export function assertRowLeaks(r: RowLeakReport, expected: string, what: string): void {
+  assert.equal(r.kernel, expected, `${what}: the step took ${r.kernel}`);
+  assert.equal(r.tensorsAfter1000, r.tensorsAfter10, `${what}: tensors after 1,000 sparse steps`);
+  assert.equal(r.bytesAfter1000, r.bytesAfter10, `${what}: GPU bytes after 1,000 sparse steps`);
+  assert.equal(r.tensorsAfterDispose, r.tensorsBefore, `${what}: tensors after dispose`);
+  assert.equal(r.bytesAfterDispose, r.bytesBefore, `${what}: GPU bytes after dispose (the row kernel's own buffers included)`);
 }

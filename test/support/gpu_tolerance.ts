@@ -11,6 +11,8 @@
  * operation on the same inputs differ by at most
  *   (δ_gpu + δ_ref)·|v| + 2^-126,  δ_ref = u = 2^-24, ULP ≤ 2u·|v|:
  *   + − ×: 2u,  /: 5u + u = 6u,  sqrt: 10u + u = 11u,
+ *   rsqrt (WGSL inverseSqrt, GLSL inversesqrt: 2 ULP; the reference's
+ *   1/√x in float64 rounded once, TF's sparse kernel): 4u + u = 5u,
  * and 2^-126 covers a flushed subnormal. Inputs that already differ (the
  * state after earlier steps, a clip factor from a float32 sum) carry their
  * bound through each operation to first order (|Δ(a·b)| ≤ |a|Δb + |b|Δa + ΔaΔb,
@@ -31,7 +33,7 @@ import { fma32 } from '../../src/rules/pytorch.js';
 const f = Math.fround;
 export const U = 2 ** -24;
 const FLUSH = 2 ** -126;
-export const DELTA = { add: 2 * U, mul: 2 * U, div: 6 * U, sqrt: 11 * U } as const;
+export const DELTA = { add: 2 * U, mul: 2 * U, div: 6 * U, sqrt: 11 * U, rsqrt: 5 * U } as const;
 
 /** A value and the bound on |gpu − reference| for it. */
 export interface Bounded {
@@ -104,6 +106,15 @@ function sqrtB(a: Bounded): Bounded {
   return { v, e: spread + rounding('sqrt', v) };
 }
 
+function rsqrtB(a: Bounded): Bounded {
+  // As the reference (keras2.ts sparseMomentum): 1/√x in float64, rounded once.
+  const v = f(1 / Math.sqrt(a.v));
+  const lo = a.v - a.e;
+  if (!(a.e < Infinity) || !(lo > 0)) return { v, e: Infinity };
+  // 1/√x is decreasing and convex: the farthest point of [a − e, a + e] from 1/√a is a − e.
+  return { v, e: (1 / Math.sqrt(lo) - 1 / Math.sqrt(a.v)) + rounding('rsqrt', v) };
+}
+
 function mulB(a: Bounded, b: Bounded, rounded = true): Bounded {
   const v = f(a.v * b.v);
   const e = Math.abs(a.v) * b.e + Math.abs(b.v) * a.e + a.e * b.e;
@@ -151,6 +162,15 @@ function evaluate(n: Node, env: ReadonlyMap<string, Bounded>): Bounded {
       const args = n.args.map((a) => evaluate(a, env));
       switch (n.fn) {
         case 'sqrt': return sqrtB(args[0]);
+        case 'rsqrt': return rsqrtB(args[0]);
+        case 'moveBy': {
+          // A row's catch-up (rules/catch_up.ts): w − m·s in float64 rounded once when s ≠ 0, else w.
+          // The GPU rounds the product and the difference (or fuses them): each allowed for.
+          const [w, m, sum] = args;
+          if (sum.v === 0 && sum.e === 0) return w;
+          const moved = addB(w, mulB(m, sum), -1);
+          return { v: sum.v === 0 ? w.v : f(w.v - m.v * sum.v), e: moved.e };
+        }
         case 'min':
         case 'max': {
           const [a, b] = args;
@@ -193,4 +213,15 @@ export function runBounded(statements: readonly Statement[], env: Map<string, Bo
  */
 export function sumRelativeBound(block: number, count: number): number {
   return (2 * (block + count) + 4) * U;
+}
+
+/**
+ * A catch-up factor (src/rules/catch_up.ts) as a GPU reads it: the reference
+ * keeps it in float64, the kernels upload it as float32, so the input differs
+ * by its rounding, and by itself where a GPU flushes a subnormal to zero.
+ */
+export function factorInput(x: number): Bounded {
+  const r = f(x);
+  const flushed = Math.abs(r) < 2 ** -126 ? Math.abs(r) : 0;
+  return { v: x, e: Math.abs(r - x) + flushed };
 }

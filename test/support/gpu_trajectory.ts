@@ -65,7 +65,7 @@ export function caseName(c: GpuCase): string {
  * what the bound must tell apart. (keras2 and keras3 with momentum, or tfjs and
  * keras2, differ only in rounding, which the bound is meant to absorb.)
  */
-function alternative(flavor: Flavor, path: DensePath): Flavor {
+export function alternative(flavor: Flavor, path: DensePath): Flavor {
   if (flavor === 'pytorch') return 'keras3';
   if (path === 'momentum') return 'pytorch';
   return flavor === 'keras2' ? 'keras3' : 'keras2';
@@ -139,7 +139,8 @@ function clipBounds(
   return { cS, cScale: { v: ref.scale, e: (env.get('cScaleOut') as Bounded).e } };
 }
 
-function exclusiveVariable(values: Float32Array, shape: readonly number[]): tf.Variable {
+/** A variable whose buffer is its own (tf.variable shares its initial tensor's). */
+export function exclusiveVariable(values: Float32Array, shape: readonly number[]): tf.Variable {
   return tf.tidy(() => tf.variable(tf.tensor(values, [...shape], 'float32'), false));
 }
 

@@ -7,6 +7,15 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export type GpuBackend = 'webgl' | 'webgpu';
 
+/** Switches to `name`; false when it does not start here (the backend is missing or fails to initialize). */
+export async function trySetBackend(name: string): Promise<boolean> {
+  try {
+    return (await tf.setBackend(name)) && tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
 /** Counts the GPU work issued while `fn` runs: WebGL draw calls, or WebGPU compute dispatches. */
 export async function countGpuWork(backend: GpuBackend, fn: () => void | Promise<void>): Promise<number> {
   let count = 0;

@@ -4,8 +4,10 @@
  * of the rule (each flavor's rule file in src/rules, by the rule table), each the
  * op order of its loops, fully parenthesized so no compiler may regroup it. Expressions use only what both languages spell alike: + − · /,
  * unary minus, `sqrt`, `min`, `max`, float literals with a point, and the
- * helper `fmad(a, b, c)` = a·b + c (WGSL's `fma`; GLSL ES 3.00 has none, so
- * there it is a product and a sum a compiler may or may not contract).
+ * helpers `fmad(a, b, c)` = a·b + c (WGSL's `fma`; GLSL ES 3.00 has none, so
+ * there it is a product and a sum a compiler may or may not contract),
+ * `rsqrt(a)` = 1/√a (WGSL `inverseSqrt`, GLSL `inversesqrt`) and, for the
+ * catch-up of sparse rows, `moveBy(w, m, s)` = `s ≠ 0 ? w − m·s : w`.
  *
  * Names a statement may read:
  * - per element: `g` (the gradient as given), `w`, `ms`, `mom`, `mg` (the state
@@ -14,12 +16,17 @@
  *   `uMu`, `uEps`, `uWd`, `uNegLr` (−lr), and for clipping `uLo`, `uHi`, `uCn`,
  *   `uGc` (src/clipping/scalar.ts's FoldedClip);
  * - per variable, when clipping needs norms: `cS` (Σx² of the gradient clipped by
- *   value) and `cScale` (clip_by_global_norm's factor).
+ *   value) and `cScale` (clip_by_global_norm's factor);
+ * - per row of a sparse step that catches up (`rowStatements`): `wIn`, `msIn`,
+ *   `momIn`, `mgIn` (the stored state) and the row's factors `rDecay`, `rMuPow`,
+ *   `rMuSum` (src/rules/catch_up.ts), from which the catch-up defines `w`, `ms`,
+ *   `mom`, `mg`.
  * No TF.js import: the emitters in ../webgl and ../webgpu turn statements into code.
  */
 import { FLAVOR_SPECS, type Flavor } from '../../rules/flavors.js';
-import { ruleOf } from '../../rules/table.js';
-import type { ShaderForm, Statement, StepScalars, UpdateForm } from '../../rules/types.js';
+import { rowUpdate, ruleOf, type RowRule } from '../../rules/table.js';
+import type { RowCatchUp, ShaderForm, Statement, StepScalars, UpdateForm } from '../../rules/types.js';
+import type { RowJob } from '../types.js';
 
 export type { ShaderForm as Formula, Statement } from '../../rules/types.js';
 
@@ -174,4 +181,65 @@ export function clipForm(clip: ClipBounds | null): ClipForm {
 export function decayForm(flavor: Flavor, s: StepScalars): DecayForm {
   if ((s.weightDecay ?? 0) === 0) return 'none';
   return FLAVOR_SPECS[flavor].weightDecay;
+}
+
+/**
+ * What a row of a sparse step catches up before its passes (rules/catch_up.ts,
+ * by the sparse mode's deferral): nothing; the accumulators' decay; or also the
+ * momentum that kept moving the variable ('dense-equivalent' with momentum).
+ */
+export type CatchUpForm = 'none' | 'decay' | 'moving';
+
+/** The catch-up a job's factors ask for (sparse/sparse_steps.ts makes them). */
+export function catchUpFormOf(c: RowCatchUp | null): CatchUpForm {
+  if (c === null) return 'none';
+  return c.muPow !== null && c.muSum !== null ? 'moving' : 'decay';
+}
+
+/** State a row step writes, each from one statement (a catch-up only writes what it changes). */
+export type RowOutputs = Partial<Record<StateName, string>>;
+
+/**
+ * rules/catch_up.ts `catchUpRow` as statements over the stored state (`wIn` …)
+ * and the row's factors, defining the state the row's passes read.
+ */
+export function catchUpStatements(form: CatchUpForm, centered: boolean): Statement[] {
+  if (form === 'none') return [];
+  return [
+    s('ms', 'msIn * rDecay'),
+    ...(centered ? [s('mg', 'mgIn * rDecay')] : []),
+    // The variable moves by the momentum before it decays (catchUpRow reads `m` first).
+    ...(form === 'moving' ? [s('w', 'moveBy(wIn, momIn, rMuSum)'), s('mom', 'momIn * rMuPow')] : []),
+  ];
+}
+
+/**
+ * The statements of the rows of one sparse step (a `RowJob`): each row's
+ * catch-up, then, when the step has gradient rows (`values`), the weight-decay
+ * prologue and the shader form of the row's update pass (rules/table.ts's
+ * `rowUpdate`: TF 2.4's sparse kernel for `'sparse'` rows where the rule has
+ * one). Null for a form whose pass has no shader form.
+ */
+export function rowStatements(
+  form: UpdateForm, row: RowRule, decay: DecayForm, catchUp: CatchUpForm, values: boolean,
+): { statements: Statement[]; outputs: RowOutputs } | null {
+  const { centered } = form;
+  if (form.flavor === 'tfjs' && form.path === 'plain') return null;
+  const head = catchUpStatements(catchUp, centered);
+  if (!values) {
+    const outputs: RowOutputs = {};
+    for (const st of head) outputs[st.name as StateName] = st.name;
+    return { statements: head, outputs };
+  }
+  const shader = rowUpdate(form, row).shader;
+  if (shader === undefined) return null;
+  const f = shader(centered);
+  return { statements: [...head, ...prologue(NO_CLIP, decay), ...f.statements], outputs: f.outputs };
+}
+
+/** The statements of a row kernel's job (null when its form has no shader form). */
+export function jobStatements(job: RowJob): ReturnType<typeof rowStatements> {
+  const flavor = job.form.flavor ?? 'keras2';
+  const decay = job.values === null ? 'none' : decayForm(flavor, job.s);
+  return rowStatements(job.form, job.rule, decay, catchUpFormOf(job.catchUp), job.values !== null);
 }

@@ -82,3 +82,44 @@ export function runStep<U extends Parameters<typeof gradientsToRead>[0][number]>
     tf.dispose(read.copies);
   }
 }
+
+/**
+ * What a GPU kernel keeps per backend object (made on first use), and the
+ * variables it has served: its buffers are freed with the last of them
+ * (`release`), so a disposed optimizer leaves nothing of the kernel's behind.
+ */
+export class PerBackend<B extends object, T> {
+  private readonly states = new WeakMap<B, { readonly state: T; readonly users: Set<tf.Variable>; pruneAt: number }>();
+
+  constructor(private readonly make: (b: B) => T) {}
+
+  private entry(b: B): { readonly state: T; readonly users: Set<tf.Variable>; pruneAt: number } {
+    let e = this.states.get(b);
+    if (e === undefined) {
+      e = { state: this.make(b), users: new Set(), pruneAt: 64 };
+      this.states.set(b, e);
+    }
+    return e;
+  }
+
+  of(b: B): T {
+    return this.entry(b).state;
+  }
+
+  /** Records that `v` was stepped; variables disposed without a release are dropped now and then. */
+  use(b: B, v: tf.Variable): void {
+    const e = this.entry(b);
+    if (e.users.size >= e.pruneAt) {
+      for (const u of e.users) if (u.isDisposed) e.users.delete(u);
+      e.pruneAt = 2 * e.users.size + 64;
+    }
+    e.users.add(v);
+  }
+
+  /** Lets go of `v`; returns the state when `v` was its last variable (the caller frees its buffers), else null. */
+  release(b: B, v: tf.Variable): T | null {
+    const e = this.states.get(b);
+    if (e === undefined || !e.users.delete(v) || e.users.size > 0) return null;
+    return e.state;
+  }
+}

@@ -25,6 +25,31 @@ export interface GlTexData {
   isPacked?: boolean;
   refCount: number;
   dtype: string;
+  /** The texture's [rows, columns] (in elements; a packed texture holds 2×2 of them per texel). */
+  texShape?: [number, number];
+  /** Set when the tensor is a view into another tensor's texture (a shallow slice). */
+  slice?: unknown;
+  /** A CPU copy (values not uploaded yet, or cached by a read). */
+  values?: unknown;
+}
+
+/** tex_util.d.ts `Texture`: a texture of tfjs's texture manager. */
+export interface GlTexture {
+  texture: WebGLTexture;
+  texShape: [number, number];
+}
+
+/**
+ * What the row kernel (rows.ts) uses besides: the WebGL 2 context (`gpgpu.gl`,
+ * public in 4.22), `uploadToGPU`, `makeTensorInfo` (public), and
+ * `dataRefCount`, the count of shallow slices sharing a tensor's texture
+ * (public field).
+ */
+export interface WebGLRowsInternals extends WebGLBackendInternals {
+  gpgpu: { gl: WebGL2RenderingContext };
+  uploadToGPU(dataId: object): void;
+  makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  dataRefCount: { get(dataId: object): number | undefined };
 }
 
 export interface WebGLBackendInternals {
@@ -65,6 +90,16 @@ export function webglContextReason(): string | null {
   }
   return null;
 }
+
+/** The active backend if it is tfjs-backend-webgl with what the row kernel relies on too. */
+export const webglRowsBackend = backendInternals<WebGLRowsInternals>('webgl', (b) => {
+  const texData = b.texData as { get?: unknown } | undefined;
+  const gpgpu = b.gpgpu as { gl?: { texSubImage2D?: unknown; drawBuffers?: unknown } } | undefined;
+  const refs = b.dataRefCount as { get?: unknown } | undefined;
+  return ['runWebGLProgram', 'unpackTensor', 'disposeIntermediateTensorInfo', 'uploadToGPU', 'makeTensorInfo']
+    .every((k) => typeof b[k] === 'function') && typeof texData?.get === 'function' &&
+    typeof gpgpu?.gl?.texSubImage2D === 'function' && typeof gpgpu.gl.drawBuffers === 'function' && typeof refs?.get === 'function';
+});
 
 /** The most textures one program may sample (tfjs's WEBGL_MAX_TEXTURES_IN_SHADER). */
 export function maxTexturesInShader(): number {

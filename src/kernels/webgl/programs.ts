@@ -18,12 +18,16 @@ export const TEXTURE_OF: Readonly<Record<string, string>> = {
 
 const SCALAR_INPUTS = new Set(['cS', 'cScale']);
 
-function helpers(type: 'float' | 'vec4', used: Set<string>): string {
+/** The helper functions of the shader statements that `used` names, over float or (packed) vec4. */
+export function helpers(type: 'float' | 'vec4', used: Set<string>): string {
   const out: string[] = [];
   if (used.has('fmad')) {
     out.push(`${type} fmad(${type} a, ${type} b, ${type} c) { return a * b + c; }`);
     if (type === 'vec4') out.push('vec4 fmad(vec4 a, float b, vec4 c) { return a * b + c; }');
   }
+  if (used.has('rsqrt')) out.push(`${type} rsqrt(${type} a) { return inversesqrt(a); }`);
+  // A row's catch-up (rows only, unpacked): a row that missed no step keeps w exactly.
+  if (used.has('moveBy')) out.push('float moveBy(float w, float m, float s) { return s != 0.0 ? w - m * s : w; }');
   if (used.has('clipDivisor')) {
     // clip_by_norm's max(‖g‖, c), with ‖g‖ taken as Σg² itself when that is not positive (TF's where).
     out.push('float clipDivisor(float s, float c) { float n = s > 0.0 ? sqrt(s) : s; return max(n, c); }');
@@ -31,7 +35,7 @@ function helpers(type: 'float' | 'vec4', used: Set<string>): string {
   return out.join('\n');
 }
 
-function declare(type: string, statements: readonly Statement[]): string {
+export function declare(type: string, statements: readonly Statement[]): string {
   return statements.map((st) => `  ${type} ${st.name} = ${st.expr};`).join('\n');
 }
 

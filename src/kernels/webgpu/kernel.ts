@@ -29,20 +29,16 @@ import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import { ruleKeyOf } from '../../rules/table.js';
 import { clipForm, decayForm, needsNorms, stepStatements, uniformValues, type ClipForm } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
-import { runStep, tfjsVersionReason } from '../gpu/internals.js';
+import { PerBackend, runStep, tfjsVersionReason } from '../gpu/internals.js';
 import {
-  isBuffer, USAGE, webgpuBackend, type GpuBindGroup, type GpuBindingEntry, type GpuBuffer, type GpuComputePipeline,
-  type WebGPUBackendInternals, type WebGPUTensorData,
+  isBuffer, USAGE, webgpuBackend, type GpuBindingEntry, type GpuBuffer, type GpuComputePipeline, type WebGPUBackendInternals,
 } from './backend.js';
 import {
-  ELEMENTS_PER_INVOCATION, finishShader, INFO_STRIDE, PARTIAL_SUM_SHADER, SCALARS_BYTES, sumShape, UPDATE_BINDINGS, updateShader, WORKGROUP,
+  beginPass, BindGroups, bufferOf, dropCpuCopies, ensure, free, grid, grown, pipeline, record, stateWritableReason, type Grown,
+} from './resources.js';
+import {
+  ELEMENTS_PER_INVOCATION, finishShader, INFO_STRIDE, PARTIAL_SUM_SHADER, SCALARS_BYTES, sumShape, UPDATE_BINDINGS, updateShader,
 } from './shaders.js';
-
-/** A buffer of ours, grown by doubling. */
-interface Grown {
-  buffer: GpuBuffer | null;
-  bytes: number;
-}
 
 /** What the kernel holds per backend: pipelines (kept, like tfjs's own cache) and buffers (freed with the last variable). */
 interface BackendState {
@@ -54,98 +50,18 @@ interface BackendState {
   readonly clip: Grown;
   /** The `Info` records last written, to skip an unchanged upload. */
   infoWords: Uint32Array;
-  /** Variables stepped since the buffers were made; the buffers go with the last one released. */
-  readonly users: Set<tf.Variable>;
 }
 
-const states = new WeakMap<WebGPUBackendInternals, BackendState>();
-
-function stateOf(b: WebGPUBackendInternals): BackendState {
-  let st = states.get(b);
-  if (st === undefined) {
-    const grown = (): Grown => ({ buffer: null, bytes: 0 });
-    st = {
-      pipelines: new Map(), scalars: null, infos: grown(), parts: grown(), table: grown(), clip: grown(),
-      infoWords: new Uint32Array(0), users: new Set(),
-    };
-    states.set(b, st);
-  }
-  return st;
-}
-
-/** `g` with room for `bytes`: a new buffer from tfjs's manager (counted in tf.memory()) when it is too small. */
-function ensure(b: WebGPUBackendInternals, g: Grown, bytes: number, usage: number): GpuBuffer {
-  if (g.buffer === null || g.bytes < bytes) {
-    if (g.buffer !== null) b.bufferManager.releaseBuffer(g.buffer, false);
-    g.bytes = Math.max(bytes, 2 * g.bytes, 256);
-    g.buffer = b.bufferManager.acquireBuffer(g.bytes, usage);
-  }
-  return g.buffer;
-}
+const states = new PerBackend<WebGPUBackendInternals, BackendState>(() => ({
+  pipelines: new Map(), scalars: null, infos: grown(), parts: grown(), table: grown(), clip: grown(), infoWords: new Uint32Array(0),
+}));
+const groups = new BindGroups();
 
 function freeBuffers(b: WebGPUBackendInternals, st: BackendState): void {
-  for (const g of [st.infos, st.parts, st.table, st.clip]) {
-    if (g.buffer !== null) b.bufferManager.releaseBuffer(g.buffer, false);
-    g.buffer = null;
-    g.bytes = 0;
-  }
+  for (const g of [st.infos, st.parts, st.table, st.clip]) free(b, g);
   if (st.scalars !== null) b.bufferManager.releaseBuffer(st.scalars, false);
   st.scalars = null;
   st.infoWords = new Uint32Array(0);
-}
-
-function pipeline(b: WebGPUBackendInternals, st: BackendState, key: string, code: () => string): GpuComputePipeline {
-  let p = st.pipelines.get(key);
-  if (p === undefined) {
-    const module = b.device.createShaderModule({ code: code() });
-    p = b.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-    st.pipelines.set(key, p);
-  }
-  return p;
-}
-
-/** Bind groups per variable, by pipeline, valid while every buffer they name is the same. */
-interface CachedGroup {
-  readonly buffers: readonly GpuBuffer[];
-  readonly offsets: readonly number[];
-  readonly group: GpuBindGroup;
-}
-
-const groups = new WeakMap<tf.Variable, Map<GpuComputePipeline, CachedGroup[]>>();
-/** Per variable and pipeline, bind groups for this many gradient buffers (tfjs's pool hands out a few in turn). */
-const GROUPS_KEPT = 4;
-
-function bindGroup(
-  b: WebGPUBackendInternals, v: tf.Variable, p: GpuComputePipeline, entries: GpuBindingEntry[],
-): GpuBindGroup {
-  const buffers = entries.map((e) => e.resource.buffer);
-  const offsets = entries.map((e) => e.resource.offset ?? 0);
-  let byPipeline = groups.get(v);
-  if (byPipeline === undefined) groups.set(v, (byPipeline = new Map()));
-  const list = byPipeline.get(p) ?? [];
-  const hit = list.find((c) => c.buffers.length === buffers.length &&
-    c.buffers.every((x, i) => x === buffers[i] && c.offsets[i] === offsets[i]));
-  if (hit !== undefined) return hit.group;
-  const group = b.device.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
-  list.unshift({ buffers, offsets, group });
-  if (list.length > GROUPS_KEPT) list.length = GROUPS_KEPT;
-  byPipeline.set(p, list);
-  return group;
-}
-
-function record(b: WebGPUBackendInternals, t: tf.Tensor): WebGPUTensorData | undefined {
-  return b.tensorMap.get(t.dataId as object);
-}
-
-/** Why `t` cannot be written in place, or null. */
-function writableReason(b: WebGPUBackendInternals, t: tf.Tensor, what: string): string | null {
-  const d = record(b, t);
-  if (d === undefined) return `the ${what} is not held by the webgpu backend`;
-  if (d.dtype !== 'float32') return `the ${what} has dtype ${d.dtype}`;
-  if (d.refCount !== 1) return `the ${what} shares its buffer with another tensor (refCount ${d.refCount})`;
-  if (d.external === true) return `the ${what} is an external GPUBuffer given to TF.js (zeroCopy)`;
-  if (d.resource != null && !isBuffer(d.resource)) return `the ${what} is not held in a GPUBuffer`;
-  return null;
 }
 
 function inPlaceReason(b: WebGPUBackendInternals, u: DenseUpdate): string | null {
@@ -154,32 +70,7 @@ function inPlaceReason(b: WebGPUBackendInternals, u: DenseUpdate): string | null
   if (u.grad.size !== u.variable.size) return 'the gradient and the variable differ in size';
   const g = record(b, u.grad);
   if (g === undefined || (g.resource != null && !isBuffer(g.resource))) return 'the gradient is not held in a GPUBuffer';
-  const written: Array<[tf.Tensor | undefined, string]> = [
-    [u.variable, 'variable'], [u.slots.rms, 'rms slot'], [u.slots.momentum, 'momentum slot'], [u.slots.mg, 'mg slot'],
-  ];
-  for (const [t, what] of written) {
-    if (t === undefined) continue;
-    const why = writableReason(b, t, what);
-    if (why !== null) return why;
-  }
-  return null;
-}
-
-/** The GPUBuffer of `t`, uploading CPU-held values first. */
-function bufferOf(b: WebGPUBackendInternals, t: tf.Tensor): GpuBuffer {
-  let d = record(b, t) as WebGPUTensorData;
-  if (d.resource == null) {
-    b.uploadToGPU(t.dataId as object);
-    d = record(b, t) as WebGPUTensorData;
-  }
-  return d.resource as GpuBuffer;
-}
-
-/** Workgroups for n invocations of 64, as a 2-D grid when x alone would exceed the device's limit. */
-function grid(b: WebGPUBackendInternals, n: number): [number, number] {
-  const groupsNeeded = Math.max(1, Math.ceil(n / WORKGROUP));
-  const x = Math.min(groupsNeeded, b.device.limits.maxComputeWorkgroupsPerDimension);
-  return [x, Math.ceil(groupsNeeded / x)];
+  return stateWritableReason(b, u.variable, u.slots);
 }
 
 function stepUpdates(
@@ -190,7 +81,7 @@ function stepUpdates(
   const decay = decayForm(flavor, s);
   const step = stepStatements(form, clip, decay);
   if (step === null) throw new Error(`RMSprop: no ${flavor} rule for the ${ruleKeyOf(form)} path`);
-  const st = stateOf(b);
+  const st = states.of(b);
   const norms = needsNorms(clip);
   const count = updates.length;
 
@@ -239,22 +130,20 @@ function stepUpdates(
   const info = (k: number): GpuBindingEntry['resource'] => ({ buffer: infos, offset: k * INFO_STRIDE, size: 16 });
   const scalars = { buffer: st.scalars };
   const key = `${flavor}|${ruleKeyOf(form)}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}`;
-  const update = pipeline(b, st, `update|${key}`, () => updateShader(step.statements, step.outputs, clip));
+  const update = pipeline(b, st.pipelines, `update|${key}`, () => updateShader(step.statements, step.outputs, clip));
 
-  b.ensureCommandEncoderReady();
-  b.endComputePassEncoder();
-  const pass = (b.commandEncoder as NonNullable<WebGPUBackendInternals['commandEncoder']>).beginComputePass();
+  const pass = beginPass(b);
   if (norms) {
-    const partial = pipeline(b, st, 'partial', () => PARTIAL_SUM_SHADER);
+    const partial = pipeline(b, st.pipelines, 'partial', () => PARTIAL_SUM_SHADER);
     pass.setPipeline(partial);
     updates.forEach((u, k) => {
-      pass.setBindGroup(0, bindGroup(b, u.variable, partial, [
+      pass.setBindGroup(0, groups.get(b, u.variable, partial, [
         { binding: 0, resource: scalars }, { binding: 1, resource: info(k) },
         { binding: 2, resource: { buffer: bufs[k].g } }, { binding: 3, resource: { buffer: parts as GpuBuffer } },
       ]));
       pass.dispatchWorkgroups(shapes[k].workgroups);
     });
-    const finish = pipeline(b, st, `finish|${clip.norm}|${clip.global}`, () => finishShader(clip));
+    const finish = pipeline(b, st.pipelines, `finish|${clip.norm}|${clip.global}`, () => finishShader(clip));
     pass.setPipeline(finish);
     pass.setBindGroup(0, b.device.createBindGroup({
       layout: finish.getBindGroupLayout(0),
@@ -276,7 +165,7 @@ function stepUpdates(
     if (x.mg !== null) entries.push({ binding: UPDATE_BINDINGS.mg, resource: { buffer: x.mg } });
     entries.push({ binding: UPDATE_BINDINGS.g, resource: { buffer: x.g } });
     if (clipBuf !== null) entries.push({ binding: UPDATE_BINDINGS.clip, resource: { buffer: clipBuf } });
-    pass.setBindGroup(0, bindGroup(b, u.variable, update, entries));
+    pass.setBindGroup(0, groups.get(b, u.variable, update, entries));
     const [gx, gy] = grid(b, Math.ceil(u.variable.size / ELEMENTS_PER_INVOCATION));
     pass.dispatchWorkgroups(gx, gy);
   });
@@ -284,12 +173,9 @@ function stepUpdates(
   b.submitQueue();
 
   // The buffers changed under TF.js: drop any CPU copy a read cached.
-  if (st.users.size > 2 * count + 64) for (const v of st.users) if (v.isDisposed) st.users.delete(v);
   for (const u of updates) {
-    st.users.add(u.variable);
-    for (const t of [u.variable, u.slots.rms, u.slots.momentum, u.slots.mg]) {
-      if (t !== undefined) (record(b, t) as WebGPUTensorData).values = null;
-    }
+    states.use(b, u.variable);
+    dropCpuCopies(b, [u.variable, u.slots.rms, u.slots.momentum, u.slots.mg]);
   }
 }
 
@@ -308,11 +194,10 @@ export const webgpuFusedKernel: DenseKernel = {
     runStep(updates, clip, (us, folded) => stepUpdates(b, us, form, s, folded));
   },
   release(variable: tf.Variable, _slots: SlotSet) {
-    groups.delete(variable);
+    groups.forget(variable);
     const b = webgpuBackend();
     if (b === null) return;
-    const st = states.get(b);
-    if (st === undefined || !st.users.delete(variable)) return;
-    if (st.users.size === 0) freeBuffers(b, st);
+    const last = states.release(b, variable);
+    if (last !== null) freeBuffers(b, last);
   },
 };

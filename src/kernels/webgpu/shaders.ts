@@ -42,6 +42,9 @@ const HELPERS: Record<string, string> = {
   fmad: 'fn fmad(a: f32, b: f32, c: f32) -> f32 { return fma(a, b, c); }',
   // clip_by_norm's max(‖g‖, c), ‖g‖ being Σg² itself when that is not positive (TF's where).
   clipDivisor: 'fn clipDivisor(s: f32, c: f32) -> f32 { var n = s; if (s > 0.0) { n = sqrt(s); } return max(n, c); }',
+  rsqrt: 'fn rsqrt(a: f32) -> f32 { return inverseSqrt(a); }',
+  // A row's catch-up: a row that missed no step keeps w exactly (w − m·0 would turn an infinite m into NaN).
+  moveBy: 'fn moveBy(w: f32, m: f32, s: f32) -> f32 { if (s != 0.0) { return w - m * s; } return w; }',
 };
 
 function helpers(free: Set<string>): string {
@@ -87,17 +90,24 @@ export function updateShader(statements: readonly Statement[], outputs: Outputs,
   return `${HEADER}
 ${bindings.join('\n')}
 ${helpers(free)}
-@compute @workgroup_size(${WORKGROUP})
+${gridMain(uniformLets(free), 'i', 'info.n', [...reads, ...lets(statements).split('\n'), ...writes].join('\n').replace(/^ {2}/gm, '    '))}`;
+}
+
+/**
+ * The entry point over a 2-D grid of workgroups (over 65,535 in x): each
+ * invocation takes ELEMENTS_PER_INVOCATION indices `index` below `limit`,
+ * strided by the grid's size, and runs `body` (indented four spaces) for each.
+ */
+function gridMain(prelude: string, index: string, limit: string, body: string): string {
+  return `@compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let first = gid.x + gid.y * groups.x * ${WORKGROUP}u;
   let stride = groups.x * groups.y * ${WORKGROUP}u;
-${uniformLets(free)}
+${prelude}
   for (var j = 0u; j < ${ELEMENTS_PER_INVOCATION}u; j = j + 1u) {
-    let i = first + j * stride;
-    if (i >= info.n) { return; }
-${reads.join('\n').replace(/^ {2}/gm, '    ')}
-${lets(statements, '    ')}
-${writes.join('\n').replace(/^ {2}/gm, '    ')}
+    let ${index} = first + j * stride;
+    if (${index} >= ${limit}) { return; }
+${body}
   }
 }
 `;
@@ -179,4 +189,66 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
 export function sumShape(n: number): { perThread: number; workgroups: number } {
   const perThread = Math.max(16, Math.ceil(n / (WORKGROUP * 1024)));
   return { perThread, workgroups: Math.max(1, Math.ceil(n / (WORKGROUP * perThread))) };
+}
+
+/** Words per row of a sparse step's job record: row, gradient slice, decay, muPow, muSum (rows.ts). */
+export const ROW_RECORD_WORDS = 5;
+/** `RowScalars`: the UNIFORMS as f32, then n (elements), rowSize, gBase (word offset of the gradient rows); 64 bytes. */
+export const ROW_SCALARS_BYTES = 64;
+
+/** Storage bindings of the rows shader, by state name (JOB: the records and the gradient rows). */
+export const ROW_BINDINGS = { job: 1, w: 2, ms: 3, mom: 4, mg: 5 } as const;
+
+const STATE_NAMES = ['w', 'ms', 'mom', 'mg'] as const;
+
+/**
+ * The state tensors the rows shader binds: those it reads (as themselves, or as
+ * the stored value a catch-up starts from) or writes. A pipeline's layout has
+ * only the bindings its code uses, so the bind group names exactly these.
+ */
+export function rowsBound(statements: readonly Statement[], outputs: Partial<Record<string, string>>): Array<(typeof STATE_NAMES)[number]> {
+  const free = freeNames(statements);
+  return STATE_NAMES.filter((s) => free.has(s) || free.has(`${s}In`) || outputs[s] !== undefined);
+}
+
+/**
+ * The rows of one sparse step of one variable, in place: invocation e takes
+ * element `e mod rowSize` of row `p = e / rowSize` of the job, reads its record
+ * (table row, gradient slice, catch-up factors) and that element of every
+ * state tensor read, runs the statements (../gpu/formulas.ts `rowStatements`)
+ * and writes the new state where it read it. The rows are distinct, so no two
+ * invocations write one element.
+ */
+export function rowsShader(statements: readonly Statement[], outputs: Partial<Record<string, string>>): string {
+  const free = freeNames(statements);
+  const bound = rowsBound(statements, outputs);
+  const written = new Set(STATE_NAMES.filter((s) => outputs[s] !== undefined));
+  const bindings = bound.map((s) =>
+    `@group(0) @binding(${ROW_BINDINGS[s]}) var<storage, ${written.has(s) ? 'read_write' : 'read'}> ${ARRAY_OF[s]}: array<f32>;`);
+  const reads = [
+    ...(free.has('g') ? ['let g = bitcast<f32>(JOB[sc.gBase + JOB[rec + 1u] * sc.rowSize + c]);'] : []),
+    ...(free.has('rDecay') ? ['let rDecay = bitcast<f32>(JOB[rec + 2u]);'] : []),
+    ...(free.has('rMuPow') ? ['let rMuPow = bitcast<f32>(JOB[rec + 3u]);'] : []),
+    ...(free.has('rMuSum') ? ['let rMuSum = bitcast<f32>(JOB[rec + 4u]);'] : []),
+    ...STATE_NAMES.flatMap((s) => [
+      ...(free.has(s) ? [`let ${s} = ${ARRAY_OF[s]}[i];`] : []),
+      ...(free.has(`${s}In`) ? [`let ${s}In = ${ARRAY_OF[s]}[i];`] : []),
+    ]),
+  ];
+  const writes = STATE_NAMES.filter((s) => written.has(s)).map((s) => `${ARRAY_OF[s]}[i] = ${outputs[s]};`);
+  const uniforms = UNIFORMS.filter((u) => free.has(u)).map((u) => `let ${u} = sc.${u};`);
+  return `struct RowScalars {
+${UNIFORMS.map((u) => `  ${u}: f32,`).join('\n')}
+  n: u32,
+  rowSize: u32,
+  gBase: u32,
+}
+@group(0) @binding(0) var<uniform> sc: RowScalars;
+@group(0) @binding(${ROW_BINDINGS.job}) var<storage, read> JOB: array<u32>;
+${bindings.join('\n')}
+${helpers(free)}
+${gridMain('', 'e', 'sc.n', [
+    'let p = e / sc.rowSize;', 'let c = e - p * sc.rowSize;', `let rec = p * ${ROW_RECORD_WORDS}u;`, 'let i = JOB[rec] * sc.rowSize + c;',
+    ...uniforms, ...reads, ...lets(statements, '').split('\n'), ...writes,
+  ].map((l) => `    ${l}`).join('\n'))}`;
 }
