@@ -183,8 +183,11 @@ export class SlotRegistry<Slots extends SlotRecord> {
    */
   checkLive(where: string, vars: readonly tf.Variable[]): void {
     for (const v of vars) {
+      // One lookup per variable: this runs on every step, over every variable of it.
+      const set = this.byVariable.get(v) as Record<string, tf.Variable | undefined> | undefined;
+      if (set === undefined) continue;
       for (const name of this.names) {
-        const slot = this.slot(v, name);
+        const slot = set[name];
         if (slot !== undefined && slot.isDisposed) {
           throw new Error(
             `${where}: the ${name} slot of variable '${v.name}' has been disposed (getSlot returns the live slot: ` +
