@@ -21,7 +21,7 @@ import { deferralOf, rowRuleOf, SPARSE_MODES, type SparseMode } from '../../src/
 import { RowClock } from '../../src/sparse/row_clock.js';
 import { mulberry32 } from '../../app/random.js';
 import { factorInput, runBounded, type Bounded } from './gpu_tolerance.js';
-import { alternative, exclusiveVariable, randomGrad, scalarsAt, type CaseResult } from './gpu_trajectory.js';
+import { alternative, exclusiveVariable, flavorForms, randomGrad, scalarsAt, type CaseResult } from './gpu_trajectory.js';
 
 export interface RowCase {
   readonly flavor: Flavor;
@@ -46,16 +46,11 @@ export function rowCaseName(c: RowCase): string {
 export function rowCases(shapes: ReadonlyArray<readonly number[]>, steps: number): RowCase[] {
   const cases: RowCase[] = [];
   let seed = 7000;
-  for (const flavor of ['keras2', 'keras3', 'pytorch', 'tfjs'] as const) {
-    for (const path of ['plain', 'momentum'] as const) {
-      if (flavor === 'tfjs' && path === 'plain') continue; // TF.js always keeps a momentum buffer
-      for (const centered of [false, true]) {
-        for (const mode of SPARSE_MODES) {
-          // 'dense-equivalent' with weight decay is applied densified (SparseSteps.densifies): no rows.
-          const weightDecay = cases.length % 2 === 1 && mode !== 'dense-equivalent' ? 0.01 : 0;
-          cases.push({ flavor, path, centered, mode, weightDecay, steps, shapes, seed: seed++ });
-        }
-      }
+  for (const form of flavorForms()) {
+    for (const mode of SPARSE_MODES) {
+      // 'dense-equivalent' with weight decay is applied densified (SparseSteps.densifies): no rows.
+      const weightDecay = cases.length % 2 === 1 && mode !== 'dense-equivalent' ? 0.01 : 0;
+      cases.push({ ...form, mode, weightDecay, steps, shapes, seed: seed++ });
     }
   }
   // optax's Nesterov momentum, every flavor: every mode uncentered, the moving catch-up centered.

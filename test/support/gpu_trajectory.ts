@@ -276,20 +276,25 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
   }
 }
 
+/** Each flavor × path × centering the GPU cases cover, in order (TF.js always keeps a momentum buffer: no plain path). */
+export function* flavorForms(): Generator<{ flavor: Flavor; path: DensePath; centered: boolean }> {
+  for (const flavor of ['keras2', 'keras3', 'pytorch', 'tfjs'] as const) {
+    for (const path of ['plain', 'momentum'] as const) {
+      if (flavor === 'tfjs' && path === 'plain') continue;
+      for (const centered of [false, true]) yield { flavor, path, centered };
+    }
+  }
+}
+
 /** The cases every GPU backend runs: each flavor × path × centering, unclipped and clipped, with and without weight decay. */
 export function gpuCases(shapes: ReadonlyArray<readonly number[]>, steps: number): GpuCase[] {
   const none: ClipOptions = { clipnorm: null, clipvalue: null, globalClipnorm: null };
   const cases: GpuCase[] = [];
   let seed = 9000;
-  for (const flavor of ['keras2', 'keras3', 'pytorch', 'tfjs'] as const) {
-    for (const path of ['plain', 'momentum'] as const) {
-      if (flavor === 'tfjs' && path === 'plain') continue; // TF.js always keeps a momentum buffer
-      for (const centered of [false, true]) {
-        const base = { flavor, path, centered, steps, shapes };
-        cases.push({ ...base, clip: none, weightDecay: 0, seed: seed++ });
-        cases.push({ ...base, clip: { ...none, clipvalue: 0.5, clipnorm: 3 }, weightDecay: 0.01, seed: seed++ });
-      }
-    }
+  for (const form of flavorForms()) {
+    const base = { ...form, steps, shapes };
+    cases.push({ ...base, clip: none, weightDecay: 0, seed: seed++ });
+    cases.push({ ...base, clip: { ...none, clipvalue: 0.5, clipnorm: 3 }, weightDecay: 0.01, seed: seed++ });
   }
   const base = { steps, shapes, weightDecay: 0 };
   cases.push({ ...base, flavor: 'keras2', path: 'momentum', centered: true, clip: { ...none, globalClipnorm: 2 }, seed: seed++ });
