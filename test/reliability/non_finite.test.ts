@@ -61,6 +61,22 @@ for (const backend of BACKENDS) {
         });
       }
 
+      test('a NaN or ±Infinity is found at every position of a gradient (each lane, the unrolled loop, its remainder, the tail)', () => {
+        const n = 45; // 40 in the unrolled loop, 4 in its remainder, 1 in the tail
+        const m = model({ nonFinite: 'skip' }, [n]);
+        let skipped = 0;
+        for (let index = 0; index < n; index++) {
+          const value = [NaN, Infinity, -Infinity][index % 3];
+          tf.tidy(() => m.opt.applyGradients(grads([n], index, { at: 0, index, value }).map((g, i) => [g, m.vars[i]])));
+          assert.equal(m.opt.skippedSteps, ++skipped, `${value} at ${index} was not seen`);
+        }
+        // The largest finite float32 and the smallest subnormal are finite.
+        tf.tidy(() => m.opt.applyGradients([[tf.tensor1d(new Float32Array(n).fill(3.4028234663852886e38).fill(1e-45, 20)), m.vars[0]]]));
+        assert.equal(m.opt.skippedSteps, skipped);
+        m.opt.dispose();
+        tf.dispose(m.vars);
+      });
+
       test("'error': throws naming the variable, before any change", () => {
         const a = model({ nonFinite: 'error' }, sizes);
         tf.tidy(() => a.opt.applyGradients(grads(sizes, 0).map((g, i) => [g, a.vars[i]])));
