@@ -22,10 +22,10 @@ import { differentiateAndApply } from './minimize.js';
 import { firstNonFinite, type NonFinitePolicy } from './non_finite.js';
 import { checkLearningRate, type BaseResolved, type LearningRate } from './options.js';
 import { SlotRegistry, slotLayout, type PendingSlots, type SlotRecord } from './slots.js';
-import { runStep, type PreparedUpdate } from './step.js';
+import { runStep } from './step.js';
 import { AroundCall, copyVariable, ownCopy, TrainingFeatures, type FeatureSlots } from './training.js';
 import { trainingConfig } from './training_options.js';
-import type { SparseRows, UpdateRule } from './update_rule.js';
+import type { PreparedUpdate, SparseRows, UpdateRule } from './update_rule.js';
 import { isExcluded, parseExclusions, type DecayExclusion, type WeightDecayExclusions } from './weight_decay.js';
 
 export type { GradientsInput, NamedTensor } from './gradients.js';

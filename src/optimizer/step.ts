@@ -14,14 +14,7 @@ import type { KernelChoice } from '../kernels/types.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
 import type { BaseScalars } from './learning_rate.js';
 import type { AroundCall } from './training.js';
-import type { SparseRows, StepKernel, StepUpdate } from './update_rule.js';
-
-/** A checked `[gradient, variable]` pair of a step, with the variable's slots. */
-export interface PreparedUpdate<Slots> {
-  readonly variable: tf.Variable;
-  readonly grad: tf.Tensor | IndexedSlices;
-  readonly slots: Slots;
-}
+import type { PreparedUpdate, SparseRows, StepKernel, StepUpdate } from './update_rule.js';
 
 export interface StepPlan<Slots, S> {
   readonly kernels: readonly StepKernel<Slots, S>[];

@@ -26,9 +26,8 @@ import type { KernelChoice, RunReport } from '../kernels/types.js';
 import { emaLoop, emaOps, type Around, type EmaScalars } from '../rules/training.js';
 import { AccumulatedRows } from '../sparse/accumulated_rows.js';
 import { IndexedSlices } from '../sparse/indexed_slices.js';
-import type { PreparedUpdate } from './step.js';
 import type { TrainingResolved } from './training_options.js';
-import type { StepKernel, StepUpdate } from './update_rule.js';
+import type { PreparedUpdate, StepKernel, StepUpdate } from './update_rule.js';
 
 /** The base's state kept in each variable's slot record (slot registry names `ema`, `accumulator`). */
 export interface FeatureSlots {

@@ -11,6 +11,13 @@ import type { KernelChoice, RunReport } from '../kernels/types.js';
 import type { Around } from '../rules/training.js';
 import type { IndexedSlices } from '../sparse/indexed_slices.js';
 
+/** A checked `[gradient, variable]` pair of a step, with the variable's slots, before the dense / sparse split. */
+export interface PreparedUpdate<Slots> {
+  readonly variable: tf.Variable;
+  readonly grad: tf.Tensor | IndexedSlices;
+  readonly slots: Slots;
+}
+
 /** One variable's share of a dense step. */
 export interface StepUpdate<Slots> {
   readonly variable: tf.Variable;
