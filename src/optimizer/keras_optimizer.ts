@@ -302,6 +302,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     return new AroundCall<Slots>(call, this.features, {
       known: () => this.slots.entries(),
       finalize: (v) => this.sparse?.finalize(v),
+      zeroPendingAccumulators: () => this.slots.zeroPending('accumulator'),
     });
   }
 

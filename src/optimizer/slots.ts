@@ -230,6 +230,21 @@ export class SlotRegistry<Slots extends SlotRecord> {
     return out;
   }
 
+  /**
+   * Sets the pending state `name` to zeros: an update call resets every
+   * accumulator (Keras 3), including those restored for variables not seen yet.
+   */
+  zeroPending(name: string): void {
+    this.pending = this.pending.map((p) => {
+      const t = p.values.get(name);
+      if (t === undefined) return p;
+      // Kept: this may run inside a step's tidy, and pending state outlives it.
+      const values = new Map(p.values).set(name, tf.keep(tf.zerosLike(t)));
+      t.dispose();
+      return { ...p, values };
+    });
+  }
+
   /** Replaces any pending state (takes ownership of the tensors). */
   setPending(pending: PendingSlots[]): void {
     this.clearPending();

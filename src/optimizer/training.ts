@@ -111,6 +111,8 @@ export interface AroundContext<Slots> {
   known(): Iterable<[tf.Variable, Slots]>;
   /** Brings deferred sparse rows of a variable up to date before its average reads it. */
   finalize(variable: tf.Variable): void;
+  /** Zeroes the accumulators `setWeights` restored for variables not seen yet. */
+  zeroPendingAccumulators(): void;
 }
 
 const stateOf = (slots: unknown): FeatureSlots => slots as FeatureSlots;
@@ -163,6 +165,7 @@ export class AroundCall<Slots> {
       for (const [v, slots] of this.ctx.known()) {
         if (!present.has(v) && !v.isDisposed) this.features.rows.zero(stateOf(slots).accumulator as tf.Variable);
       }
+      this.ctx.zeroPendingAccumulators();
     }
     return given.map((u) => {
       const acc = stateOf(u.slots).accumulator as tf.Variable;

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SlotName, SlotSet } from '../kernels/types.js';
-import type { Flavor } from '../rules/flavors.js';
+import { FLAVOR_SPECS, type Flavor } from '../rules/flavors.js';
 import type { StepScalars, UpdateForm } from '../rules/types.js';
 import type { SparseMode } from '../sparse/modes.js';
 import { optionsFromConfig } from '../optimizer/config.js';
@@ -105,7 +105,9 @@ export class RMSprop extends KerasOptimizer<SlotSet, StepScalars> {
     };
     if (this.sparseMode !== 'keras2') config.sparseMode = this.sparseMode;
     if (this.flavor !== 'keras2') config.flavor = this.flavor;
-    if (this.nesterov) config.nesterov = true;
+    // A momentum function is saved as its current value, as Keras saves callables; where that
+    // value is 0 the saved config takes the plain path, on which Nesterov momentum does not exist.
+    if (this.nesterov && ((config.momentum as number) > 0 || FLAVOR_SPECS[this.flavor].momentumSlot === 'always')) config.nesterov = true;
     return config;
   }
 

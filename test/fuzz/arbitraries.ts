@@ -107,6 +107,19 @@ export interface ConfigSpec {
   sparseMode?: 'keras2' | 'lazy' | 'dense-equivalent';
   flavor?: 'keras2' | 'keras3' | 'pytorch' | 'tfjs';
   nonFinite?: 'propagate' | 'skip' | 'error';
+  // Keras 3's training features and optax's Nesterov momentum.
+  useEma?: boolean;
+  emaMomentum?: number;
+  emaOverwriteFrequency?: number | null;
+  gradientAccumulationSteps?: number | null;
+  lossScaleFactor?: number | null;
+  nesterov?: boolean;
+}
+
+/** Whether the options take the momentum path (where `nesterov` is allowed): rmsprop/options.ts's rule. */
+export function momentumPath(c: ConfigSpec): boolean {
+  const m = c.momentum;
+  return c.flavor === 'tfjs' || (m !== undefined && (typeof m !== 'number' || m > 0));
 }
 
 const hyper = (value: fc.Arbitrary<number>): fc.Arbitrary<Hyper> =>
@@ -135,10 +148,18 @@ export const configSpec: fc.Arbitrary<ConfigSpec> = fc.record({
   sparseMode: fc.constantFrom('keras2' as const, 'lazy' as const, 'dense-equivalent' as const),
   flavor: fc.constantFrom('keras2' as const, 'keras3' as const, 'pytorch' as const, 'tfjs' as const),
   nonFinite: fc.constantFrom('propagate' as const, 'skip' as const, 'error' as const),
+  useEma: fc.boolean(),
+  emaMomentum: fc.oneof(fc.constantFrom(0, 0.5, 0.99, 1), unit),
+  emaOverwriteFrequency: fc.constantFrom(null, 1, 2, 3),
+  gradientAccumulationSteps: fc.constantFrom(null, 2, 3),
+  lossScaleFactor: fc.oneof(fc.constantFrom(null, 0.5, 2, 1024), decades(-3, 3)),
+  nesterov: fc.boolean(),
 }, { requiredKeys: [] }).chain((c) => fc.boolean().map((global) => {
+  // Nesterov momentum only where the momentum path is on (elsewhere it is refused: rejections.test.ts).
+  const spec = c.nesterov === true && !momentumPath(c) ? { ...c, nesterov: false } : c;
   // Move clipnorm to globalClipnorm half the time, so both are drawn but never together.
-  if (!global || !('clipnorm' in c)) return c;
-  const { clipnorm, ...rest } = c;
+  if (!global || !('clipnorm' in spec)) return spec;
+  const { clipnorm, ...rest } = spec;
   return { ...rest, globalClipnorm: clipnorm };
 }));
 
@@ -159,7 +180,10 @@ export function options(c: ConfigSpec, extra: RMSpropOptions = {}): RMSpropOptio
   }
   if (c.rho !== undefined) o.rho = value(c.rho);
   if (c.momentum !== undefined) o.momentum = value(c.momentum);
-  for (const k of ['epsilon', 'centered', 'clipvalue', 'clipnorm', 'globalClipnorm', 'decay', 'weightDecay', 'sparseMode', 'flavor', 'nonFinite'] as const) {
+  for (const k of [
+    'epsilon', 'centered', 'clipvalue', 'clipnorm', 'globalClipnorm', 'decay', 'weightDecay', 'sparseMode', 'flavor', 'nonFinite',
+    'useEma', 'emaMomentum', 'emaOverwriteFrequency', 'gradientAccumulationSteps', 'lossScaleFactor', 'nesterov',
+  ] as const) {
     if (c[k] !== undefined) o[k] = c[k];
   }
   return { ...(o as RMSpropOptions), ...extra };

@@ -65,12 +65,15 @@ export function rawSlots(opt: RMSprop, v: tf.Variable): SlotSet | undefined {
   return (opt as unknown as { slots: { get(v: tf.Variable): SlotSet | undefined } }).slots.get(v);
 }
 
+/** The optimizer state of a variable: its slots, then Keras 3's average and accumulator where they are on. */
+const STATE_SLOTS = ['rms', 'momentum', 'mg', 'ema', 'accumulator'] as const;
+
 export function stateOf(opt: RMSprop, vars: readonly tf.Variable[]): Float32Array[] {
   const out: Float32Array[] = [];
   for (const v of vars) {
     out.push(Float32Array.from(v.dataSync()));
     const slots = rawSlots(opt, v);
-    for (const name of ['rms', 'momentum', 'mg'] as const) {
+    for (const name of STATE_SLOTS) {
       const s = slots?.[name];
       if (s !== undefined) out.push(Float32Array.from(s.dataSync()));
     }
@@ -253,7 +256,7 @@ export function runCase(spec: ConfigSpec, stream: StreamSpec, settings: RunSetti
         }
         const tensorsOf = (v: tf.Variable): tf.Tensor[] => {
           const slots = rawSlots(opt as RMSprop, v);
-          return [v, ...(slots === undefined ? [] : [slots.rms, slots.momentum, slots.mg].filter((t): t is tf.Variable => t !== undefined))];
+          return [v, ...(slots === undefined ? [] : STATE_SLOTS.map((n) => slots[n]).filter((t): t is tf.Variable => t !== undefined))];
         };
         const watch = new CpuWatch(all.flatMap(tensorsOf));
         const before = { iterations: opt!.iterations, skipped: opt!.skippedSteps };
@@ -272,6 +275,17 @@ export function runCase(spec: ConfigSpec, stream: StreamSpec, settings: RunSetti
         const ran = error === null && o.skippedSteps === before.skipped;
         const stepped = new Set(ran ? step.entries.filter(([, g]) => g.kind !== 'null').flatMap(([k]) => tensorsOf(vars[k])) : []);
         if (ran && first && canary !== null) for (const t of tensorsOf(canary)) stepped.add(t);
+        // Keras 3's passes reach every variable the optimizer knows, stepped this call or not: the
+        // average moves on every call (and may overwrite the variable), an update call zeroes every accumulator.
+        if (ran) {
+          for (const v of all) {
+            const slots = rawSlots(o, v);
+            if (slots === undefined) continue;
+            if (slots.ema !== undefined) stepped.add(slots.ema);
+            if (slots.accumulator !== undefined) stepped.add(slots.accumulator);
+            if (spec.useEma === true && spec.emaOverwriteFrequency != null) stepped.add(v);
+          }
+        }
         watch.verify(stepped, where);
         canaries.check(where);
         if (error === null) first = false;

@@ -53,6 +53,16 @@ describe('options', () => {
     assert.ok(!('nesterov' in new RMSprop({ momentum: 0.9 }).form), 'the form keeps its TF 2.4 shape when off');
   });
 
+  test('nesterov with a momentum function returning 0: the config saves momentum 0 (as Keras saves callables) without nesterov, so it loads', () => {
+    const opt = new RMSprop({ momentum: () => 0, nesterov: true });
+    const config = opt.getConfig();
+    assert.equal(config.momentum, 0);
+    assert.equal('nesterov' in config, false);
+    RMSprop.fromConfig(RMSprop, JSON.parse(JSON.stringify(config))).dispose();
+    assert.equal(new RMSprop({ momentum: () => 0.9, nesterov: true }).getConfig().nesterov, true);
+    assert.equal(new RMSprop({ flavor: 'tfjs', nesterov: true }).getConfig().nesterov, true);
+  });
+
   test('getConfig carries the options that are on; fromConfig takes it back and Keras 3 snake_case', () => {
     const options = {
       momentum: 0.9, nesterov: true, useEma: true, emaMomentum: 0.95, emaOverwriteFrequency: 10, gradientAccumulationSteps: 4, lossScaleFactor: 256,
@@ -141,11 +151,10 @@ for (const backend of BACKENDS) {
           const first = new RMSprop(options);
           for (let i = 0; i < stop; i++) step(first, w1, i);
           const saved = await first.getWeights();
-          const copies = saved.map((x) => ({ name: x.name, tensor: x.tensor.clone() }));
           const w2 = tf.variable(w1.clone());
           const second = new RMSprop(options);
-          await second.setWeights(copies);
-          tf.dispose(copies.map((x) => x.tensor));
+          await second.setWeights(saved);
+          tf.dispose(saved.map((x) => x.tensor));
           assert.equal(second.iterations, first.iterations);
           for (let i = stop; i < 11; i++) step(second, w2, i);
           assertBitEqual(w2.dataSync() as Float32Array, whole.dataSync() as Float32Array, `stopped after ${stop}: weights`);
@@ -327,6 +336,44 @@ for (const backend of BACKENDS) {
         dense.dispose();
         tf.dispose([init, sparseVar, denseVar]);
       }
+    });
+
+    test('an update call resets the accumulators restored for variables it does not reach yet, as it resets every other', async () => {
+      const options: RMSpropOptions = { learningRate: 0.1, gradientAccumulationSteps: 2 };
+      const ga = tf.tensor1d([0.5, -1]);
+      const gb = tf.tensor1d([2, 0.25, -3]);
+      const run = async (restoreAfter: number | null): Promise<Float32Array[]> => {
+        let a = tf.variable(tf.tensor1d([1, 2]), true, 'reset/a');
+        let b = tf.variable(tf.tensor1d([3, 4, 5]), true, 'reset/b');
+        let opt = new RMSprop(options);
+        const calls: Array<Array<[tf.Tensor, tf.Variable]>> = [];
+        const all = (): Array<[tf.Tensor, tf.Variable]> => [[ga, a], [gb, b]];
+        for (let i = 0; i < 4; i++) {
+          if (i === restoreAfter) {
+            const saved = await opt.getWeights();
+            const [va, vb] = [a.clone(), b.clone()];
+            opt.dispose();
+            tf.dispose([a, b]);
+            a = tf.variable(va, true, 'reset/a');
+            b = tf.variable(vb, true, 'reset/b');
+            tf.dispose([va, vb]);
+            opt = new RMSprop(options);
+            await opt.setWeights(saved);
+            tf.dispose(saved.map((w) => w.tensor));
+          }
+          // Call 2 reaches only `a`: an update call, which zeroes b's accumulator too.
+          calls.push(i === 1 ? [[ga, a]] : all());
+          opt.applyGradients(calls[i]);
+        }
+        const out = [a, b, opt.getSlot(b, 'rms')].map((t) => Float32Array.from(t.dataSync()));
+        opt.dispose();
+        tf.dispose([a, b]);
+        return out;
+      };
+      const whole = await run(null);
+      const resumed = await run(1);
+      whole.forEach((x, i) => assertBitEqual(resumed[i], x, `state ${i}`));
+      tf.dispose([ga, gb]);
     });
 
     test('no tensor leaks: every feature on, dense and sparse, saved and read, then disposed', async () => {
