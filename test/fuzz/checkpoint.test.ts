@@ -85,7 +85,8 @@ for (const backend of BACKENDS) {
         // State restored for a variable is taken up on its gradient; until then Keras 3's average
         // cannot move (the optimizer does not know the variable yet): the first step after the
         // restore must reach every variable for the two runs to agree (model.fit's steps always do).
-        if (spec.useEma === true && new Set(stream.steps[k].entries.map(([i]) => i)).size < stream.variables.length) return;
+        const reached = new Set(stream.steps[k].entries.filter(([, g]) => g.kind !== 'null').map(([i]) => i));
+        if (spec.useEma === true && reached.size < stream.variables.length) return;
         // The uninterrupted run brings rows up to date where getWeights did. A last step
         // gives every variable a gradient, so state still kept for a variable's first
         // gradient after the restore is in use, and compared, by then.
