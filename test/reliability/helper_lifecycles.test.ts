@@ -20,10 +20,15 @@ test('RSS is flat over repeated helper-thread lifecycles', { skip: !helperThread
   assert.equal(runs.length, 10);
   assert.ok(runs.some((r) => r.kernel === 'cpu-simd-threaded'), `the helper took part: ${runs.map((r) => r.kernel).join(', ')}`);
   assert.ok(runs.every((r) => r.tensors === 0));
-  // A helper that ends takes a moment to give its memory back, so single samples
-  // jump now and then: the lowest of the late lifecycles against the lowest of
-  // the early ones (allocators warmed up), which a leak would raise by ~50 MB each.
+  // A leak adds one lifecycle's memory (~50 MB) per lifecycle: over 200 MB between
+  // the early and the late lifecycles, and ~150 MB across the last four. A helper
+  // that ends takes a moment to give its memory back, and on a busy machine one
+  // lifecycle's memory may still be held when the process samples (seen once: a
+  // single step of 52 MB, flat afterwards), so the bounds leave room for that.
+  const mb = runs.map((r) => (r.rss / 1e6).toFixed(0)).join(', ');
   const low = (from: number, to: number): number => Math.min(...runs.slice(from, to).map((r) => r.rss));
   const growth = low(6, 10) - low(1, 4);
-  assert.ok(growth < 40e6, `RSS grew by ${(growth / 1e6).toFixed(0)} MB: ${runs.map((r) => (r.rss / 1e6).toFixed(0)).join(', ')} MB`);
+  assert.ok(growth < 100e6, `RSS grew by ${(growth / 1e6).toFixed(0)} MB: ${mb} MB`);
+  const late = runs[9].rss - low(6, 9);
+  assert.ok(late < 40e6, `RSS still grows at the end, by ${(late / 1e6).toFixed(0)} MB over the last four lifecycles: ${mb} MB`);
 });
