@@ -3,7 +3,8 @@
  * own (so RSS starts clean), run with --expose-gc; every `--every` steps it
  * collects garbage and samples the JS heap, RSS, the wasm backend's heap and
  * TF.js's tensor count. The runs, on cpu and wasm:
- * - fit:    a small model (8 → 16 → 1) through model.fit, 100,000 steps;
+ * - fit:    a small model (8 → 16 → 1) through model.fit, 100,000 steps; again
+ *           with every training feature on (Keras 3's, Nesterov, nonFinite 'skip');
  * - sparse: a 10,000 × 16 embedding through minimize and embeddingLookup
  *           (IndexedSlices, 64 ids a step with repeats, 'dense-equivalent'
  *           with momentum: deferred rows and their catch-up), 100,000 steps;
@@ -36,12 +37,19 @@ interface RunSpec {
   steps: number;
   /** Elements of the lifecycle variable. */
   size?: number;
+  /** Options of the fit run's optimizer beyond its learning rate and momentum. */
+  options?: Record<string, unknown>;
   what: string;
 }
+
+/** Every training feature at once: Keras 3's, optax's Nesterov momentum, and the non-finite policy. */
+const FEATURES = { nesterov: true, useEma: true, emaOverwriteFrequency: 1000, gradientAccumulationSteps: 4, lossScaleFactor: 1024, nonFinite: 'skip' };
 
 const RUNS: RunSpec[] = [
   { name: 'fit-cpu', backend: 'cpu', kind: 'fit', steps: 100_000, what: 'model.fit, 8→16→1, batch 32' },
   { name: 'fit-wasm', backend: 'wasm', kind: 'fit', steps: 100_000, what: 'model.fit, 8→16→1, batch 32' },
+  { name: 'fit-features-cpu', backend: 'cpu', kind: 'fit', steps: 100_000, options: FEATURES, what: 'the same with nesterov, useEma, accumulation, loss scale, nonFinite skip' },
+  { name: 'fit-features-wasm', backend: 'wasm', kind: 'fit', steps: 100_000, options: FEATURES, what: 'the same with nesterov, useEma, accumulation, loss scale, nonFinite skip' },
   { name: 'sparse-cpu', backend: 'cpu', kind: 'sparse', steps: 100_000, what: 'embeddingLookup + minimize, 10,000×16, dense-equivalent' },
   { name: 'sparse-wasm', backend: 'wasm', kind: 'sparse', steps: 100_000, what: 'embeddingLookup + minimize, 10,000×16, dense-equivalent' },
   { name: 'lifecycles-small-cpu', backend: 'cpu', kind: 'lifecycles', steps: 1000, size: 1024, what: '1,024 elements' },
@@ -97,7 +105,7 @@ async function child(spec: RunSpec, steps: number, every: number): Promise<void>
   if (spec.kind === 'fit') {
     const batch = 32;
     const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [8], units: 16, activation: 'relu' }), tf.layers.dense({ units: 1 })] });
-    model.compile({ optimizer: new RMSprop({ learningRate: 1e-3, momentum: 0.9 }), loss: 'meanSquaredError' });
+    model.compile({ optimizer: new RMSprop({ learningRate: 1e-3, momentum: 0.9, ...spec.options }), loss: 'meanSquaredError' });
     const n = every * batch;
     const x = tf.tensor2d(Float32Array.from({ length: n * 8 }, random), [n, 8]);
     const y = tf.tidy(() => x.sum(1, true).sin());

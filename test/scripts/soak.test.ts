@@ -13,7 +13,7 @@ import { test } from 'node:test';
 test('npm run soak at a tiny scale writes its table and plot, tensors flat', () => {
   const dir = mkdtempSync(join(tmpdir(), 'soak-'));
   try {
-    const runs = ['fit-cpu', 'sparse-wasm', 'lifecycles-2^20-cpu'];
+    const runs = ['fit-cpu', 'sparse-wasm', 'lifecycles-2^20-cpu', 'fit-features-wasm'];
     const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'scripts/soak.ts', '--scale', '0.0005', '--runs', runs.join(','),
       '--md', join(dir, 'soak.md'), '--svg', join(dir, 'soak.svg')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr + r.stdout);
@@ -26,7 +26,7 @@ test('npm run soak at a tiny scale writes its table and plot, tensors flat', () 
       assert.match(row, name.startsWith('lifecycles') ? /\| 2 \| 1 \|/ : /\| 50 \| 5 \|/);
       assert.ok(svg.includes(`${name}: memory (MB)`) && svg.includes(`${name}: live tensors`), `panels for ${name}`);
     }
-    assert.equal((svg.match(/<polyline /g) ?? []).length, 2 + 1 + 3 + 1 + 2 + 1, 'RSS, heap (and wasm heap) and tensor lines');
+    assert.equal((svg.match(/<polyline /g) ?? []).length, 2 + 1 + 3 + 1 + 2 + 1 + 3 + 1, 'RSS, heap (and wasm heap) and tensor lines');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
