@@ -19,6 +19,25 @@ import { assertSameFloats, randomValues, rng } from './support.js';
 
 const FAST: Record<(typeof BACKENDS)[number], string> = { cpu: 'cpu-simd', wasm: 'wasm-simd' };
 
+/**
+ * `x · t` through the path that may reuse an operator tfjs-wasm cached for `t`
+ * equals it through a fresh tensor of `values` (t's current values by default).
+ */
+function assertMatMulFresh(x: tf.Tensor, t: tf.Tensor, label: string, values: Float32Array = Float32Array.from(t.dataSync())): void {
+  const fresh = tf.tidy(() => tf.matMul(x, tf.tensor(values, [4, 3])).dataSync());
+  const cachedPath = tf.tidy(() => tf.matMul(x, t).dataSync());
+  assertSameFloats(cachedPath, Float32Array.from(fresh), label);
+}
+
+/** A 4 × 3 variable, a 2 × 4 input for MatMul, a centered momentum optimizer and a step of random gradients. */
+function centeredCase(seed: number): { v: tf.Variable; x: tf.Tensor; opt: RMSprop; step: () => void } {
+  const r = rng(seed);
+  const v = tf.tidy(() => tf.variable(tf.tensor(randomValues(12, r), [4, 3])));
+  const x = tf.tensor(randomValues(8, r), [2, 4]);
+  const opt = new RMSprop({ learningRate: 0.1, momentum: 0.9, centered: true });
+  return { v, x, opt, step: () => tf.tidy(() => { opt.applyGradients([[tf.tensor(randomValues(12, r), [4, 3]), v]]); }) };
+}
+
 function snapshot(t: tf.Tensor): Float32Array {
   return Float32Array.from(t.dataSync());
 }
@@ -188,9 +207,7 @@ for (const backend of BACKENDS) {
           opt.applyGradients([[g, v]]);
           g.dispose();
           assert.equal(opt.lastStepKernels()[0].kernel, FAST[backend]);
-          const fresh = tf.tidy(() => tf.matMul(x, tf.tensor(v.dataSync(), [4, 3])).dataSync());
-          const cachedPath = tf.tidy(() => tf.matMul(x, v).dataSync());
-          assertSameFloats(cachedPath, Float32Array.from(fresh), `matMul after step ${step}`);
+          assertMatMulFresh(x, v, `matMul after step ${step}`);
         }
       } finally {
         opt.dispose();
@@ -199,23 +216,15 @@ for (const backend of BACKENDS) {
     });
 
     test('ops that cache work per tensor see slot values after getSlot handed them out', () => {
-      const r = rng(7);
-      const v = tf.tidy(() => tf.variable(tf.tensor(randomValues(12, r), [4, 3])));
-      const x = tf.tensor(randomValues(8, r), [2, 4]);
-      const opt = new RMSprop({ learningRate: 0.1, momentum: 0.9, centered: true });
+      const { v, x, opt, step } = centeredCase(7);
       try {
-        const step = () => tf.tidy(() => opt.applyGradients([[tf.tensor(randomValues(12, r), [4, 3]), v]]));
         step();
         const slots = (['rms', 'momentum', 'mg'] as const).map((name) => opt.getSlot(v, name));
         for (let i = 0; i < 3; i++) {
           for (const slot of slots) tf.tidy(() => tf.matMul(x, slot).dataSync()); // lets tfjs-wasm cache operators
           step();
           assert.equal(opt.lastStepKernels()[0].kernel, FAST[backend]);
-          slots.forEach((slot, k) => {
-            const fresh = tf.tidy(() => tf.matMul(x, tf.tensor(slot.dataSync(), [4, 3])).dataSync());
-            const cachedPath = tf.tidy(() => tf.matMul(x, slot).dataSync());
-            assertSameFloats(cachedPath, Float32Array.from(fresh), `slot ${k}, matMul after step ${i}`);
-          });
+          slots.forEach((slot, k) => assertMatMulFresh(x, slot, `slot ${k}, matMul after step ${i}`));
         }
       } finally {
         opt.dispose();
@@ -224,12 +233,8 @@ for (const backend of BACKENDS) {
     });
 
     test('a getWeights snapshot keeps its values: shared buffers (cpu) take the op chain once, copies (wasm) need not', async () => {
-      const r = rng(8);
-      const v = tf.tidy(() => tf.variable(tf.tensor(randomValues(12, r), [4, 3])));
-      const x = tf.tensor(randomValues(8, r), [2, 4]);
-      const opt = new RMSprop({ learningRate: 0.1, momentum: 0.9, centered: true });
+      const { v, x, opt, step } = centeredCase(8);
       try {
-        const step = () => tf.tidy(() => opt.applyGradients([[tf.tensor(randomValues(12, r), [4, 3]), v]]));
         step();
         const snapshot = (await opt.getWeights()).slice(1).map((w) => w.tensor);
         const values = snapshot.map((t) => Float32Array.from(t.dataSync()));
@@ -247,9 +252,7 @@ for (const backend of BACKENDS) {
         assert.equal(opt.lastStepKernels()[0].kernel, FAST[backend]);
         snapshot.forEach((t, k) => {
           assertSameFloats(t.dataSync(), values[k], `snapshot ${k}`);
-          const cachedPath = tf.tidy(() => tf.matMul(x, t).dataSync());
-          const fresh = tf.tidy(() => tf.matMul(x, tf.tensor(values[k], [4, 3])).dataSync());
-          assertSameFloats(cachedPath, Float32Array.from(fresh), `snapshot ${k} through matMul`);
+          assertMatMulFresh(x, t, `snapshot ${k} through matMul`, values[k]);
         });
         tf.dispose(snapshot);
       } finally {
@@ -271,9 +274,7 @@ for (const backend of BACKENDS) {
             opt.applyGradients([[new IndexedSlices(values, [step, 3]), v]]);
             values.dispose();
             // Reading the variable brings deferred rows (lazy) up to date first.
-            const fresh = tf.tidy(() => tf.matMul(x, tf.tensor(v.dataSync(), [4, 3])).dataSync());
-            const cachedPath = tf.tidy(() => tf.matMul(x, v).dataSync());
-            assertSameFloats(cachedPath, Float32Array.from(fresh), `matMul after step ${step}`);
+            assertMatMulFresh(x, v, `matMul after step ${step}`);
           }
         } finally {
           opt.dispose();

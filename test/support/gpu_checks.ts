@@ -73,6 +73,33 @@ export interface CacheReport {
   readonly kernel: string;
 }
 
+/**
+ * One step of a new optimizer on a variable made with `tf.variable(init)`, `init`
+ * kept (so the two share a buffer): what ran, whether `init` kept its values and
+ * whether the variable moved. Disposes `init` and the variable.
+ */
+export async function stepOnShared(
+  init: tf.Tensor, options: RMSpropOptions, step: (opt: RMSprop, v: tf.Variable) => void,
+): Promise<Pick<KernelChoice, 'kernel' | 'fallbackReason'> & { otherUnchanged: boolean; changed: boolean }> {
+  const v = tf.variable(init);
+  const before = Float32Array.from(await init.data());
+  const opt = new RMSprop(options);
+  try {
+    step(opt, v);
+    const [choice] = opt.lastStepKernels();
+    const other = await init.data();
+    const now = await v.data();
+    return {
+      kernel: choice.kernel, ...(choice.fallbackReason === undefined ? {} : { fallbackReason: choice.fallbackReason }),
+      otherUnchanged: before.every((x, i) => x === other[i]),
+      changed: before.some((x, i) => x !== now[i]),
+    };
+  } finally {
+    opt.dispose();
+    tf.dispose([init, v]);
+  }
+}
+
 export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: (name: string) => Promise<boolean>) {
   const use = async (backend: string): Promise<void> => {
     if (!(await setBackend(backend))) throw new Error(`the ${backend} backend did not start`);
@@ -135,23 +162,15 @@ export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: 
     /** A variable made with tf.variable(t), t kept: its buffer is shared. */
     async sharing(backend: GpuBackend): Promise<SharingReport> {
       await use(backend);
-      const init = tf.randomNormal([2000], 0, 1, 'float32', 5);
-      const v = tf.variable(init);
       const g = tf.randomNormal([2000], 0, 1, 'float32', 6);
-      const before = Float32Array.from(await init.data());
-      const opt = new RMSprop({ learningRate: 0.01 });
-      opt.applyGradients([[g, v]]);
-      const [choice] = opt.lastStepKernels();
-      const other = await init.data();
-      const now = await v.data();
-      const report = {
-        kernel: choice.kernel, ...(choice.fallbackReason === undefined ? {} : { fallbackReason: choice.fallbackReason }),
-        otherUnchanged: before.every((x, i) => x === other[i]),
-        variableChanged: before.some((x, i) => x !== now[i]),
-      };
-      opt.dispose();
-      tf.dispose([init, v, g]);
-      return report;
+      try {
+        const { changed, ...r } = await stepOnShared(tf.randomNormal([2000], 0, 1, 'float32', 5), { learningRate: 0.01 }, (opt, v) => {
+          opt.applyGradients([[g, v]]);
+        });
+        return { ...r, variableChanged: changed };
+      } finally {
+        g.dispose();
+      }
     },
 
     /**

@@ -12,6 +12,7 @@ import { setFastKernelsEnabled } from '../../src/kernels/registry.js';
 import type { RowKernel } from '../../src/kernels/types.js';
 import { mulberry32 } from '../../app/random.js';
 import { rowCases, runRowCase } from './gpu_rows.js';
+import { stepOnShared } from './gpu_checks.js';
 import type { CaseResult } from './gpu_trajectory.js';
 import { countGpuWork, type GpuBackend } from './gpu_work.js';
 
@@ -209,22 +210,10 @@ export function gpuRowChecks(kernels: Record<GpuBackend, RowKernel>, setBackend:
     /** A table made with tf.variable(t), t kept: its buffer (texture) is shared. */
     async rowSharing(backend: GpuBackend): Promise<RowSharingReport> {
       await use(backend);
-      const init = tf.randomNormal([200, 8], 0, 1, 'float32', 5);
-      const table = tf.variable(init);
-      const before = Float32Array.from(await init.data());
-      const opt = new RMSprop({ learningRate: 0.01, momentum: 0.9 });
-      tf.tidy(() => opt.applyGradients([[new IndexedSlices(tf.ones([3, 8]), [1, 4, 1]), table]]));
-      const [choice] = opt.lastStepKernels();
-      const other = await init.data();
-      const now = await table.data();
-      const report = {
-        kernel: choice.kernel, ...(choice.fallbackReason === undefined ? {} : { fallbackReason: choice.fallbackReason }),
-        otherUnchanged: before.every((x, i) => x === other[i]),
-        tableChanged: before.some((x, i) => x !== now[i]),
-      };
-      opt.dispose();
-      tf.dispose([init, table]);
-      return report;
+      const { changed, ...r } = await stepOnShared(tf.randomNormal([200, 8], 0, 1, 'float32', 5), { learningRate: 0.01, momentum: 0.9 }, (opt, table) => {
+        tf.tidy(() => opt.applyGradients([[new IndexedSlices(tf.ones([3, 8]), [1, 4, 1]), table]]));
+      });
+      return { ...r, tableChanged: changed };
     },
 
     /** Values read (and cached on the CPU) before a sparse step, then read again after it. */
