@@ -7,7 +7,7 @@
 // bit, so one loop serves every combination. A leaf module, like keras2.ts.
 //
 // Table entries, six 32-bit words each:
-//   [src, dst, n, cn (f32), dn (f32), unused]   (byte offsets, element count)
+//   [src, dst, n, cn (f32), dn (f32), flag]   (byte offsets, element count; flag: nonFinite's result)
 
 const ENTRY: usize = 24;
 
@@ -95,27 +95,31 @@ export function apply(table: usize, count: i32, lo: f32, hi: f32, scale: f32): v
   }
 }
 
-// For nonFinite 'skip' and 'error': writes, per entry, 0 when every element of
-// `src` is finite and NaN otherwise (as an f64 at `out + 8k`). An element is NaN
-// or ±∞ exactly when its exponent bits are all set; the test is bitwise, so the
-// lanes' flags are or-ed (one cycle each) instead of summed through a chain of
-// float adds, and two accumulators keep the loop at the speed of its loads.
-export function nonFinite(table: usize, count: i32, out: usize): void {
+// For nonFinite 'skip' and 'error': sets each entry's last word to 0 when every
+// element of `src` is finite and to 1 otherwise (a flag in the entry itself, so
+// tiles checked on two threads at once never share an output). An element is NaN
+// or ±∞ exactly when its exponent bits are all set, so `x & 0x7f800000` equals
+// the mask there and is below it everywhere else: the lanes keep the largest
+// such value (one unsigned max each, no compare in the loop), and four
+// accumulators keep the loop at the speed of its loads.
+export function nonFinite(table: usize, count: i32): void {
   const mask = i32x4.splat(0x7f800000);
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * ENTRY;
     const src = src_(e), n = n_(e) << 2;
-    const n8 = n & ~<usize>31;
+    const n16 = n & ~<usize>63;
     const n4 = n & ~<usize>15;
-    let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     let i: usize = 0;
-    for (; i < n8; i += 32) {
-      a0 = v128.or(a0, i32x4.eq(v128.and(v128.load(src + i, 0, 4), mask), mask));
-      a1 = v128.or(a1, i32x4.eq(v128.and(v128.load(src + i + 16, 0, 4), mask), mask));
+    for (; i < n16; i += 64) {
+      a0 = i32x4.max_u(a0, v128.and(v128.load(src + i, 0, 4), mask));
+      a1 = i32x4.max_u(a1, v128.and(v128.load(src + i + 16, 0, 4), mask));
+      a2 = i32x4.max_u(a2, v128.and(v128.load(src + i + 32, 0, 4), mask));
+      a3 = i32x4.max_u(a3, v128.and(v128.load(src + i + 48, 0, 4), mask));
     }
-    for (; i < n4; i += 16) a0 = v128.or(a0, i32x4.eq(v128.and(v128.load(src + i, 0, 4), mask), mask));
-    let bad = v128.any_true(v128.or(a0, a1));
+    for (; i < n4; i += 16) a0 = i32x4.max_u(a0, v128.and(v128.load(src + i, 0, 4), mask));
+    let bad = v128.any_true(i32x4.eq(i32x4.max_u(i32x4.max_u(a0, a1), i32x4.max_u(a2, a3)), mask));
     for (; i < n; i += 4) bad = bad || (load<u32>(src + i) & 0x7f800000) == 0x7f800000;
-    store<f64>(out + (<usize>k << 3), bad ? NaN : 0);
+    store<u32>(e, bad ? 1 : 0, 20);
   }
 }

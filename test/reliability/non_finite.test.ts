@@ -62,7 +62,7 @@ for (const backend of BACKENDS) {
       }
 
       test('a NaN or ±Infinity is found at every position of a gradient (each lane, the unrolled loop, its remainder, the tail)', () => {
-        const n = 45; // 40 in the unrolled loop, 4 in its remainder, 1 in the tail
+        const n = 47; // 32 in the unrolled loop (16 a turn), 12 in its remainder (4 a turn), 3 in the tail
         const m = model({ nonFinite: 'skip' }, [n]);
         let skipped = 0;
         for (let index = 0; index < n; index++) {
@@ -73,6 +73,18 @@ for (const backend of BACKENDS) {
         // The largest finite float32 and the smallest subnormal are finite.
         tf.tidy(() => m.opt.applyGradients([[tf.tensor1d(new Float32Array(n).fill(3.4028234663852886e38).fill(1e-45, 20)), m.vars[0]]]));
         assert.equal(m.opt.skippedSteps, skipped);
+        m.opt.dispose();
+        tf.dispose(m.vars);
+      });
+
+      test('a NaN at either edge of a tile of the check, in a gradient larger than one', () => {
+        const sizes = [3, 3 * 4096 + 5, 2];
+        const m = model({ nonFinite: 'skip' }, sizes);
+        let skipped = 0;
+        for (const index of [0, 4095, 4096, 8191, 8192, 3 * 4096 + 4]) {
+          tf.tidy(() => m.opt.applyGradients(grads(sizes, index, { at: 1, index, value: NaN }).map((g, i) => [g, m.vars[i]])));
+          assert.equal(m.opt.skippedSteps, ++skipped, `NaN at ${index} was not seen`);
+        }
         m.opt.dispose();
         tf.dispose(m.vars);
       });

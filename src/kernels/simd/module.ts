@@ -38,10 +38,10 @@ export function writeEntry(
 
 interface ClipExports {
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
-  nonFinite(table: number, count: number, out: number): void;
+  nonFinite(table: number, count: number): void;
 }
 
-/** Bytes per clipping table entry: `[src, dst, n, cn (f32), dn (f32), unused]`. */
+/** Bytes per clipping table entry: `[src, dst, n, cn (f32), dn (f32), flag]` (flag: 1 where `nonFinite` found NaN or ±Infinity). */
 export const CLIP_ENTRY_BYTES = 24;
 export const CLIP_ENTRY_WORDS = 6;
 
@@ -53,6 +53,7 @@ export const CLIP_ENTRY_WORDS = 6;
 export const KERNEL_EXPORTS: ReadonlyArray<readonly [ModuleName, string]> = [
   ...new Map(ALL_PASSES.flatMap((p) => p.simd.exports.map((fn) => [`${p.simd.module}.${fn}`, [p.simd.module, fn] as const]))).values(),
   ['clipping', 'apply'],
+  ['clipping', 'nonFinite'],
 ];
 const exportCode = (module: ModuleName, fn: string): number => KERNEL_EXPORTS.findIndex(([m, f]) => m === module && f === fn);
 
@@ -88,6 +89,11 @@ export function aroundCalls(form: UpdateForm, s: StepScalars, around: Around): {
   return { before, after: passCalls(aroundPasses(rule, around), form.centered, sx) };
 }
 
+/** The call that checks each entry of a clipping table for NaN or ±Infinity, setting its flag word. */
+export function nonFiniteCall(): KernelCall {
+  return { code: exportCode('clipping', 'nonFinite'), onClipTable: true, args: [] };
+}
+
 /** The call that clips the gradients of a clipping table in place: x ↦ clip(x, lo, hi) · cn/dn · scale. */
 export function clipCall(lo: number, hi: number, scale: number): KernelCall {
   return { code: exportCode('clipping', 'apply'), onClipTable: true, args: [lo, hi, scale] };
@@ -102,8 +108,8 @@ export interface SimdKernels {
   call(calls: readonly KernelCall[], table: number, clipTable: number, count: number): void;
   /** Σ x² per clipping entry (x clipped by lo/hi, cn/dn) as float64 at `out + 8k`. */
   sumSquares(table: number, count: number, lo: number, hi: number, out: number): void;
-  /** Per clipping entry, 0 at `out + 8k` when every `src` element is finite, NaN otherwise. */
-  nonFinite(table: number, count: number, out: number): void;
+  /** Per clipping entry, its flag word: 0 when every `src` element is finite, 1 otherwise. */
+  nonFinite(table: number, count: number): void;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -180,8 +186,8 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels | null {
     sumSquares(table, count, lo, hi, out) {
       if (count > 0) (exportsOf('clipping') as unknown as ClipExports).sumSquares(table, count, lo, hi, out);
     },
-    nonFinite(table, count, out) {
-      if (count > 0) (exportsOf('clipping') as unknown as ClipExports).nonFinite(table, count, out);
+    nonFinite(table, count) {
+      if (count > 0) (exportsOf('clipping') as unknown as ClipExports).nonFinite(table, count);
     },
     step(form, s, table, count) {
       this.call(stepCalls(form, s), table, 0, count);
