@@ -38,13 +38,27 @@ export function combine(table: usize, count: i32, steps: f32): void {
   }
 }
 
+// Two halves of each entry at once: two streams of `avg` in flight instead of
+// one, which the caches serve faster (one array read from memory alone is the
+// slowest stream of a step).
 @inline function average(table: usize, count: i32, m: f32, omm: f32, overwrite: bool): void {
   const vm = f32x4.splat(m), vomm = f32x4.splat(omm);
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * ENTRY;
     const w = w_(e), avg = avg_(e), n = n_(e) << 2;
+    const h = (n >> 1) & ~<usize>15;
+    for (let i: usize = 0; i < h; i += 16) {
+      const a = f32x4.add(f32x4.mul(vm, ld(avg + i)), f32x4.mul(vomm, ld(w + i)));
+      const b = f32x4.add(f32x4.mul(vm, ld(avg + h + i)), f32x4.mul(vomm, ld(w + h + i)));
+      st(avg + i, a);
+      st(avg + h + i, b);
+      if (overwrite) {
+        st(w + i, a);
+        st(w + h + i, b);
+      }
+    }
     const n4 = n & ~<usize>15;
-    let i: usize = 0;
+    let i: usize = h << 1;
     for (; i < n4; i += 16) {
       const a = f32x4.add(f32x4.mul(vm, ld(avg + i)), f32x4.mul(vomm, ld(w + i)));
       st(avg + i, a);
