@@ -96,8 +96,8 @@ export function apply(table: usize, count: i32, lo: f32, hi: f32, scale: f32): v
 }
 
 // For nonFinite 'skip' and 'error': sets each entry's last word to 0 when every
-// element of `src` is finite and to 1 otherwise (a flag in the entry itself, so
-// tiles checked on two threads at once never share an output). An element is NaN
+// element of `src` is finite and to 1 otherwise (a flag in the entry itself,
+// read where the caller wrote the entry). An element is NaN
 // or ±∞ exactly when its exponent bits are all set, so `x & 0x7f800000` equals
 // the mask there and is below it everywhere else: the lanes keep the largest
 // such value (one unsigned max each, no compare in the loop), and four

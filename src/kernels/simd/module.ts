@@ -53,7 +53,6 @@ export const CLIP_ENTRY_WORDS = 6;
 export const KERNEL_EXPORTS: ReadonlyArray<readonly [ModuleName, string]> = [
   ...new Map(ALL_PASSES.flatMap((p) => p.simd.exports.map((fn) => [`${p.simd.module}.${fn}`, [p.simd.module, fn] as const]))).values(),
   ['clipping', 'apply'],
-  ['clipping', 'nonFinite'],
 ];
 const exportCode = (module: ModuleName, fn: string): number => KERNEL_EXPORTS.findIndex(([m, f]) => m === module && f === fn);
 
@@ -87,11 +86,6 @@ export function aroundCalls(form: UpdateForm, s: StepScalars, around: Around): {
   const before = passCalls(gradientPasses(around), form.centered, sx);
   const rule = around.phase === 'update' ? densePasses(form, s) : [];
   return { before, after: passCalls(aroundPasses(rule, around), form.centered, sx) };
-}
-
-/** The call that checks each entry of a clipping table for NaN or ±Infinity, setting its flag word. */
-export function nonFiniteCall(): KernelCall {
-  return { code: exportCode('clipping', 'nonFinite'), onClipTable: true, args: [] };
 }
 
 /** The call that clips the gradients of a clipping table in place: x ↦ clip(x, lo, hi) · cn/dn · scale. */
