@@ -18,6 +18,7 @@ import { wasmSimdRows } from './wasm/rows.js';
 import { wasmSimdKernel } from './wasm/simd.js';
 import { webglFusedKernel } from './webgl/kernel.js';
 import { webglRows } from './webgl/rows.js';
+import { webgpuFiniteCheck } from './webgpu/finite.js';
 import { webgpuFusedKernel } from './webgpu/kernel.js';
 import { webgpuRows } from './webgpu/rows.js';
 
@@ -34,7 +35,7 @@ const REGISTRY = new Map<string, BackendKernels>([
   ['cpu', { dense: [cpuSimdKernel, cpuKernel], rows: [cpuSimdRows, cpuInplaceRows], finite: [cpuFiniteCheck] }],
   ['wasm', { dense: [wasmSimdKernel, wasmHeapJsKernel], rows: [wasmSimdRows, wasmHeapRows], finite: [wasmFiniteCheck] }],
   ['webgl', { dense: [webglFusedKernel], rows: [webglRows], finite: [] }],
-  ['webgpu', { dense: [webgpuFusedKernel], rows: [webgpuRows], finite: [] }],
+  ['webgpu', { dense: [webgpuFusedKernel], rows: [webgpuRows], finite: [webgpuFiniteCheck] }],
 ]);
 
 let fastKernelsEnabled = true;

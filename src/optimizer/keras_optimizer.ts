@@ -245,7 +245,12 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
       this.pruneDisposed();
       this.slots.checkLive(where, pairs.map((p) => p.variable));
       if (this.nonFinite !== 'propagate') {
-        const bad = firstNonFinite(pairs.map((p) => p.grad));
+        let bad: number;
+        try {
+          bad = firstNonFinite(pairs.map((p) => p.grad));
+        } catch (e) {
+          throw new Error(`${where}: nonFinite '${this.nonFinite}' could not check the gradients: ${(e as Error).message}; nothing was changed`);
+        }
         if (bad !== -1) {
           const variable = pairs[bad].variable.name;
           if (this.nonFinite === 'error') {

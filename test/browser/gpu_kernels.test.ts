@@ -4,13 +4,16 @@
  * without weight decay, against the reference loops within the running float32
  * bound of test/support/gpu_tolerance.ts; the optimizer takes them (one to four
  * draws, one dispatch per variable); no tensor or GPU byte leaks over 1,000
- * steps, and dispose frees the kernels' own GPU buffers. Skips only when
- * Chromium is missing outside CI (see chromium.ts).
+ * steps, and dispose frees the kernels' own GPU buffers; nonFinite's check
+ * (on webgl it works; on webgpu SwiftShader's synchronous read returns zeros, so
+ * each checked step must say it cannot check). Skips only when Chromium is
+ * missing outside CI (see chromium.ts).
  */
 import { describe, test } from 'node:test';
 import type { RMSpropOptions } from '../../src/index.js';
 import {
-  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertSharing, CASE_SHAPES, CASE_STEPS,
+  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFinite, assertNonFiniteUnreadable, assertSharing,
+  CASE_SHAPES, CASE_STEPS,
 } from '../support/gpu_assertions.js';
 import type { GpuBackend } from '../support/gpu_checks.js';
 import { gpuCases, caseName } from '../support/gpu_trajectory.js';
@@ -75,6 +78,22 @@ for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend
       if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
       const r = await inPage(gpu.page(), 'leaks', backend, { learningRate: 0.01, momentum: 0.9, centered: true, clipnorm: 1 });
       assertNoLeaks(r, KERNEL[backend], backend);
+    });
+  });
+}
+
+// In a page of its own: on SwiftShader, TF.js's synchronous WebGPU read (through an
+// OffscreenCanvas) returns zeros and leaves the page's WebGPU instance unusable.
+for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend[]) {
+  describe(`nonFinite on ${backend} in headless Chromium (SwiftShader)`, { skip: missing ?? false }, () => {
+    const gpu = gpuPageFor(backend);
+    test(backend === 'webgl'
+      ? "'skip' finds NaN and ±Infinity anywhere in a large gradient and leaves the state bit for bit; 'error' names the variable"
+      : "'skip' and 'error': the synchronous read returns zeros here, so each checked step says it cannot check, before any change", async (t) => {
+      if (gpu.skipReason() !== null) { t.skip(`no ${backend} in this Chromium`); return; }
+      const r = await inPage(gpu.page(), 'nonFinite', backend);
+      if (backend === 'webgl') assertNonFinite(r, backend);
+      else assertNonFiniteUnreadable(r, backend);
     });
   });
 }

@@ -4,7 +4,8 @@
  * (test/browser/gpu_kernels.test.ts): every flavor × path × centering, clipped
  * and not, within the running float32 bound of the reference loops; one
  * dispatch per variable; buffers shared with other tensors are not written in
- * place; reads after a step are fresh; no leaks over 1,000 steps. Skips with
+ * place; reads after a step are fresh; no leaks over 1,000 steps; nonFinite's
+ * check says it cannot read back in Node, before any change. Skips with
  * how to install the driver when it is missing, except in CI.
  */
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import type { RMSpropOptions } from '../../src/index.js';
 import { webglFusedKernel } from '../../src/kernels/webgl/kernel.js';
 import { webgpuFusedKernel } from '../../src/kernels/webgpu/kernel.js';
 import {
-  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertSharing, CASE_SHAPES, CASE_STEPS,
+  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFiniteUnreadable, assertSharing, CASE_SHAPES, CASE_STEPS,
 } from '../support/gpu_assertions.js';
 import { gpuChecks } from '../support/gpu_checks.js';
 import { caseName, gpuCases } from '../support/gpu_trajectory.js';
@@ -53,6 +54,11 @@ describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
       assertFusedStep(r, 'webgpu-fused', maxWork, what);
     });
   }
+
+  test("nonFinite 'skip' and 'error': TF.js's webgpu cannot read back synchronously in Node, so each checked step says so before any change", async (t) => {
+    if (skipIfMissing(t)) return;
+    assertNonFiniteUnreadable(await checks.nonFinite('webgpu'), 'webgpu in Node');
+  });
 
   test("Keras 3's EMA, accumulation and loss scaling run around webgpu-fused (as tensor ops) and give cpu's numbers", async (t) => {
     if (skipIfMissing(t)) return;

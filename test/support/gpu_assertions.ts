@@ -3,7 +3,7 @@
  * webgpu) and the Node WebGPU test, on the plain results of gpu_checks.ts.
  */
 import assert from 'node:assert/strict';
-import type { CacheReport, LeakReport, OptimizerStep, SharingReport } from './gpu_checks.js';
+import type { CacheReport, LeakReport, NonFiniteReport, OptimizerStep, SharingReport } from './gpu_checks.js';
 import type { RowLeakReport, RowSharingReport, SparseTraining } from './gpu_row_checks.js';
 import type { CaseResult } from './gpu_trajectory.js';
 
@@ -31,6 +31,39 @@ export function assertFusedStep(r: OptimizerStep, kernelName: string, maxWork: n
   assert.equal(r.profiledKernels, 0, `${what}: the step ran ${r.profiledKernels} engine kernels besides the fused ones`);
   // Three steps from the same start on cpu: the GPU's rounding moves w by a few float32 ulps at most.
   assert.ok(r.maxRelativeToCpu < 1e-5, `${what}: ${r.maxRelativeToCpu} from the cpu backend's result`);
+}
+
+/**
+ * nonFinite where the check's one value per step can be read back: NaN and ±Infinity
+ * anywhere are skipped with the state left bit for bit, the largest finite float32 is
+ * not; 'error' names the variable and changes nothing; nothing leaks.
+ */
+export function assertNonFinite(r: NonFiniteReport, what: string): void {
+  assert.equal(r.skipThrew, null, `${what}: a 'skip' step threw`);
+  for (const s of r.steps) {
+    const finite = Number.isFinite(Number(s.value));
+    assert.equal(s.skipped, !finite, `${what}: ${s.value} at ${s.index} ${finite ? 'was taken for non-finite' : 'was not seen'}`);
+    assert.equal(s.unchanged, !finite, `${what}: ${s.value} at ${s.index}: the state ${finite ? 'did not move' : 'changed'}`);
+  }
+  const name = r.secondName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  assert.match(r.error ?? '', new RegExp(`the gradient for variable "${name}" holds NaN or ±Infinity \\(nonFinite: 'error'\\); nothing was changed`));
+  assert.ok(r.errorUnchanged, `${what}: 'error' changed the state`);
+  assert.equal(r.tensorsAfter, r.tensorsBefore, `${what}: tensors leaked`);
+}
+
+/**
+ * nonFinite where the GPU cannot be read synchronously (TF.js's webgpu: in Node it
+ * has no OffscreenCanvas to read through, on SwiftShader in Chromium the read returns
+ * zeros): every checked step throws an error saying so, before any change, and leaks nothing.
+ */
+export function assertNonFiniteUnreadable(r: NonFiniteReport, what: string): void {
+  const says = new RegExp("nonFinite '(skip|error)' could not check the gradients: the webgpu backend( cannot read the result back synchronously here \\(.+\\)|'s synchronous read returned wrong values here \\(a 1 came back as 0\\)), " +
+    "which 'skip' and 'error' need before each step; nonFinite: 'propagate' reads nothing back; nothing was changed");
+  assert.match(r.skipThrew ?? '', says);
+  assert.match(r.error ?? '', says);
+  for (const s of r.steps) assert.ok(!s.skipped && s.unchanged, `${what}: ${s.value} at ${s.index}: skipped ${s.skipped}, unchanged ${s.unchanged}`);
+  assert.ok(r.errorUnchanged, `${what}: 'error' changed the state`);
+  assert.equal(r.tensorsAfter, r.tensorsBefore, `${what}: tensors leaked`);
 }
 
 export function assertNoLeaks(r: LeakReport, kernelName: string, what: string): void {

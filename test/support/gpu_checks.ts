@@ -54,6 +54,21 @@ export interface LeakReport {
   readonly kernel: string;
 }
 
+export interface NonFiniteReport {
+  /** Per poisoned or large step with nonFinite 'skip': what it was, whether it was skipped, whether the state stayed as it was. */
+  readonly steps: ReadonlyArray<{ readonly value: string; readonly index: number; readonly skipped: boolean; readonly unchanged: boolean }>;
+  /** What nonFinite 'error' threw for a NaN in the second variable's gradient, and whether the state stayed as it was. */
+  readonly error: string | null;
+  readonly errorUnchanged: boolean;
+  /** The first error a 'skip' step threw (a backend that cannot read back synchronously), or null. */
+  readonly skipThrew: string | null;
+  /** The second variable's name, which 'error' must name. */
+  readonly secondName: string;
+  /** Tensors after the steps against before them. */
+  readonly tensorsBefore: number;
+  readonly tensorsAfter: number;
+}
+
 function gpuBytes(): number {
   return (tf.memory() as { numBytesInGPU?: number }).numBytesInGPU ?? NaN;
 }
@@ -225,6 +240,61 @@ export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: 
       opt.dispose();
       tf.dispose([v, g, copy]);
       return report;
+    },
+
+    /**
+     * nonFinite on the GPU: NaN, +Infinity and −Infinity at the first, a middle and the
+     * last element of a 70,000-element gradient (several workgroups or texture rows), and
+     * the largest finite float32, with 'skip'; then 'error' with a NaN in the second variable.
+     */
+    async nonFinite(backend: GpuBackend): Promise<NonFiniteReport> {
+      await use(backend);
+      const n = 70_000;
+      const a = ownVariable(tf.randomNormal([n], 0, 1, 'float32', 50));
+      const b = ownVariable(tf.randomNormal([7], 0, 1, 'float32', 51));
+      const base = tf.randomNormal([n], 0, 1, 'float32', 52);
+      const values = Float32Array.from(await base.data());
+      base.dispose();
+      const small = Float32Array.from([0.5, -1, 2, 0.25, 1, -0.5, 3]);
+      const state = async (): Promise<Float32Array[]> => Promise.all([a, b].map(async (v) => Float32Array.from(await v.data())));
+      const same = (x: Float32Array[], y: Float32Array[]): boolean => x.every((arr, k) => arr.every((v, i) => Object.is(v, y[k][i])));
+      const tensorsBefore = tf.memory().numTensors;
+      const steps: Array<{ value: string; index: number; skipped: boolean; unchanged: boolean }> = [];
+      let skipThrew: string | null = null;
+      const opt = new RMSprop({ learningRate: 0.01, momentum: 0.9, nonFinite: 'skip' });
+      // A finite step first, so that slots exist and a skipped step has something to leave alone.
+      try {
+        tf.tidy(() => opt.applyGradients([[tf.tensor1d(values), a], [tf.tensor1d(small), b]]));
+      } catch (e) {
+        skipThrew = (e as Error).message;
+      }
+      for (const [value, index] of [[NaN, 0], [Infinity, 35_001], [-Infinity, n - 1], [3.4028234663852886e38, 12_345]]) {
+        const poisoned = Float32Array.from(values);
+        poisoned[index] = value;
+        const before = await state();
+        const skippedBefore = opt.skippedSteps;
+        try {
+          tf.tidy(() => opt.applyGradients([[tf.tensor1d(poisoned), a], [tf.tensor1d(small), b]]));
+        } catch (e) {
+          skipThrew ??= (e as Error).message;
+        }
+        steps.push({ value: String(value), index, skipped: opt.skippedSteps === skippedBefore + 1, unchanged: same(before, await state()) });
+      }
+      opt.dispose();
+      const strict = new RMSprop({ learningRate: 0.01, nonFinite: 'error' });
+      let error: string | null = null;
+      const before = await state();
+      try {
+        tf.tidy(() => strict.applyGradients([[tf.tensor1d(values), a], [tf.tensor1d(Float32Array.from(small).fill(NaN, 3, 4)), b]]));
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      const errorUnchanged = same(before, await state());
+      strict.dispose();
+      const tensorsAfter = tf.memory().numTensors;
+      const secondName = b.name;
+      tf.dispose([a, b]);
+      return { steps, error, errorUnchanged, skipThrew, secondName, tensorsBefore, tensorsAfter };
     },
 
     /** 1,000 steps of an optimizer on two variables; counts after 10 and 1,000 steps and after dispose. */
