@@ -249,7 +249,10 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
         try {
           bad = firstNonFinite(pairs.map((p) => p.grad));
         } catch (e) {
-          throw new Error(`${where}: nonFinite '${this.nonFinite}' could not check the gradients: ${(e as Error).message}; nothing was changed`);
+          throw new Error(
+            `${where}: nonFinite '${this.nonFinite}' could not check the gradients: ${(e as Error).message}, ` +
+            "which 'skip' and 'error' need before each step (nonFinite: 'propagate' reads nothing back); nothing was changed",
+          );
         }
         if (bad !== -1) {
           const variable = pairs[bad].variable.name;

@@ -65,6 +65,9 @@ export function runStep<Slots, S extends BaseScalars>(
 ): () => KernelChoice[] {
   const { kernels, sparse, clip } = plan;
   const around = plan.around ?? null;
+  // Sparse steps update rows from the host copy of their values: read them
+  // before anything changes, so a backend that cannot read back fails the step whole.
+  for (const u of taken) if (u.grad instanceof IndexedSlices) u.grad.hostValues();
   // Keras 3's accumulating calls only add to the accumulators; an update call
   // starts from the window's mean (training.ts).
   if (around !== null && around.call.phase === 'accumulate') return around.accumulate(taken, kernels, s);

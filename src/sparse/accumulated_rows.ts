@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { hostArray } from '../kernels/host_state.js';
 import { accumulateLoop } from '../rules/training.js';
 import { IndexedSlices, sumDuplicates } from './indexed_slices.js';
+import { readBackSync } from '../kernels/read_back.js';
 
 const f32 = Math.fround;
 
@@ -33,7 +34,7 @@ export class AccumulatedRows {
   /** `acc[r] ← g[r] + acc[r]` for the rows of `slices` (duplicates summed first, as TF densifies them). */
   add(acc: tf.Variable, slices: IndexedSlices): void {
     const rowSize = acc.size / acc.shape[0];
-    const { rows, slice, values } = sumDuplicates(slices.indices, slices.values.dataSync() as Float32Array, rowSize);
+    const { rows, slice, values } = sumDuplicates(slices.indices, slices.hostValues(), rowSize);
     if (rows.length === 0) return;
     const host = hostArray(acc);
     if (host !== null) {
@@ -74,7 +75,7 @@ export class AccumulatedRows {
    */
   combine(acc: tf.Variable, slices: IndexedSlices, steps: number): IndexedSlices {
     const rowSize = acc.size / acc.shape[0];
-    const g = sumDuplicates(slices.indices, slices.values.dataSync() as Float32Array, rowSize);
+    const g = sumDuplicates(slices.indices, slices.hostValues(), rowSize);
     const inG = new Set(g.rows);
     const candidates = this.candidates(acc, inG);
     const host = hostArray(acc);
@@ -83,7 +84,7 @@ export class AccumulatedRows {
       if (host !== null) {
         for (let p = 0; p < rows.length; p++) out.set(host.values.subarray(rows[p] * rowSize, (rows[p] + 1) * rowSize), p * rowSize);
       } else if (rows.length > 0) {
-        out.set(tf.tidy(() => tf.gather(acc, tf.tensor1d(Int32Array.from(rows), 'int32'))).dataSync() as Float32Array);
+        out.set(tf.tidy(() => readBackSync(tf.gather(acc, tf.tensor1d(Int32Array.from(rows), 'int32')), 'rows of an accumulator')));
       }
       return out;
     };

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../util/config_keys.js';
 import { bringRowsUpToDate } from './deferred_rows.js';
+import { readBackSync } from '../kernels/read_back.js';
 
 /** One lookup recorded while a minimize differentiates its loss. */
 export interface CapturedLookup {
@@ -53,7 +54,7 @@ function hostIds(ids: tf.Tensor | Int32Array | readonly number[]): { flat: Int32
     if (ids.dtype !== 'int32' && ids.dtype !== 'float32') {
       throw new TypeError(`embeddingLookup: \`ids\` must be int32, got ${ids.dtype}`);
     }
-    const data = ids.dataSync();
+    const data = readBackSync(ids, 'the ids of embeddingLookup');
     const flat = new Int32Array(data.length);
     for (let i = 0; i < data.length; i++) {
       if (!Number.isInteger(data[i])) throw new TypeError(`embeddingLookup: id ${data[i]} at offset ${i} is not an integer`);

@@ -6,12 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../util/config_keys.js';
+import { readBackSync } from '../kernels/read_back.js';
 
 export class IndexedSlices {
   readonly values: tf.Tensor;
   /** The row of each slice of `values`, in order; a host copy. */
   readonly indices: Int32Array;
   readonly denseShape?: readonly number[];
+  /** The host copy of `values`, for the tensor it was read from. */
+  private host: { readonly dataId: object; readonly values: Float32Array } | null = null;
 
   constructor(values: tf.Tensor, indices: tf.Tensor | Int32Array | readonly number[], denseShape?: readonly number[]) {
     if (!(values instanceof tf.Tensor)) {
@@ -80,6 +83,18 @@ export class IndexedSlices {
     return tf.scatterND(tf.tensor2d(this.indices, [this.indices.length, 1], 'int32'), this.values, shape as number[]);
   }
 
+  /**
+   * `values` on the host, read once (kernels/read_back.ts): where the backend
+   * cannot read them back synchronously, this throws saying so.
+   */
+  hostValues(): Float32Array {
+    const dataId = this.values.dataId as object;
+    if (this.host === null || this.host.dataId !== dataId) {
+      this.host = { dataId, values: readBackSync(this.values, 'the values of an IndexedSlices') as Float32Array };
+    }
+    return this.host.values;
+  }
+
   /** The same indices with other values (used by clipping). */
   withValues(values: tf.Tensor): IndexedSlices {
     return new IndexedSlices(values, this.indices, this.denseShape);
@@ -93,7 +108,7 @@ function toIndexArray(indices: tf.Tensor | Int32Array | readonly number[]): Int3
     if (indices.dtype !== 'int32' && indices.dtype !== 'float32') {
       throw new TypeError(`IndexedSlices: \`indices\` must be int32, got ${indices.dtype}`);
     }
-    raw = indices.dataSync() as ArrayLike<number>;
+    raw = readBackSync(indices, 'the indices of an IndexedSlices') as ArrayLike<number>;
   } else if (indices instanceof Int32Array) {
     return new Int32Array(indices);
   } else if (Array.isArray(indices)) {

@@ -68,7 +68,7 @@ export class SparseSteps implements RowCatcher {
   /** One sparse step of one variable; call inside a tidy. */
   apply(variable: tf.Variable, slices: IndexedSlices, slots: SlotSet, s: StepScalars): KernelChoice {
     const rowSize = variable.size / variable.shape[0];
-    const { rows, slice, values } = sumDuplicates(slices.indices, slices.values.dataSync() as Float32Array, rowSize);
+    const { rows, slice, values } = sumDuplicates(slices.indices, slices.hostValues(), rowSize);
     const clock = this.deferral === 'none' ? null : this.clockOf(variable);
     const catchUp = clock === null ? null : this.catchUpOf(clock, rows);
     const job: RowJob = { form: this.form, s, rule: rowRuleOf(this.mode), rows, slice, values, rowSize, catchUp };

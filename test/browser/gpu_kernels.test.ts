@@ -12,7 +12,7 @@
 import { describe, test } from 'node:test';
 import type { RMSpropOptions } from '../../src/index.js';
 import {
-  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFinite, assertNonFiniteUnreadable, assertSharing,
+  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFinite, assertNonFiniteUnreadable, assertSharing, assertSparseFromGpu,
   CASE_SHAPES, CASE_STEPS,
 } from '../support/gpu_assertions.js';
 import type { GpuBackend } from '../support/gpu_checks.js';
@@ -94,6 +94,15 @@ for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend
       const r = await inPage(gpu.page(), 'nonFinite', backend);
       if (backend === 'webgl') assertNonFinite(r, backend);
       else assertNonFiniteUnreadable(r, backend);
+    });
+  });
+  describe(`a sparse step from values on the GPU, ${backend} in headless Chromium (SwiftShader)`, { skip: missing ?? false }, () => {
+    const gpu = gpuPageFor(backend);
+    test(backend === 'webgl'
+      ? 'the values are read back and the step matches cpu'
+      : 'the synchronous read returns zeros here, so the step says it cannot read the values, before any change', async (t) => {
+      if (gpu.skipReason() !== null) { t.skip(`no ${backend} in this Chromium`); return; }
+      assertSparseFromGpu(await inPage(gpu.page(), 'sparseFromGpu', backend), backend === 'webgl', backend);
     });
   });
 }

@@ -15,7 +15,7 @@ import type { RMSpropOptions } from '../../src/index.js';
 import { webglFusedKernel } from '../../src/kernels/webgl/kernel.js';
 import { webgpuFusedKernel } from '../../src/kernels/webgpu/kernel.js';
 import {
-  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFiniteUnreadable, assertSharing, CASE_SHAPES, CASE_STEPS,
+  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFiniteUnreadable, assertSharing, assertSparseFromGpu, CASE_SHAPES, CASE_STEPS,
 } from '../support/gpu_assertions.js';
 import { gpuChecks } from '../support/gpu_checks.js';
 import { caseName, gpuCases } from '../support/gpu_trajectory.js';
@@ -58,6 +58,11 @@ describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
   test("nonFinite 'skip' and 'error': TF.js's webgpu cannot read back synchronously in Node, so each checked step says so before any change", async (t) => {
     if (skipIfMissing(t)) return;
     assertNonFiniteUnreadable(await checks.nonFinite('webgpu'), 'webgpu in Node');
+  });
+
+  test('a sparse step whose values are on the GPU: Node cannot read them back, so the step says so before any change', async (t) => {
+    if (skipIfMissing(t)) return;
+    assertSparseFromGpu(await checks.sparseFromGpu('webgpu'), false, 'webgpu in Node');
   });
 
   test("Keras 3's EMA, accumulation and loss scaling run around webgpu-fused (as tensor ops) and give cpu's numbers", async (t) => {

@@ -3,7 +3,7 @@
  * webgpu) and the Node WebGPU test, on the plain results of gpu_checks.ts.
  */
 import assert from 'node:assert/strict';
-import type { CacheReport, LeakReport, NonFiniteReport, OptimizerStep, SharingReport } from './gpu_checks.js';
+import type { CacheReport, GpuSparseReport, LeakReport, NonFiniteReport, OptimizerStep, SharingReport } from './gpu_checks.js';
 import type { RowLeakReport, RowSharingReport, SparseTraining } from './gpu_row_checks.js';
 import type { CaseResult } from './gpu_trajectory.js';
 
@@ -57,13 +57,31 @@ export function assertNonFinite(r: NonFiniteReport, what: string): void {
  * zeros): every checked step throws an error saying so, before any change, and leaks nothing.
  */
 export function assertNonFiniteUnreadable(r: NonFiniteReport, what: string): void {
-  const says = new RegExp("nonFinite '(skip|error)' could not check the gradients: the webgpu backend( cannot read the result back synchronously here \\(.+\\)|'s synchronous read returned wrong values here \\(a 1 came back as 0\\)), " +
-    "which 'skip' and 'error' need before each step; nonFinite: 'propagate' reads nothing back; nothing was changed");
+  const says = new RegExp("nonFinite '(skip|error)' could not check the gradients: the webgpu backend" +
+    "( cannot read the check's result back synchronously here \\(.+\\)|'s synchronous read of the check's result returned wrong values here \\(a 1 came back as 0\\)), " +
+    "which 'skip' and 'error' need before each step \\(nonFinite: 'propagate' reads nothing back\\); nothing was changed");
   assert.match(r.skipThrew ?? '', says);
   assert.match(r.error ?? '', says);
   for (const s of r.steps) assert.ok(!s.skipped && s.unchanged, `${what}: ${s.value} at ${s.index}: skipped ${s.skipped}, unchanged ${s.unchanged}`);
   assert.ok(r.errorUnchanged, `${what}: 'error' changed the state`);
   assert.equal(r.tensorsAfter, r.tensorsBefore, `${what}: tensors leaked`);
+}
+
+/**
+ * A sparse step from values on the GPU: where the backend reads back synchronously
+ * (webgl) it runs and matches cpu; where it cannot (webgpu in Node, or SwiftShader's
+ * zeros in Chromium) the step throws saying so, before any change.
+ */
+export function assertSparseFromGpu(r: GpuSparseReport, readable: boolean, what: string): void {
+  assert.equal(r.tensorsAfter, r.tensorsBefore, `${what}: tensors leaked`);
+  if (readable) {
+    assert.equal(r.threw, null, `${what}: the step threw`);
+    assert.ok(r.changed && r.iterations === 1, `${what}: the step did not run`);
+    assert.ok(r.maxRelativeToCpu < 1e-6, `${what}: ${r.maxRelativeToCpu} from the same step on cpu`);
+    return;
+  }
+  assert.match(r.threw ?? '', /the webgpu backend( cannot read the values of an IndexedSlices back synchronously here \(.+\)|'s synchronous read of the values of an IndexedSlices returned wrong values here \(a 1 came back as 0\))/);
+  assert.ok(!r.changed && r.iterations === 0, `${what}: the refused step changed the table (${r.changed}) or iterations (${r.iterations})`);
 }
 
 export function assertNoLeaks(r: LeakReport, kernelName: string, what: string): void {

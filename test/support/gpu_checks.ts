@@ -5,7 +5,7 @@
  * one step issues, and the leak check. Results are plain data.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { RMSprop, type RMSpropOptions } from '../../src/index.js';
+import { IndexedSlices, RMSprop, type RMSpropOptions } from '../../src/index.js';
 import { setFastKernelsEnabled } from '../../src/kernels/registry.js';
 import type { KernelChoice } from '../../src/kernels/types.js';
 import type { DenseKernel } from '../../src/kernels/types.js';
@@ -65,6 +65,18 @@ export interface NonFiniteReport {
   /** The second variable's name, which 'error' must name. */
   readonly secondName: string;
   /** Tensors after the steps against before them. */
+  readonly tensorsBefore: number;
+  readonly tensorsAfter: number;
+}
+
+export interface GpuSparseReport {
+  /** What the step threw, or null. */
+  readonly threw: string | null;
+  /** Whether the table changed, and the optimizer's iterations after the step. */
+  readonly changed: boolean;
+  readonly iterations: number;
+  /** |table − the same step on cpu| max, relative to max |table| (when the step ran). */
+  readonly maxRelativeToCpu: number;
   readonly tensorsBefore: number;
   readonly tensorsAfter: number;
 }
@@ -295,6 +307,44 @@ export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: 
       const secondName = b.name;
       tf.dispose([a, b]);
       return { steps, error, errorUnchanged, skipThrew, secondName, tensorsBefore, tensorsAfter };
+    },
+
+    /**
+     * A sparse step whose IndexedSlices values were computed on the GPU (2,048 of them,
+     * so TF.js does not compute them on the CPU): their host copy is read back synchronously.
+     */
+    async sparseFromGpu(backend: GpuBackend): Promise<GpuSparseReport> {
+      const run = async (name: string): Promise<{ threw: string | null; before: Float32Array; after: Float32Array; iterations: number; tensors: [number, number] }> => {
+        await use(name);
+        const table = ownVariable(tf.randomNormal([500, 32], 0, 1, 'float32', 60));
+        const before = Float32Array.from(await table.data());
+        const raw = tf.randomNormal([64, 32], 0, 1, 'float32', 61);
+        const values = tf.mul(raw, 2);
+        raw.dispose();
+        const tensorsBefore = tf.memory().numTensors;
+        const opt = new RMSprop({ learningRate: 0.01, momentum: 0.9 });
+        let threw: string | null = null;
+        try {
+          opt.applyGradients([[new IndexedSlices(values, Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 500)), table]]);
+        } catch (e) {
+          threw = (e as Error).message;
+        }
+        const after = Float32Array.from(await table.data());
+        const iterations = opt.iterations;
+        opt.dispose();
+        const tensorsAfter = tf.memory().numTensors;
+        tf.dispose([table, values]);
+        return { threw, before, after, iterations, tensors: [tensorsBefore, tensorsAfter] };
+      };
+      const gpu = await run(backend);
+      const cpu = await run('cpu');
+      const scale = cpu.after.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      let worst = 0;
+      for (let i = 0; i < gpu.after.length; i++) worst = Math.max(worst, Math.abs(gpu.after[i] - cpu.after[i]) / scale);
+      return {
+        threw: gpu.threw, changed: gpu.after.some((x, i) => x !== gpu.before[i]), iterations: gpu.iterations,
+        maxRelativeToCpu: worst, tensorsBefore: gpu.tensors[0], tensorsAfter: gpu.tensors[1],
+      };
     },
 
     /** 1,000 steps of an optimizer on two variables; counts after 10 and 1,000 steps and after dispose. */

@@ -4,15 +4,13 @@
  * as integers, because WGSL lets an implementation assume that no NaN or
  * infinity occurs in float arithmetic. An invocation that finds one stores 1
  * in the gradient's flag (every such store writes the same value: no atomic
- * needed). The flags are read back once, after a 1 written on the device that
- * must come back as 1: TF.js's webgpu reads synchronously through an
- * OffscreenCanvas, which Node lacks and which on SwiftShader returns zeros, and
- * either case must be an error, not a wrong answer. Run through tfjs's own
+ * needed). The flags are read back once (../read_back.ts: on webgpu a
+ * broken synchronous read is an error, not zeros). Run through tfjs's own
  * program runner, so inputs still on the CPU are uploaded and the pipeline
  * cached as for any op.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFlagsSync } from '../tfops/finite.js';
+import { readBackSync } from '../read_back.js';
 import type { FiniteCheck } from '../types.js';
 import { isBuffer, webgpuBackend } from './backend.js';
 import { WORKGROUP } from './shaders.js';
@@ -52,15 +50,6 @@ fn main(index : i32) {
 }
 `;
 
-/** The flags, written on the device: 0 for each gradient, then the 1 the read must return. */
-function flagsInit(count: number): Program {
-  return {
-    outputShape: [count + 1], shaderKey: 'rmspropNonFiniteFlags', dispatchLayout: { x: [0] }, dispatch: [Math.ceil((count + 1) / WORKGROUP), 1, 1],
-    variableNames: [], uniforms: '', workgroupSize: [WORKGROUP, 1, 1], atomic: false, size: true,
-    getUserCode: () => 'fn main(index : i32) { if (index < uniforms.size) { result[index] = select(0, 1, index == uniforms.size - 1); } }',
-  };
-}
-
 function program(count: number, workgroups: number): Program {
   return {
     outputShape: [count], shaderKey: 'rmspropNonFinite', dispatchLayout: { x: [0] }, dispatch: [workgroups, 1, 1],
@@ -86,19 +75,19 @@ export const webgpuFiniteCheck: FiniteCheck = {
   firstNonFinite(grads) {
     const b = runner() as ProgramRunner;
     return tf.tidy(() => {
-      const out = b.runWebGPUProgram(flagsInit(grads.length), [], 'int32');
-      const flags = tf.engine().makeTensorFromTensorInfo(out);
+      const flags = tf.zeros([grads.length], 'int32');
+      const out: TensorInfo = { dataId: flags.dataId, shape: flags.shape, dtype: 'int32' };
       grads.forEach((g, k) => {
         const n = g.size;
         if (n === 0) return;
         const workgroups = Math.min(MAX_WORKGROUPS, Math.ceil(n / (WORKGROUP * PER_INVOCATION)));
         // Read as one flat array: the program indexes the buffer, whatever the gradient's shape.
         const x: TensorInfo = { dataId: g.dataId, shape: [n], dtype: 'float32' };
-        b.runWebGPUProgram(program(grads.length + 1, workgroups), [x], 'int32', [
+        b.runWebGPUProgram(program(grads.length, workgroups), [x], 'int32', [
           { type: 'int32', data: [n] }, { type: 'int32', data: [workgroups * WORKGROUP] }, { type: 'int32', data: [k] },
         ], out);
       });
-      return readFlagsSync(flags).findIndex((x) => x !== 0);
+      return readBackSync(flags, "the check's result").findIndex((x) => x !== 0);
     });
   },
 };
