@@ -130,7 +130,9 @@ function stepUpdates(
   const info = (k: number): GpuBindingEntry['resource'] => ({ buffer: infos, offset: k * INFO_STRIDE, size: 16 });
   const scalars = { buffer: st.scalars };
   const key = `${flavor}|${ruleKeyOf(form)}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}`;
-  const update = pipeline(b, st.pipelines, `update|${key}`, () => updateShader(step.statements, step.outputs, clip));
+  // Four floats an element where the size allows it (every lane computes what the scalar shader does).
+  const updateOf = (lanes: 1 | 4): GpuComputePipeline =>
+    pipeline(b, st.pipelines, `update${lanes}|${key}`, () => updateShader(step.statements, step.outputs, clip, lanes === 4));
 
   const pass = beginPass(b);
   if (norms) {
@@ -154,9 +156,12 @@ function stepUpdates(
     }));
     pass.dispatchWorkgroups(1);
   }
-  pass.setPipeline(update);
+  let set: GpuComputePipeline | null = null;
   updates.forEach((u, k) => {
     const x = bufs[k];
+    const lanes = u.variable.size % 4 === 0 ? 4 : 1;
+    const p = updateOf(lanes);
+    if (p !== set) pass.setPipeline((set = p));
     const entries: GpuBindingEntry[] = [
       { binding: 0, resource: scalars }, { binding: 1, resource: info(k) },
       { binding: UPDATE_BINDINGS.w, resource: { buffer: x.w } }, { binding: UPDATE_BINDINGS.ms, resource: { buffer: x.ms } },
@@ -165,8 +170,8 @@ function stepUpdates(
     if (x.mg !== null) entries.push({ binding: UPDATE_BINDINGS.mg, resource: { buffer: x.mg } });
     entries.push({ binding: UPDATE_BINDINGS.g, resource: { buffer: x.g } });
     if (clipBuf !== null) entries.push({ binding: UPDATE_BINDINGS.clip, resource: { buffer: clipBuf } });
-    pass.setBindGroup(0, groups.get(b, u.variable, update, entries));
-    const [gx, gy] = grid(b, Math.ceil(u.variable.size / ELEMENTS_PER_INVOCATION));
+    pass.setBindGroup(0, groups.get(b, u.variable, p, entries));
+    const [gx, gy] = grid(b, Math.ceil(u.variable.size / lanes / ELEMENTS_PER_INVOCATION));
     pass.dispatchWorkgroups(gx, gy);
   });
   pass.end();

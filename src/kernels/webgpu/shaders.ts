@@ -47,12 +47,21 @@ const HELPERS: Record<string, string> = {
   moveBy: 'fn moveBy(w: f32, m: f32, s: f32) -> f32 { if (s != 0.0) { return w - m * s; } return w; }',
 };
 
-function helpers(free: Set<string>): string {
-  return Object.keys(HELPERS).filter((h) => free.has(h)).map((h) => HELPERS[h]).join('\n');
+/** The same helpers on four lanes, for the update over vec4 elements (each lane as the scalar one computes it). */
+const HELPERS4: Record<string, string> = {
+  fmad: 'fn fmad(a: vec4<f32>, b: vec4<f32>, c: vec4<f32>) -> vec4<f32> { return fma(a, b, c); }',
+  clipDivisor: 'fn clipDivisor(s: vec4<f32>, c: vec4<f32>) -> vec4<f32> { return max(select(s, sqrt(s), s > vec4<f32>(0.0)), c); }',
+  rsqrt: 'fn rsqrt(a: vec4<f32>) -> vec4<f32> { return inverseSqrt(a); }',
+  moveBy: 'fn moveBy(w: vec4<f32>, m: vec4<f32>, s: vec4<f32>) -> vec4<f32> { return select(w, w - m * s, s != vec4<f32>(0.0)); }',
+};
+
+function helpers(free: Set<string>, vec4 = false): string {
+  const from = vec4 ? HELPERS4 : HELPERS;
+  return Object.keys(from).filter((h) => free.has(h)).map((h) => from[h]).join('\n');
 }
 
-function uniformLets(free: Set<string>): string {
-  return UNIFORMS.filter((u) => free.has(u)).map((u) => `  let ${u} = sc.${u};`).join('\n');
+function uniformLets(free: Set<string>, vec4 = false): string {
+  return UNIFORMS.filter((u) => free.has(u)).map((u) => `  let ${u} = ${vec4 ? `vec4<f32>(sc.${u})` : `sc.${u}`};`).join('\n');
 }
 
 function lets(statements: readonly Statement[], indent = '  '): string {
@@ -68,29 +77,34 @@ const ARRAY_OF: Record<string, string> = { w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG
  * The update of one variable: an invocation reads element i of the gradient and
  * of every state tensor, runs the statements, and writes the new state where
  * it read it, for ELEMENTS_PER_INVOCATION elements i strided by the grid's
- * size. Workgroups span a 2-D grid (over 65,535 in x).
+ * size. Workgroups span a 2-D grid (over 65,535 in x). With `vec4` an element
+ * is four floats (for a variable whose size is a multiple of 4): the same
+ * statements on four lanes, with the step's scalars splat, a quarter of the
+ * loads and stores (SwiftShader checks the bounds of each).
  */
-export function updateShader(statements: readonly Statement[], outputs: Outputs, clip: ClipForm): string {
+export function updateShader(statements: readonly Statement[], outputs: Outputs, clip: ClipForm, vec4 = false): string {
   const free = freeNames(statements);
   const states = (['w', 'ms', 'mom', 'mg'] as const).filter((s) => outputs[s] !== undefined);
   const clipped = clip.norm || clip.global;
+  const type = vec4 ? 'vec4<f32>' : 'f32';
+  const splat = (e: string): string => (vec4 ? `vec4<f32>(${e})` : e);
   const bindings = [
     '@group(0) @binding(1) var<uniform> info: Info;',
-    ...states.map((s) => `@group(0) @binding(${UPDATE_BINDINGS[s]}) var<storage, read_write> ${ARRAY_OF[s]}: array<f32>;`),
-    `@group(0) @binding(${UPDATE_BINDINGS.g}) var<storage, read> G: array<f32>;`,
+    ...states.map((s) => `@group(0) @binding(${UPDATE_BINDINGS[s]}) var<storage, read_write> ${ARRAY_OF[s]}: array<${type}>;`),
+    `@group(0) @binding(${UPDATE_BINDINGS.g}) var<storage, read> G: array<${type}>;`,
     ...(clipped ? [`@group(0) @binding(${UPDATE_BINDINGS.clip}) var<storage, read> CLIP: array<f32>;`] : []),
   ];
   const reads = [
     '  let g = G[i];',
     ...states.map((s) => `  let ${s} = ${ARRAY_OF[s]}[i];`),
-    ...(free.has('cS') ? ['  let cS = CLIP[info.k];'] : []),
-    ...(free.has('cScale') ? ['  let cScale = CLIP[sc.count];'] : []),
+    ...(free.has('cS') ? [`  let cS = ${splat('CLIP[info.k]')};`] : []),
+    ...(free.has('cScale') ? [`  let cScale = ${splat('CLIP[sc.count]')};`] : []),
   ];
   const writes = states.map((s) => `  ${ARRAY_OF[s]}[i] = ${outputs[s]};`);
   return `${HEADER}
 ${bindings.join('\n')}
-${helpers(free)}
-${gridMain(uniformLets(free), 'i', 'info.n', [...reads, ...lets(statements).split('\n'), ...writes].join('\n').replace(/^ {2}/gm, '    '))}`;
+${helpers(free, vec4)}
+${gridMain(uniformLets(free, vec4), 'i', vec4 ? '(info.n >> 2u)' : 'info.n', [...reads, ...lets(statements).split('\n'), ...writes].join('\n').replace(/^ {2}/gm, '    '))}`;
 }
 
 /**
