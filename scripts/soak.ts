@@ -10,13 +10,15 @@
  *           with momentum: deferred rows and their catch-up), 100,000 steps;
  * - lifecycles: 1,000 times a variable, an optimizer, 3 steps, dispose both;
  *           of 1,024 elements and of 2^20 (on cpu, the helper thread's size).
- * Writes a Markdown table (`--md`) and an SVG plot (`--svg`), prints both
+ * Writes a Markdown table (`--md`) and an SVG plot (`--svg`): by default into
+ * docs/ for the full soak and into out/ for a partial one (`--scale` or
+ * `--runs`), so a quick check never replaces the recorded figures. Prints both
  * summaries, and exits 1 if a run's tensor count grew.
  *
  *   npm run soak -- [--scale 0.1] [--runs fit-cpu,sparse-wasm,...] [--md docs/soak.md] [--svg docs/soak.svg]
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 interface Sample {
@@ -301,8 +303,12 @@ async function main(): Promise<void> {
   }
   const command = ['npm run soak', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
   const md = markdown(results, command);
-  const mdPath = arg('md') ?? 'docs/soak.md';
-  const svgPath = arg('svg') ?? 'docs/soak.svg';
+  // Only the full soak replaces the recorded one in docs/; a partial run writes to out/.
+  const full = scale === 1 && names === undefined;
+  const dir = full ? 'docs' : 'out';
+  mkdirSync(dir, { recursive: true });
+  const mdPath = arg('md') ?? `${dir}/soak.md`;
+  const svgPath = arg('svg') ?? `${dir}/soak.svg`;
   writeFileSync(mdPath, md);
   writeFileSync(svgPath, plot(results));
   console.log(`wrote ${mdPath} and ${svgPath}`);
