@@ -1,0 +1,61 @@
+// `npm run device:pack`: makes .device/, what the WebGPU benchmark needs on a machine
+// with a real GPU and nothing installed (no npm, no network): one bundled script
+// (bench_webgpu.ts with TF.js and this package inside), Dawn's `dawn.node` from the
+// `webgpu` package, the Vulkan loader `libvulkan.so.1` of this machine (for a machine
+// whose driver comes without it), this Node binary xz-compressed, and run.sh, which
+// finds the NVIDIA Vulkan driver and writes the results to $OUT. About 50 MB: under
+// the 64 MiB a device call may carry. See docs/gpu-kernels.md, "On a real GPU".
+import { execFileSync, execSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// DEVICE_PACK_OUT: another folder (the test packs into a temporary one); DEVICE_PACK_NO_NODE=1: no node.xz.
+const out = process.env.DEVICE_PACK_OUT ?? join(root, '.device');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(join(out, 'lib'), { recursive: true });
+
+await build({
+  entryPoints: [join(root, 'scripts/device/bench_webgpu.ts')], bundle: true, platform: 'node', format: 'cjs',
+  target: 'node18', outfile: join(out, 'bench.cjs'), logLevel: 'warning',
+});
+copyFileSync(join(root, 'node_modules/webgpu/dist/linux-x64/dawn.node'), join(out, 'dawn.node'));
+
+const loader = /libvulkan\.so\.1 \(libc6,x86-64\) => (\S+)/.exec(execSync('ldconfig -p').toString())?.[1];
+if (loader === undefined) throw new Error('no libvulkan.so.1 here to carry: apt-get install -y libvulkan1');
+copyFileSync(loader, join(out, 'lib', 'libvulkan.so.1'));
+
+// Node itself, for a machine without it: xz at level 6 takes half a minute and saves ~70 MB.
+if (!process.env.DEVICE_PACK_NO_NODE) execFileSync('sh', ['-c', `xz -T0 -6 -c "${process.execPath}" > "${join(out, 'node.xz')}"`]);
+
+writeFileSync(join(out, 'run.sh'), `#!/bin/sh
+# The WebGPU benchmark on this machine: results in $OUT (bench.md, gpu.txt). Run from
+# the repository root: sh .device/run.sh
+set -e
+cd "$(dirname "$0")"
+OUT="\${OUT:-/tmp/out}"; mkdir -p "$OUT"
+NODE=$(command -v node || true)
+if [ -z "$NODE" ] || [ "$("$NODE" -p 'process.versions.node.split(".")[0] >= 18')" != true ]; then
+  [ -x ./node ] || python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('node.xz'), open('node', 'wb'))"
+  chmod +x ./node; NODE=./node
+fi
+ldconfig -p | grep -q 'libvulkan\\.so\\.1 ' || export LD_LIBRARY_PATH="$PWD/lib:\${LD_LIBRARY_PATH:-}"
+if [ -z "\${VK_ICD_FILENAMES:-}" ]; then
+  for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+    if [ -f "$f" ]; then export VK_ICD_FILENAMES="$f"; break; fi
+  done
+fi
+export XDG_RUNTIME_DIR=/tmp
+(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true) > "$OUT/gpu.txt" 2>&1
+"$NODE" bench.cjs 2>&1 | tee "$OUT/bench.md"
+`);
+chmodSync(join(out, 'run.sh'), 0o755);
+
+let bytes = 0;
+for (const f of readdirSync(out, { recursive: true })) {
+  const p = join(out, String(f));
+  if (statSync(p).isFile()) bytes += statSync(p).size;
+}
+console.log(`wrote ${out}: ${(bytes / 2 ** 20).toFixed(1)} MiB${existsSync(join(out, 'node.xz')) ? '' : ' (no node.xz)'}`);

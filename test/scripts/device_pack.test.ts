@@ -1,0 +1,34 @@
+/**
+ * The device kit (scripts/device): packed into a temporary folder without the
+ * Node binary, its bundled benchmark runs with nothing but Dawn and a Vulkan
+ * driver (here SwiftShader's) at small sizes and prints both tables with the
+ * fused kernel. Skips where Node's WebGPU cannot start, except in CI.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SWIFTSHADER_ICD } from '../support/webgpu_node.js';
+
+const icd = process.env.VK_ICD_FILENAMES ?? (existsSync(SWIFTSHADER_ICD) ? SWIFTSHADER_ICD : null);
+
+test('the device kit packs, and its bundled WebGPU benchmark runs on its own', { skip: icd === null && !process.env.CI ? 'no Vulkan driver here' : false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'device-'));
+  try {
+    const env = { ...process.env, DEVICE_PACK_OUT: dir, DEVICE_PACK_NO_NODE: '1' };
+    const pack = spawnSync(process.execPath, ['scripts/device/pack.mjs'], { encoding: 'utf8', env });
+    assert.equal(pack.status, 0, pack.stderr);
+    for (const f of ['bench.cjs', 'dawn.node', 'run.sh', join('lib', 'libvulkan.so.1')]) assert.ok(existsSync(join(dir, f)), `${f} missing`);
+    const r = spawnSync(process.execPath, [join(dir, 'bench.cjs')], {
+      encoding: 'utf8', env: { ...process.env, VK_ICD_FILENAMES: icd ?? '', SMALL: '1', SAMPLES: '3' }, timeout: 300_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /adapter: vendor: /);
+    assert.equal((r.stdout.match(/\| webgpu \(Node\) \| .*\| webgpu-fused \|/g) ?? []).length, 6, r.stdout);
+    assert.equal((r.stdout.match(/^\| (plain|momentum|centered\+momentum) \| 1e\+[56] \| .*\| webgpu-fused \|$/gm) ?? []).length, 6, r.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
