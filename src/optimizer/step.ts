@@ -63,11 +63,23 @@ function decayGroups<Slots, S extends BaseScalars>(
 export function runStep<Slots, S extends BaseScalars>(
   taken: readonly PreparedUpdate<Slots>[], s: S, plan: StepPlan<Slots, S>,
 ): () => KernelChoice[] {
-  const { kernels, sparse, clip } = plan;
-  const around = plan.around ?? null;
+  const slices = taken.flatMap((u) => (u.grad instanceof IndexedSlices ? [u.grad] : []));
   // Sparse steps update rows from the host copy of their values: read them
   // before anything changes, so a backend that cannot read back fails the step whole.
-  for (const u of taken) if (u.grad instanceof IndexedSlices) u.grad.hostValues();
+  for (const g of slices) g.hostValues();
+  try {
+    return stepWith(taken, s, plan);
+  } finally {
+    // Read again next step: the values tensor may be one a step wrote in place.
+    for (const g of slices) g.forgetHostValues();
+  }
+}
+
+function stepWith<Slots, S extends BaseScalars>(
+  taken: readonly PreparedUpdate<Slots>[], s: S, plan: StepPlan<Slots, S>,
+): () => KernelChoice[] {
+  const { kernels, sparse, clip } = plan;
+  const around = plan.around ?? null;
   // Keras 3's accumulating calls only add to the accumulators; an update call
   // starts from the window's mean (training.ts).
   if (around !== null && around.call.phase === 'accumulate') return around.accumulate(taken, kernels, s);

@@ -95,6 +95,11 @@ export class IndexedSlices {
     return this.host.values;
   }
 
+  /** Drops the host copy, so the next `hostValues()` reads `values` again. */
+  forgetHostValues(): void {
+    this.host = null;
+  }
+
   /** The same indices with other values (used by clipping). */
   withValues(values: tf.Tensor): IndexedSlices {
     return new IndexedSlices(values, this.indices, this.denseShape);

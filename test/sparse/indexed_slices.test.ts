@@ -1,12 +1,14 @@
 /**
  * IndexedSlices: bad input is a clear error before any row changes; duplicates
- * are summed in order of first appearance; clipping sees the raw values.
+ * are summed in order of first appearance; clipping sees the raw values; one
+ * object given again in a later step is read again (its values may be a tensor
+ * a step wrote in place).
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { IndexedSlices, RMSprop } from '../../src/index.js';
 import { sumDuplicates } from '../../src/sparse/indexed_slices.js';
-import { assertClose, tf, useBackend } from '../support/tf.js';
+import { assertClose, tf, useBackend, assertBitEqual, BACKENDS } from '../support/tf.js';
 
 describe('IndexedSlices', () => {
   before(() => useBackend('cpu'));
@@ -76,3 +78,29 @@ describe('IndexedSlices', () => {
     assertClose(opt.getSlot(v, 'rms').dataSync(), [f(f(c + c) * f(c + c)), 0], 2e-7, 0, 'rms');
   });
 });
+
+for (const backend of BACKENDS) {
+  describe(`IndexedSlices reused across steps (${backend})`, () => {
+    before(() => useBackend(backend));
+
+    test('whose values are a variable the steps write in place: each step reads them anew', () => {
+      const run = (reuse: boolean): Float32Array => {
+        const table = tf.tidy(() => tf.variable(tf.linspace(-1, 1, 40).reshape([10, 4])));
+        const rows = tf.tidy(() => tf.variable(tf.linspace(0.5, 2, 8).reshape([2, 4])));
+        const opt = new RMSprop({ learningRate: 0.1, momentum: 0.9 });
+        const shared = new IndexedSlices(rows, [3, 7]);
+        for (let i = 0; i < 3; i++) {
+          tf.tidy(() => {
+            const slices = reuse ? shared : new IndexedSlices(rows, [3, 7]);
+            opt.applyGradients([[slices, table], [tf.onesLike(rows), rows]]);
+          });
+        }
+        const out = Float32Array.from(table.dataSync());
+        opt.dispose();
+        tf.dispose([table, rows]);
+        return out;
+      };
+      assertBitEqual(run(true), run(false), 'table after three steps');
+    });
+  });
+}
