@@ -90,59 +90,55 @@ function makeVars(shapes: number[]): tf.Variable[] {
 
 type Clip = { clipvalue?: number; clipnorm?: number };
 
+/** This optimizer stepping its own variables and gradients, after one step (whose kernels it reports). */
+function ours(path: PathSpec, shapes: number[], options: Package.RMSpropOptions): { step: () => void; kernel: string; dispose: () => void } {
+  const vars = makeVars(shapes);
+  const grads = vars.map((v) => tf.tidy(() => tf.randomNormal(v.shape)));
+  const opt = new RMSprop({ learningRate: 0.001, momentum: path.momentum, centered: path.centered, ...options });
+  const pairs = grads.map((g, i) => [g, vars[i]] as const);
+  const step = (): void => { opt.applyGradients(pairs); };
+  step();
+  const kernel = [...new Set(opt.lastStepKernels().map((c) => c.kernel))].join('+');
+  return { step, kernel, dispose: () => { opt.dispose(); tf.dispose([...vars, ...grads]); } };
+}
+
 function measure(
   kind: 'ours' | 'tfjs', path: PathSpec, shapes: number[], clip: Clip = {}, extra: Package.RMSpropOptions = {},
 ): { ms: number; kernel: string } {
+  if (kind === 'ours') {
+    const o = ours(path, shapes, { ...clip, ...extra });
+    const ms = medianSeconds(o.step, 15) * 1000;
+    o.dispose();
+    return { ms, kernel: o.kernel };
+  }
   const vars = makeVars(shapes);
   const grads = vars.map((v) => tf.tidy(() => tf.randomNormal(v.shape)));
-  let step: () => void;
-  let dispose: () => void;
-  let kernel = 'tf.train';
-  if (kind === 'ours') {
-    const opt = new RMSprop({ learningRate: 0.001, momentum: path.momentum, centered: path.centered, ...clip, ...extra });
-    const pairs = grads.map((g, i) => [g, vars[i]] as const);
-    step = () => { opt.applyGradients(pairs); };
-    dispose = () => opt.dispose();
-    step();
-    kernel = [...new Set(opt.lastStepKernels().map((c) => c.kernel))].join('+');
-  } else {
-    const opt = tf.train.rmsprop(0.001, 0.9, path.momentum, 1e-7, path.centered);
-    const named = grads.map((g, i) => ({ name: vars[i].name, tensor: g }));
-    // What a TF.js user writes to clip: tf ops on each gradient, then the step.
-    const clipped = (g: tf.Tensor): tf.Tensor => {
-      let out = g;
-      if (clip.clipvalue !== undefined) out = tf.clipByValue(out, -clip.clipvalue, clip.clipvalue);
-      if (clip.clipnorm !== undefined) {
-        const c = clip.clipnorm;
-        out = tf.div(tf.mul(out, c), tf.maximum(tf.norm(out), c));
-      }
-      return out;
-    };
-    step = clip.clipvalue === undefined && clip.clipnorm === undefined
-      ? () => opt.applyGradients(named)
-      : () => tf.tidy(() => opt.applyGradients(named.map(({ name, tensor }) => ({ name, tensor: clipped(tensor) }))));
-    dispose = () => opt.dispose();
-  }
+  const opt = tf.train.rmsprop(0.001, 0.9, path.momentum, 1e-7, path.centered);
+  const named = grads.map((g, i) => ({ name: vars[i].name, tensor: g }));
+  // What a TF.js user writes to clip: tf ops on each gradient, then the step.
+  const clipped = (g: tf.Tensor): tf.Tensor => {
+    let out = g;
+    if (clip.clipvalue !== undefined) out = tf.clipByValue(out, -clip.clipvalue, clip.clipvalue);
+    if (clip.clipnorm !== undefined) {
+      const c = clip.clipnorm;
+      out = tf.div(tf.mul(out, c), tf.maximum(tf.norm(out), c));
+    }
+    return out;
+  };
+  const step = clip.clipvalue === undefined && clip.clipnorm === undefined
+    ? () => opt.applyGradients(named)
+    : () => tf.tidy(() => opt.applyGradients(named.map(({ name, tensor }) => ({ name, tensor: clipped(tensor) }))));
   const ms = medianSeconds(step, 15) * 1000;
-  dispose();
+  opt.dispose();
   tf.dispose([...vars, ...grads]);
-  return { ms, kernel };
+  return { ms, kernel: 'tf.train' };
 }
 
 /** Two optimizers of ours on their own copies of the same problem, their steps sampled in turn (`medianPairSeconds`). */
 function measurePair(
   path: PathSpec, shapes: number[], a: Package.RMSpropOptions, b: Package.RMSpropOptions,
 ): [{ ms: number; kernel: string }, { ms: number; kernel: string }] {
-  const made = [a, b].map((extra) => {
-    const vars = makeVars(shapes);
-    const grads = vars.map((v) => tf.tidy(() => tf.randomNormal(v.shape)));
-    const opt = new RMSprop({ learningRate: 0.001, momentum: path.momentum, centered: path.centered, ...extra });
-    const pairs = grads.map((g, i) => [g, vars[i]] as const);
-    const step = (): void => { opt.applyGradients(pairs); };
-    step();
-    const kernel = [...new Set(opt.lastStepKernels().map((c) => c.kernel))].join('+');
-    return { step, kernel, dispose: () => { opt.dispose(); tf.dispose([...vars, ...grads]); } };
-  });
+  const made = [ours(path, shapes, a), ours(path, shapes, b)];
   const [ma, mb] = medianPairSeconds(made[0].step, made[1].step, 31);
   made.forEach((m) => m.dispose());
   return [{ ms: ma * 1000, kernel: made[0].kernel }, { ms: mb * 1000, kernel: made[1].kernel }];

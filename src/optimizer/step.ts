@@ -11,7 +11,7 @@ import { hasClipping, type ClipOptions } from '../clipping/scalar.js';
 import { clipGradients } from '../clipping/tensor.js';
 import { foldingPlan, planDense, runPlan } from '../kernels/plan.js';
 import type { KernelChoice } from '../kernels/types.js';
-import { IndexedSlices } from '../sparse/indexed_slices.js';
+import { holdHostValues, IndexedSlices } from '../sparse/indexed_slices.js';
 import type { BaseScalars } from './learning_rate.js';
 import type { AroundCall } from './training.js';
 import type { PreparedUpdate, SparseRows, StepKernel, StepUpdate } from './update_rule.js';
@@ -63,15 +63,15 @@ function decayGroups<Slots, S extends BaseScalars>(
 export function runStep<Slots, S extends BaseScalars>(
   taken: readonly PreparedUpdate<Slots>[], s: S, plan: StepPlan<Slots, S>,
 ): () => KernelChoice[] {
-  const slices = taken.flatMap((u) => (u.grad instanceof IndexedSlices ? [u.grad] : []));
-  // Sparse steps update rows from the host copy of their values: read them
-  // before anything changes, so a backend that cannot read back fails the step whole.
-  for (const g of slices) g.hostValues();
+  // Sparse steps update rows from the host copy of their values, read before anything changes.
+  let slices: IndexedSlices[] | null = null;
+  for (const u of taken) if (u.grad instanceof IndexedSlices) (slices ??= []).push(u.grad);
+  if (slices === null) return stepWith(taken, s, plan);
+  const held = holdHostValues(slices);
   try {
     return stepWith(taken, s, plan);
   } finally {
-    // Read again next step: the values tensor may be one a step wrote in place.
-    for (const g of slices) g.forgetHostValues();
+    held.release();
   }
 }
 

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hostArray } from '../kernels/host_state.js';
 import { accumulateLoop } from '../rules/training.js';
-import { IndexedSlices, sumDuplicates } from './indexed_slices.js';
+import { hostValues, IndexedSlices, sumDuplicates } from './indexed_slices.js';
 import { readBackSync } from '../kernels/read_back.js';
 
 const f32 = Math.fround;
@@ -34,7 +34,7 @@ export class AccumulatedRows {
   /** `acc[r] ← g[r] + acc[r]` for the rows of `slices` (duplicates summed first, as TF densifies them). */
   add(acc: tf.Variable, slices: IndexedSlices): void {
     const rowSize = acc.size / acc.shape[0];
-    const { rows, slice, values } = sumDuplicates(slices.indices, slices.hostValues(), rowSize);
+    const { rows, slice, values } = sumDuplicates(slices.indices, hostValues(slices), rowSize);
     if (rows.length === 0) return;
     const host = hostArray(acc);
     if (host !== null) {
@@ -75,7 +75,7 @@ export class AccumulatedRows {
    */
   combine(acc: tf.Variable, slices: IndexedSlices, steps: number): IndexedSlices {
     const rowSize = acc.size / acc.shape[0];
-    const g = sumDuplicates(slices.indices, slices.hostValues(), rowSize);
+    const g = sumDuplicates(slices.indices, hostValues(slices), rowSize);
     const inG = new Set(g.rows);
     const candidates = this.candidates(acc, inG);
     const host = hostArray(acc);

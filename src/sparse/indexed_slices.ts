@@ -13,8 +13,6 @@ export class IndexedSlices {
   /** The row of each slice of `values`, in order; a host copy. */
   readonly indices: Int32Array;
   readonly denseShape?: readonly number[];
-  /** The host copy of `values`, for the tensor it was read from. */
-  private host: { readonly dataId: object; readonly values: Float32Array } | null = null;
 
   constructor(values: tf.Tensor, indices: tf.Tensor | Int32Array | readonly number[], denseShape?: readonly number[]) {
     if (!(values instanceof tf.Tensor)) {
@@ -83,27 +81,33 @@ export class IndexedSlices {
     return tf.scatterND(tf.tensor2d(this.indices, [this.indices.length, 1], 'int32'), this.values, shape as number[]);
   }
 
-  /**
-   * `values` on the host, read once (kernels/read_back.ts): where the backend
-   * cannot read them back synchronously, this throws saying so.
-   */
-  hostValues(): Float32Array {
-    const dataId = this.values.dataId as object;
-    if (this.host === null || this.host.dataId !== dataId) {
-      this.host = { dataId, values: readBackSync(this.values, 'the values of an IndexedSlices') as Float32Array };
-    }
-    return this.host.values;
-  }
-
-  /** Drops the host copy, so the next `hostValues()` reads `values` again. */
-  forgetHostValues(): void {
-    this.host = null;
-  }
-
   /** The same indices with other values (used by clipping). */
   withValues(values: tf.Tensor): IndexedSlices {
     return new IndexedSlices(values, this.indices, this.denseShape);
   }
+}
+
+/** Host copies of the values of a step's IndexedSlices, read before the step changes anything. */
+const heldValues = new WeakMap<IndexedSlices, Float32Array>();
+
+/**
+ * `slices.values` on the host (kernels/read_back.ts: where the backend cannot
+ * read them back synchronously, this throws saying so): the copy held for the
+ * step, else read now.
+ */
+export function hostValues(slices: IndexedSlices): Float32Array {
+  return heldValues.get(slices) ?? (readBackSync(slices.values, 'the values of an IndexedSlices') as Float32Array);
+}
+
+/**
+ * Reads the values of a step's slices before anything changes, so a backend
+ * that cannot read back fails the step whole; `release` drops the copies at the
+ * step's end (given again later, the values are read again: they may be a
+ * variable a step wrote in place).
+ */
+export function holdHostValues(slices: readonly IndexedSlices[]): { release(): void } {
+  for (const s of slices) heldValues.set(s, hostValues(s));
+  return { release: () => { for (const s of slices) heldValues.delete(s); } };
 }
 
 function toIndexArray(indices: tf.Tensor | Int32Array | readonly number[]): Int32Array {

@@ -13,7 +13,7 @@ import { FLAVOR_SPECS } from '../rules/flavors.js';
 import { ruleOf } from '../rules/table.js';
 import type { RowCatchUp, StepScalars, UpdateForm } from '../rules/types.js';
 import { registerDeferred, unregisterDeferred, type RowCatcher } from './deferred_rows.js';
-import { sumDuplicates, type IndexedSlices } from './indexed_slices.js';
+import { hostValues, type IndexedSlices, sumDuplicates } from './indexed_slices.js';
 import { LrTrack } from './lr_track.js';
 import { deferralOf, rowRuleOf, type Deferral, type SparseMode } from './modes.js';
 import { RowClock } from './row_clock.js';
@@ -68,7 +68,7 @@ export class SparseSteps implements RowCatcher {
   /** One sparse step of one variable; call inside a tidy. */
   apply(variable: tf.Variable, slices: IndexedSlices, slots: SlotSet, s: StepScalars): KernelChoice {
     const rowSize = variable.size / variable.shape[0];
-    const { rows, slice, values } = sumDuplicates(slices.indices, slices.hostValues(), rowSize);
+    const { rows, slice, values } = sumDuplicates(slices.indices, hostValues(slices), rowSize);
     const clock = this.deferral === 'none' ? null : this.clockOf(variable);
     const catchUp = clock === null ? null : this.catchUpOf(clock, rows);
     const job: RowJob = { form: this.form, s, rule: rowRuleOf(this.mode), rows, slice, values, rowSize, catchUp };

@@ -5,7 +5,7 @@
  * fused kernel. Skips where Node's WebGPU cannot start, except in CI.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +13,11 @@ import { test } from 'node:test';
 import { SWIFTSHADER_ICD } from '../support/webgpu_node.js';
 
 const icd = process.env.VK_ICD_FILENAMES ?? (existsSync(SWIFTSHADER_ICD) ? SWIFTSHADER_ICD : null);
+// The kit carries this machine's Vulkan loader, so packing needs one.
+const loader = /libvulkan\.so\.1 /.test(execSync('ldconfig -p').toString());
+const missing = icd === null ? 'no Vulkan driver here' : !loader ? 'no Vulkan loader here (apt-get install -y libvulkan1)' : null;
 
-test('the device kit packs, and its bundled WebGPU benchmark runs on its own', { skip: icd === null && !process.env.CI ? 'no Vulkan driver here' : false }, () => {
+test('the device kit packs, and its bundled WebGPU benchmark runs on its own', { skip: missing !== null && !process.env.CI ? missing : false }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'device-'));
   try {
     const env = { ...process.env, DEVICE_PACK_OUT: dir, DEVICE_PACK_NO_NODE: '1' };
