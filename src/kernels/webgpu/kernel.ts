@@ -73,6 +73,12 @@ function inPlaceReason(b: WebGPUBackendInternals, u: DenseUpdate): string | null
   return stateWritableReason(b, u.variable, u.slots);
 }
 
+function sameWords(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function stepUpdates(
   b: WebGPUBackendInternals, updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, folded: FoldedClip | null,
 ): void {
@@ -117,7 +123,7 @@ function stepUpdates(
   new Float32Array(scalarBytes).set(uniformValues(s, folded));
   new Uint32Array(scalarBytes)[11] = count;
   b.queue.writeBuffer(st.scalars, 0, new Uint8Array(scalarBytes));
-  if (st.infoWords.length !== words.length || st.infoWords.some((x, i) => x !== words[i]) || st.infos.buffer !== infos) {
+  if (!sameWords(st.infoWords, words) || st.infos.buffer !== infos) {
     b.queue.writeBuffer(infos, 0, words);
     st.infoWords = words;
   }
@@ -131,8 +137,10 @@ function stepUpdates(
   const scalars = { buffer: st.scalars };
   const key = `${flavor}|${ruleKeyOf(form)}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}`;
   // Four floats an element where the size allows it (every lane computes what the scalar shader does).
+  // Looked up once a step: a key built per variable cost 0.2 ms a 200-variable step.
+  const byLanes: Array<GpuComputePipeline | undefined> = [];
   const updateOf = (lanes: 1 | 4): GpuComputePipeline =>
-    pipeline(b, st.pipelines, `update${lanes}|${key}`, () => updateShader(step.statements, step.outputs, clip, lanes === 4));
+    (byLanes[lanes] ??= pipeline(b, st.pipelines, `update${lanes}|${key}`, () => updateShader(step.statements, step.outputs, clip, lanes === 4)));
 
   const pass = beginPass(b);
   if (norms) {

@@ -51,31 +51,37 @@ export function pipeline(
 
 /** Bind groups per variable, by pipeline, valid while every buffer they name is the same. */
 interface CachedGroup {
-  readonly buffers: readonly GpuBuffer[];
-  readonly offsets: readonly number[];
+  readonly entries: readonly GpuBindingEntry[];
   readonly group: GpuBindGroup;
 }
 
 /** Per variable and pipeline, bind groups for this many sets of buffers (tfjs's pool hands out a few gradient buffers in turn). */
 const GROUPS_KEPT = 4;
 
+/** Whether two entry lists of one pipeline name the same buffers at the same offsets. */
+function sameResources(a: readonly GpuBindingEntry[], b: readonly GpuBindingEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i].resource;
+    const y = b[i].resource;
+    if (x.buffer !== y.buffer || (x.offset ?? 0) !== (y.offset ?? 0)) return false;
+  }
+  return true;
+}
+
 /** A cache of bind groups per variable (one per kernel, dropped with `forget`). */
 export class BindGroups {
   private readonly byVariable = new WeakMap<tf.Variable, Map<GpuComputePipeline, CachedGroup[]>>();
 
   get(b: WebGPUBackendInternals, v: tf.Variable, p: GpuComputePipeline, entries: GpuBindingEntry[]): GpuBindGroup {
-    const buffers = entries.map((e) => e.resource.buffer);
-    const offsets = entries.map((e) => e.resource.offset ?? 0);
     let byPipeline = this.byVariable.get(v);
     if (byPipeline === undefined) this.byVariable.set(v, (byPipeline = new Map()));
-    const list = byPipeline.get(p) ?? [];
-    const hit = list.find((c) => c.buffers.length === buffers.length &&
-      c.buffers.every((x, i) => x === buffers[i] && c.offsets[i] === offsets[i]));
-    if (hit !== undefined) return hit.group;
+    let list = byPipeline.get(p);
+    if (list === undefined) byPipeline.set(p, (list = []));
+    for (const c of list) if (sameResources(c.entries, entries)) return c.group;
     const group = b.device.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
-    list.unshift({ buffers, offsets, group });
+    list.unshift({ entries, group });
     if (list.length > GROUPS_KEPT) list.length = GROUPS_KEPT;
-    byPipeline.set(p, list);
     return group;
   }
 
@@ -135,10 +141,15 @@ export function dropCpuCopies(b: WebGPUBackendInternals, tensors: ReadonlyArray<
   for (const t of tensors) if (t !== undefined) (record(b, t) as WebGPUTensorData).values = null;
 }
 
+/** Each device's workgroup limit per dimension: `device.limits` is a native getter that builds a new object per read. */
+const maxGroups = new WeakMap<object, number>();
+
 /** Workgroups for n invocations of 64, as a 2-D grid when x alone would exceed the device's limit. */
 export function grid(b: WebGPUBackendInternals, n: number): [number, number] {
+  let limit = maxGroups.get(b.device);
+  if (limit === undefined) maxGroups.set(b.device, (limit = b.device.limits.maxComputeWorkgroupsPerDimension));
   const groupsNeeded = Math.max(1, Math.ceil(n / WORKGROUP));
-  const x = Math.min(groupsNeeded, b.device.limits.maxComputeWorkgroupsPerDimension);
+  const x = Math.min(groupsNeeded, limit);
   return [x, Math.ceil(groupsNeeded / x)];
 }
 
