@@ -8,7 +8,8 @@
 // for reference. Not a test: nothing fails. SAMPLES=n sets the samples per row (default
 // 30), OPCHAIN_SAMPLES those of the op chain's rows (default 3; 1 on webgl, where one such
 // step takes minutes on SwiftShader; 0 skips them); ONLY=node|chromium runs one half;
-// PART=dense|sparse one part.
+// PART=dense|sparse one part; PART=keras3 (Node's webgpu only) times Keras 3's options
+// (EMA, an accumulating call, loss scale) against the same optimizer without them.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { tf } from '../test/support/tf.js';
@@ -17,8 +18,8 @@ import { chromiumMissing } from '../test/browser/chromium.js';
 import { startNodeWebGPU } from '../test/support/webgpu_node.js';
 import type * as Package from '../src/index.js';
 import {
-  benchRow, formatRow, formatSparseRow, PATHS, SIZES, SPARSE_PATHS, SPARSE_TABLE_HEADER, sparseBenchRow, TABLE_HEADER,
-  type BenchRow, type SparseBenchRow,
+  benchRow, formatKeras3Row, formatRow, formatSparseRow, keras3Row, KERAS3_OPTIONS, KERAS3_TABLE_HEADER, PATHS, SIZES, SPARSE_PATHS, SPARSE_TABLE_HEADER,
+  sparseBenchRow, TABLE_HEADER, type BenchRow, type Keras3Row, type SparseBenchRow,
 } from './bench_gpu_core.js';
 
 // The package as users load it (npm run bench:gpu builds first), as scripts/bench.ts does.
@@ -55,8 +56,9 @@ async function main(): Promise<void> {
     `Node ${process.version}; tfjs ${tf.version.tfjs}; ${SAMPLES} samples per row\n`);
   const rows: Array<[BenchRow, string]> = [];
   const sparseRows: Array<[SparseBenchRow, string]> = [];
+  const keras3Rows: Array<[Keras3Row, string]> = [];
 
-  if (ONLY !== 'node') {
+  if (ONLY !== 'node' && PART !== 'keras3') {
     const missing = chromiumMissing();
     if (missing !== null) {
       console.log(`Chromium: skipped (${missing})`);
@@ -96,12 +98,17 @@ async function main(): Promise<void> {
       console.log(`Node webgpu: skipped (${missing})`);
     } else {
       console.log(`Node webgpu: Dawn (webgpu package) on VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}`);
-      for (const path of PART === 'dense' ? [] : SPARSE_PATHS) {
+      for (const path of PART === 'dense' || PART === 'keras3' ? [] : SPARSE_PATHS) {
         const r = await sparseBenchRow('webgpu', pkg as never, path, SAMPLES, opChainSamples('webgpu'), setFastKernelsEnabled);
         sparseRows.push([r, 'Node']);
         console.log(`${formatSparseRow(r, 'Node')}  ${sparseTarget(r)}`);
       }
-      for (const size of PART === 'sparse' ? [] : SIZES) {
+      for (const option of PART === 'keras3' ? KERAS3_OPTIONS : []) {
+        const r = await keras3Row('webgpu', RMSprop, option, SAMPLES);
+        keras3Rows.push([r, 'Node']);
+        console.log(formatKeras3Row(r, 'Node'));
+      }
+      for (const size of PART === 'sparse' || PART === 'keras3' ? [] : SIZES) {
         for (const path of PATHS) {
           const r = await benchRow('webgpu', RMSprop, path, size, SAMPLES);
           rows.push([r, 'Node']);
@@ -111,6 +118,10 @@ async function main(): Promise<void> {
     }
   }
 
+  if (keras3Rows.length > 0) {
+    console.log(`\nKeras 3's options on webgpu in Node, each against the same optimizer without it (calls sampled in turn, ${SAMPLES} samples of 4 calls):\n${KERAS3_TABLE_HEADER}`);
+    for (const [r, where] of keras3Rows) console.log(formatKeras3Row(r, where));
+  }
   if (sparseRows.length > 0) {
     console.log(`\n${SPARSE_TABLE_HEADER}`);
     for (const [r, where] of sparseRows) console.log(formatSparseRow(r, where));

@@ -8,7 +8,7 @@
 // (engine kernels) and as WebGL draw calls / WebGPU compute dispatches issued (an
 // upload, pack or unpack draw counts); the larger is reported.
 import * as tf from '@tensorflow/tfjs-core';
-import type { RMSprop as RMSpropClass } from '../src/index.js';
+import type { RMSprop as RMSpropClass, RMSpropOptions } from '../src/index.js';
 import { mulberry32 } from '../app/random.js';
 import { countGpuWork, type GpuBackend } from '../test/support/gpu_work.js';
 
@@ -59,14 +59,16 @@ interface Contender {
   dispose(): void;
 }
 
-function contender(kind: 'ours' | 'tf', RMSprop: typeof RMSpropClass, path: PathSpec, shapes: readonly number[], seed: number): Contender & { kernel(): string } {
+function contender(
+  kind: 'ours' | 'tf', RMSprop: typeof RMSpropClass, path: PathSpec, shapes: readonly number[], seed: number, extra: RMSpropOptions = {}, calls = 1,
+): Contender & { kernel(): string } {
   const vars = shapes.map((n, k) => ownVariable(tf.randomUniform([n], -1, 1, 'float32', seed + k)));
   const grads = shapes.map((n, k) => tf.randomNormal([n], 0, 1, 'float32', seed + 1000 + k));
   if (kind === 'ours') {
-    const opt = new RMSprop({ learningRate: 0.001, momentum: path.momentum, centered: path.centered });
+    const opt = new RMSprop({ learningRate: 0.001, momentum: path.momentum, centered: path.centered, ...extra });
     const pairs = grads.map((g, k) => [g, vars[k]] as const);
     return {
-      step: () => { opt.applyGradients(pairs); },
+      step: () => { for (let i = 0; i < calls; i++) opt.applyGradients(pairs); },
       last: vars[vars.length - 1],
       kernel: () => [...new Set(opt.lastStepKernels().map((c) => c.kernel))].join('+'),
       dispose: () => { opt.dispose(); tf.dispose([...vars, ...grads]); },
@@ -103,6 +105,62 @@ async function work(backend: GpuBackend, c: Contender): Promise<{ profiled: numb
   const profiled = (await tf.profile(() => { c.step(); })).kernels.length;
   await readCorner(c.last);
   return { profiled, issued };
+}
+
+/** Keras 3's options measured on the GPU (PART=keras3): each against the same optimizer without it. */
+export const KERAS3_OPTIONS: ReadonlyArray<{ readonly name: string; readonly options: RMSpropOptions }> = [
+  { name: 'useEma', options: { useEma: true } },
+  // 2^30 calls per update: every measured call only accumulates.
+  { name: 'an accumulating call', options: { gradientAccumulationSteps: 2 ** 30 } },
+  { name: 'useEma + gradientAccumulationSteps 4 (mean per call)', options: { useEma: true, gradientAccumulationSteps: 4 } },
+  { name: 'lossScaleFactor 1024', options: { lossScaleFactor: 1024 } },
+];
+
+export interface Keras3Row {
+  readonly backend: string;
+  readonly option: string;
+  readonly baselineMs: number;
+  readonly ms: number;
+  /** Dispatches or draws per call, and engine kernels per call, with the option. */
+  readonly issuedPerCall: number;
+  readonly profiledPerCall: number;
+  readonly kernel: string;
+}
+
+/**
+ * One Keras 3 option on the momentum path, one variable of 1e6: ms per call with
+ * it and without, 4 calls per sample (whole accumulation windows), samples in turn.
+ */
+export async function keras3Row(
+  backend: GpuBackend, RMSprop: typeof RMSpropClass, option: (typeof KERAS3_OPTIONS)[number], samples: number, warmup = 2,
+): Promise<Keras3Row> {
+  const path = PATHS[1];
+  const base = contender('ours', RMSprop, path, SIZES[0].shapes, 1, {}, 4);
+  const made = contender('ours', RMSprop, path, SIZES[0].shapes, 1, option.options, 4);
+  try {
+    for (let i = 0; i < warmup; i++) { await timed(base); await timed(made); }
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      if (i % 2 === 0) { a.push(await timed(base)); b.push(await timed(made)); } else { b.push(await timed(made)); a.push(await timed(base)); }
+    }
+    const w = await work(backend, made);
+    return {
+      backend, option: option.name, baselineMs: median(a) / 4, ms: median(b) / 4,
+      issuedPerCall: w.issued / 4, profiledPerCall: w.profiled / 4, kernel: made.kernel(),
+    };
+  } finally {
+    base.dispose();
+    made.dispose();
+  }
+}
+
+export const KERAS3_TABLE_HEADER = '| backend | option (momentum, 1 × 1e6) | ms per call | without it | ratio | GPU work per call | engine kernels per call | kernel |\n' +
+  '|---|---|---:|---:|---:|---:|---:|---|';
+
+export function formatKeras3Row(r: Keras3Row, where: string): string {
+  const f = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  return `| ${r.backend} (${where}) | ${r.option} | ${f(r.ms)} | ${f(r.baselineMs)} | ${(r.ms / r.baselineMs).toFixed(2)}x | ${r.issuedPerCall} | ${r.profiledPerCall} | ${r.kernel} |`;
 }
 
 /** One row: interleaved medians of `samples` steps each, after `warmup` steps each. */

@@ -261,7 +261,8 @@ function combineOps(g: tf.Tensor, acc: tf.Variable, steps: number): tf.Tensor {
 function zeroVariable(t: tf.Variable): void {
   const host = hostArray(t);
   if (host === null) {
-    t.assign(tf.zerosLike(t));
+    // Its own tidy: the zeros' tensor goes at once, so the buffer is the accumulator's alone (refCount 1) for the kernels.
+    tf.tidy(() => { t.assign(tf.zerosLike(t)); });
     return;
   }
   host.values.fill(0);

@@ -6,14 +6,17 @@
  * draws, one dispatch per variable); no tensor or GPU byte leaks over 1,000
  * steps, and dispose frees the kernels' own GPU buffers; nonFinite's check
  * (on webgl it works; on webgpu SwiftShader's synchronous read returns zeros, so
- * each checked step must say it cannot check). Skips only when Chromium is
+ * each checked step must say it cannot check); Keras 3's EMA, accumulation and
+ * loss scale (folded into the WebGPU kernel) give cpu's weights; WebGPU reports
+ * no validation error. Skips only when Chromium is
  * missing outside CI (see chromium.ts).
  */
+import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RMSpropOptions } from '../../src/index.js';
 import {
   assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFinite, assertNonFiniteUnreadable, assertSharing, assertSparseFromGpu,
-  CASE_SHAPES, CASE_STEPS,
+  assertTrainingFeatures, CASE_SHAPES, CASE_STEPS, KERAS3_CASES, KERAS3_SHAPES,
 } from '../support/gpu_assertions.js';
 import type { GpuBackend } from '../support/gpu_checks.js';
 import { gpuCases, caseName } from '../support/gpu_trajectory.js';
@@ -79,6 +82,24 @@ for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend
       const r = await inPage(gpu.page(), 'leaks', backend, { learningRate: 0.01, momentum: 0.9, centered: true, clipnorm: 1 });
       assertNoLeaks(r, KERNEL[backend], backend);
     });
+
+    // WebGL runs Keras 3's passes as tensor ops around its kernel: only the numbers are checked there.
+    for (const [what, options, calls, plainCalls] of KERAS3_CASES) {
+      test(`Keras 3's passes with ${KERNEL[backend]} (${what}): ${backend === 'webgpu' ? 'folded, one dispatch per variable, ' : ''}every weight as on cpu`, async (t) => {
+        if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
+        const r = await inPage(gpu.page(), 'trainingFeatures', backend, options, KERAS3_SHAPES, calls);
+        if (backend === 'webgpu') assertTrainingFeatures(r, KERNEL[backend], plainCalls, what);
+        else assertTrainingFeatures(r, KERNEL[backend], [], what, true);
+      });
+    }
+
+    if (backend === 'webgpu') {
+      // Last: a bad bind group or pipeline is only reported, and the work it was for never runs.
+      test('no WebGPU validation error was reported by any of the steps above', async (t) => {
+        if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
+        assert.deepEqual(await inPage(gpu.page(), 'uncapturedErrors'), []);
+      });
+    }
   });
 }
 

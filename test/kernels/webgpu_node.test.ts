@@ -15,7 +15,8 @@ import type { RMSpropOptions } from '../../src/index.js';
 import { webglFusedKernel } from '../../src/kernels/webgl/kernel.js';
 import { webgpuFusedKernel } from '../../src/kernels/webgpu/kernel.js';
 import {
-  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFiniteUnreadable, assertSharing, assertSparseFromGpu, CASE_SHAPES, CASE_STEPS,
+  assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFiniteUnreadable, assertSharing, assertSparseFromGpu,
+  assertTrainingFeatures, CASE_SHAPES, CASE_STEPS, KERAS3_CASES, KERAS3_SHAPES,
 } from '../support/gpu_assertions.js';
 import { gpuChecks } from '../support/gpu_checks.js';
 import { caseName, gpuCases } from '../support/gpu_trajectory.js';
@@ -65,16 +66,12 @@ describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
     assertSparseFromGpu(await checks.sparseFromGpu('webgpu'), false, 'webgpu in Node');
   });
 
-  test("Keras 3's EMA, accumulation and loss scaling run around webgpu-fused (as tensor ops) and give cpu's numbers", async (t) => {
-    if (skipIfMissing(t)) return;
-    const options: RMSpropOptions = {
-      learningRate: 0.01, momentum: 0.9, nesterov: true, useEma: true, gradientAccumulationSteps: 3, lossScaleFactor: 4,
-    };
-    // Four calls; the third, an update call, is the one whose kernels are reported.
-    const r = await checks.optimizerStep('webgpu', options, [[64, 33], [5], [300]]);
-    for (const c of r.kernels) assert.equal(c.kernel, 'webgpu-fused', `${c.variable}: ${c.fallbackReason ?? ''}`);
-    assert.ok(r.maxRelativeToCpu < 1e-5, `${r.maxRelativeToCpu} from the cpu backend's result`);
-  });
+  for (const [what, options, calls, plainCalls] of KERAS3_CASES) {
+    test(`Keras 3's passes folded into webgpu-fused (${what}): one dispatch per variable, no engine kernel, every weight as on cpu`, async (t) => {
+      if (skipIfMissing(t)) return;
+      assertTrainingFeatures(await checks.trainingFeatures('webgpu', options, KERAS3_SHAPES, calls), 'webgpu-fused', plainCalls, what);
+    });
+  }
 
   test('a variable sharing its buffer: not written in place, the op chain runs with the reason', async (t) => {
     if (skipIfMissing(t)) return;
@@ -96,5 +93,11 @@ describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
     if (skipIfMissing(t)) return;
     const r = await checks.leaks('webgpu', { learningRate: 0.01, momentum: 0.9, centered: true, clipnorm: 1 });
     assertNoLeaks(r, 'webgpu-fused', 'webgpu');
+  });
+
+  // Last: a bad bind group or pipeline is only reported, and the work it was for never runs.
+  test('no WebGPU validation error was reported by any of the steps above', async (t) => {
+    if (skipIfMissing(t)) return;
+    assert.deepEqual(await checks.uncapturedErrors(), []);
   });
 });

@@ -3,7 +3,8 @@
  * webgpu) and the Node WebGPU test, on the plain results of gpu_checks.ts.
  */
 import assert from 'node:assert/strict';
-import type { CacheReport, GpuSparseReport, LeakReport, NonFiniteReport, OptimizerStep, SharingReport } from './gpu_checks.js';
+import type { RMSpropOptions } from '../../src/index.js';
+import type { CacheReport, GpuSparseReport, LeakReport, NonFiniteReport, OptimizerStep, SharingReport, TrainingFeaturesReport } from './gpu_checks.js';
 import type { RowLeakReport, RowSharingReport, SparseTraining } from './gpu_row_checks.js';
 import type { CaseResult } from './gpu_trajectory.js';
 
@@ -31,6 +32,55 @@ export function assertFusedStep(r: OptimizerStep, kernelName: string, maxWork: n
   assert.equal(r.profiledKernels, 0, `${what}: the step ran ${r.profiledKernels} engine kernels besides the fused ones`);
   // Three steps from the same start on cpu: the GPU's rounding moves w by a few float32 ulps at most.
   assert.ok(r.maxRelativeToCpu < 1e-5, `${what}: ${r.maxRelativeToCpu} from the cpu backend's result`);
+}
+
+/** Shapes of the Keras 3 cases: sizes a multiple of 4 and not (both shaders), one above a workgroup's reach. */
+export const KERAS3_SHAPES: number[][] = [[64, 33], [5], [300], [4, 1000]];
+
+/**
+ * Keras 3's passes on a GPU kernel: options, calls, and the calls (by index)
+ * whose work must be one draw or dispatch per state written per variable and no
+ * engine kernel (with clipping, an update call's gradient is made by tensor ops first).
+ */
+export const KERAS3_CASES: Array<[string, RMSpropOptions, number, readonly number[]]> = [
+  ['EMA, accumulation of 3, loss scale 4; centered momentum',
+    { learningRate: 0.01, momentum: 0.9, centered: true, useEma: true, gradientAccumulationSteps: 3, lossScaleFactor: 4 }, 7, [0, 1, 2, 3, 4, 5, 6]],
+  ['EMA overwriting every 2 steps; keras3 Nesterov momentum with weight decay',
+    { learningRate: 0.01, momentum: 0.9, nesterov: true, flavor: 'keras3', weightDecay: 0.01, useEma: true, emaMomentum: 0.9, emaOverwriteFrequency: 2 }, 5, [0, 1, 2, 3, 4]],
+  ['accumulation of 2 with loss scale 8, plain; pytorch',
+    { learningRate: 0.01, flavor: 'pytorch', gradientAccumulationSteps: 2, lossScaleFactor: 8 }, 5, [0, 1, 2, 3, 4]],
+  ['accumulation of 2 with clipnorm 1 (the update call\'s gradient is made first)',
+    { learningRate: 0.01, momentum: 0.5, gradientAccumulationSteps: 2, clipnorm: 1 }, 4, [0, 2]],
+];
+
+/**
+ * `plainCalls` (by index) must be one dispatch per variable and no engine kernel;
+ * with `aroundAsOps` (a kernel that does not fold Keras 3's passes) an
+ * accumulating call may report the base's tensor ops, with the reason.
+ */
+export function assertTrainingFeatures(
+  r: TrainingFeaturesReport, kernelName: string, plainCalls: readonly number[], what: string, aroundAsOps = false,
+): void {
+  const variables = KERAS3_SHAPES.length;
+  r.calls.forEach((c, i) => {
+    for (const k of c.kernels) {
+      if (aroundAsOps && k.kernel === 'keras-base') {
+        assert.match(k.fallbackReason ?? '', new RegExp(`^${kernelName} does not fold Keras 3's passes`), `${what}, call ${i + 1}`);
+        continue;
+      }
+      assert.equal(k.kernel, kernelName, `${what}, call ${i + 1}: ${k.variable} took ${k.kernel} (${k.fallbackReason ?? 'no reason given'})`);
+      assert.equal(k.fallbackReason, undefined, `${what}, call ${i + 1}: ${k.variable}`);
+    }
+    assert.ok(c.gpuWork > 0, `${what}, call ${i + 1}: no GPU work counted`);
+    if (!plainCalls.includes(i)) return;
+    assert.ok(c.gpuWork <= variables, `${what}, call ${i + 1}: ${c.gpuWork} dispatches for ${variables} variables`);
+    assert.equal(c.profiledKernels, 0, `${what}, call ${i + 1}: ${c.profiledKernels} engine kernels besides the fused ones`);
+  });
+  assert.ok(r.weights.length >= 1 + 2 * variables, `${what}: only ${r.weights.length} weights`);
+  for (const w of r.weights) {
+    // A few calls from the same start on cpu: the GPU's rounding moves each weight by a few float32 ulps at most.
+    assert.ok(w.maxRelativeToCpu < 1e-5, `${what}: ${w.name} is ${w.maxRelativeToCpu} from the cpu backend's (relative to its largest element)`);
+  }
 }
 
 /**

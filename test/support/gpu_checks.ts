@@ -41,6 +41,14 @@ export interface OptimizerStep {
   readonly maxRelativeToCpu: number;
 }
 
+/** Calls of an optimizer with Keras 3's passes on a GPU backend against the same calls on cpu. */
+export interface TrainingFeaturesReport {
+  /** Per call on the GPU backend: what ran, the draws or dispatches issued, and the engine kernels tf.profile saw. */
+  readonly calls: ReadonlyArray<{ readonly kernels: readonly KernelChoice[]; readonly gpuWork: number; readonly profiledKernels: number }>;
+  /** Per weight of `getWeights()` after the calls: |x − x on cpu| max relative to max |x on cpu| (absolute when that is 0). */
+  readonly weights: ReadonlyArray<{ readonly name: string; readonly maxRelativeToCpu: number }>;
+}
+
 export interface LeakReport {
   readonly tensorsAfter10: number;
   readonly tensorsAfter1000: number;
@@ -127,12 +135,39 @@ export async function stepOnShared(
   }
 }
 
+/**
+ * WebGPU reports a bad bind group or pipeline as an uncaptured error and runs
+ * on without the work: the checks collect them from every device they use.
+ */
+const gpuErrors: string[] = [];
+const watchedDevices = new WeakSet<object>();
+
+/** Collects the uncaptured errors of the active backend's WebGPU device (once per device). */
+export function watchDevice(): void {
+  const device = (tf.backend() as unknown as { device?: EventTarget }).device;
+  if (device === undefined || watchedDevices.has(device)) return;
+  watchedDevices.add(device);
+  device.addEventListener('uncapturederror', (e) => {
+    gpuErrors.push(String((e as Event & { error?: { message?: string } }).error?.message ?? e.type));
+  });
+}
+
+/** The WebGPU errors reported so far on the devices the checks used, once the queued work has completed. */
+export async function uncapturedErrors(): Promise<string[]> {
+  const device = (tf.backend() as unknown as { device?: { queue: { onSubmittedWorkDone(): Promise<void> } } }).device;
+  if (device !== undefined) await device.queue.onSubmittedWorkDone();
+  return [...gpuErrors];
+}
+
 export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: (name: string) => Promise<boolean>) {
   const use = async (backend: string): Promise<void> => {
     if (!(await setBackend(backend))) throw new Error(`the ${backend} backend did not start`);
     await tf.ready();
+    if (backend === 'webgpu') watchDevice();
   };
   return {
+    uncapturedErrors,
+
     /** Backends that start here. */
     async backends(): Promise<string[]> {
       const out: string[] = [];
@@ -184,6 +219,52 @@ export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: 
         for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i] - ref[i]) / scale);
       });
       return { kernels: kernelsSeen, gpuWork, profiledKernels, maxRelativeToCpu: worst };
+    },
+
+    /**
+     * `calls` calls of an optimizer with `options` on `backend` and on cpu, a new
+     * gradient each call (the same on both): per call on `backend` what ran and
+     * the GPU work issued, then every weight (`getWeights()`: slots, EMA,
+     * accumulators) against cpu's.
+     */
+    async trainingFeatures(backend: GpuBackend, options: RMSpropOptions, shapes: number[][], calls: number): Promise<TrainingFeaturesReport> {
+      const out: Array<TrainingFeaturesReport['calls'][number]> = [];
+      const weights: Array<Array<readonly [string, Float32Array]>> = [];
+      for (const name of [backend, 'cpu']) {
+        await use(name);
+        const vars = shapes.map((s, k) => ownVariable(tf.randomNormal(s, 0, 1, 'float32', 10 + k)));
+        const opt = new RMSprop(options);
+        for (let c = 0; c < calls; c++) {
+          const grads = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', 100 * (c + 1) + k));
+          const step = (): void => { opt.applyGradients(grads.map((g, k) => [g, vars[k]] as const)); };
+          if (name === backend) {
+            let profiledKernels = 0;
+            const gpuWork = await countGpuWork(backend, async () => { profiledKernels = (await tf.profile(step)).kernels.length; });
+            out.push({ kernels: opt.lastStepKernels(), gpuWork, profiledKernels });
+          } else {
+            step();
+          }
+          tf.dispose(grads);
+        }
+        const ws = await opt.getWeights();
+        weights.push(await Promise.all(ws.map(async (w) => [w.name, Float32Array.from(await w.tensor.data())] as const)));
+        tf.dispose(ws.map((w) => w.tensor));
+        opt.dispose();
+        tf.dispose(vars);
+      }
+      const [gpu, cpu] = weights;
+      return {
+        calls: out,
+        // In the same order on both (the variables' generated names differ).
+        weights: cpu.map(([name, ref], i) => {
+          const got = gpu[i]?.[1];
+          if (got === undefined || got.length !== ref.length) return { name, maxRelativeToCpu: Infinity };
+          const scale = ref.reduce((m, x) => Math.max(m, Math.abs(x)), 0) || 1;
+          let worst = 0;
+          for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) / scale);
+          return { name, maxRelativeToCpu: worst };
+        }),
+      };
     },
 
     /** A variable made with tf.variable(t), t kept: its buffer is shared. */

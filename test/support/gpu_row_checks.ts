@@ -12,7 +12,7 @@ import { setFastKernelsEnabled } from '../../src/kernels/registry.js';
 import type { RowKernel } from '../../src/kernels/types.js';
 import { mulberry32 } from '../../app/random.js';
 import { rowCases, runRowCase } from './gpu_rows.js';
-import { stepOnShared } from './gpu_checks.js';
+import { stepOnShared, uncapturedErrors, watchDevice } from './gpu_checks.js';
 import type { CaseResult } from './gpu_trajectory.js';
 import { countGpuWork, type GpuBackend } from './gpu_work.js';
 
@@ -87,8 +87,11 @@ export function gpuRowChecks(kernels: Record<GpuBackend, RowKernel>, setBackend:
   const use = async (backend: string): Promise<void> => {
     if (!(await setBackend(backend))) throw new Error(`the ${backend} backend did not start`);
     await tf.ready();
+    if (backend === 'webgpu') watchDevice();
   };
   return {
+    uncapturedErrors,
+
     rowCaseCount(steps: number): number {
       return rowCases([[1, 1]], steps).length;
     },

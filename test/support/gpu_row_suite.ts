@@ -87,4 +87,12 @@ export function rowSuite(backend: GpuBackend, call: Call, skip: () => string | n
     const r = await call('rowLeaks', backend, { learningRate: 0.01, momentum: 0.9, centered: true, sparseMode: 'dense-equivalent' });
     assertRowLeaks(r, `sparse-dense-equivalent/${KERNEL[backend]}`, backend);
   });
+
+  if (backend === 'webgpu') {
+    // Last: a bad bind group or pipeline is only reported, and the work it was for never runs.
+    test('rows: no WebGPU validation error was reported by any of the steps above', async (t) => {
+      if (guard(t)) return;
+      assert.deepEqual(await call('uncapturedErrors'), []);
+    });
+  }
 }

@@ -243,3 +243,65 @@ export function jobStatements(job: RowJob): ReturnType<typeof rowStatements> {
   const decay = job.values === null ? 'none' : decayForm(flavor, job.s);
   return rowStatements(job.form, job.rule, decay, catchUpFormOf(job.catchUp), job.values !== null);
 }
+
+/**
+ * Keras 3's passes around the rule (rules/training.ts) as a fused GPU step runs
+ * them: the gradient made from the raw `gIn` (loss scale, then the window's
+ * mean), the accumulation on accumulating calls, the EMA of the weights after.
+ */
+export interface AroundForm {
+  readonly phase: 'update' | 'accumulate';
+  /** `g ← gIn / uLsf` first. */
+  readonly unscale: boolean;
+  /** On an update call: `g ← (g + acc) / uSteps; acc ← 0`. */
+  readonly combine: boolean;
+  /** `avg ← uEmaM·avg + uEmaOm·w` after the update or the accumulation; `w ← avg` with `overwrite`. */
+  readonly ema: boolean;
+  readonly overwrite: boolean;
+}
+
+/** The state a step with Keras 3's passes writes, each from one statement: the rule's, the accumulator, the average. */
+export type AroundOutputs = Partial<Record<StateName | 'acc' | 'avg', string>>;
+
+/** Uniforms of Keras 3's passes (after the rule's: WGSL only), and their values for a call. */
+export const AROUND_UNIFORMS = ['uLsf', 'uSteps', 'uEmaM', 'uEmaOm'] as const;
+
+export function aroundUniformValues(s: StepScalars): number[] {
+  return [s.lossScaleFactor ?? 1, s.accumulationSteps ?? 1, s.emaMomentum ?? 0, s.emaOneMinus ?? 1];
+}
+
+/**
+ * The statements of one call with Keras 3's passes in rules/training.ts's
+ * order and float32 operations: `g / scale`, `(g + acc) / steps` (the
+ * accumulator then written as 0.0), the rule's statements (`step`, on an update
+ * call), or `g + acc` (an accumulating call), then `m·avg + (1 − m)·w` of the
+ * weights the call leaves. The gradient buffer is read as `gIn` when a
+ * statement makes `g` from it.
+ */
+export function aroundStatements(
+  step: { statements: readonly Statement[]; outputs: Outputs } | null, a: AroundForm,
+): { statements: Statement[]; outputs: AroundOutputs } {
+  const out: Statement[] = [];
+  let g = 'gIn';
+  if (a.unscale) { out.push(s('gU', `${g} / uLsf`)); g = 'gU'; }
+  if (a.phase === 'update' && a.combine) { out.push(s('gM', `(${g} + acc) / uSteps`)); g = 'gM'; }
+  if (g !== 'gIn') out.push(s('g', g));
+  const outputs: AroundOutputs = {};
+  let w = 'w';
+  if (a.phase === 'update') {
+    if (step === null) throw new Error('RMSprop: an update call needs the rule\'s statements');
+    out.push(...step.statements);
+    Object.assign(outputs, step.outputs);
+    w = step.outputs.w;
+    if (a.combine) outputs.acc = '0.0';
+  } else {
+    out.push(s('accSum', 'g + acc'));
+    outputs.acc = 'accSum';
+  }
+  if (a.ema) {
+    out.push(s('avgNew', `(uEmaM * avg) + (uEmaOm * ${w})`));
+    outputs.avg = 'avgNew';
+    if (a.overwrite) outputs.w = 'avgNew';
+  }
+  return { statements: out, outputs };
+}

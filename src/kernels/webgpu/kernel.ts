@@ -27,7 +27,11 @@ import type { FoldedClip } from '../../clipping/scalar.js';
 import type { SlotSet } from '../types.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import { ruleKeyOf } from '../../rules/table.js';
-import { clipForm, decayForm, needsNorms, stepStatements, uniformValues, type ClipForm } from '../gpu/formulas.js';
+import { aroundScalars, type Around } from '../../rules/training.js';
+import {
+  aroundStatements, aroundUniformValues, clipForm, decayForm, needsNorms, stepStatements, uniformValues, type AroundForm, type AroundOutputs,
+  type ClipForm, type Statement,
+} from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
 import { PerBackend, runStep, tfjsVersionReason } from '../gpu/internals.js';
 import {
@@ -37,7 +41,8 @@ import {
   beginPass, BindGroups, bufferOf, dropCpuCopies, ensure, free, grid, grown, pipeline, record, stateWritableReason, type Grown,
 } from './resources.js';
 import {
-  ELEMENTS_PER_INVOCATION, finishShader, INFO_STRIDE, PARTIAL_SUM_SHADER, SCALARS_BYTES, sumShape, UPDATE_BINDINGS, updateShader,
+  boundStates, COUNT_WORD, readsScalars, ELEMENTS_PER_INVOCATION, finishShader, INFO_STRIDE, PARTIAL_SUM_SHADER, SCALARS_BYTES, sumShape, UPDATE_BINDINGS,
+  updateShader, type BoundState,
 } from './shaders.js';
 
 /** What the kernel holds per backend: pipelines (kept, like tfjs's own cache) and buffers (freed with the last variable). */
@@ -70,7 +75,39 @@ function inPlaceReason(b: WebGPUBackendInternals, u: DenseUpdate): string | null
   if (u.grad.size !== u.variable.size) return 'the gradient and the variable differ in size';
   const g = record(b, u.grad);
   if (g === undefined || (g.resource != null && !isBuffer(g.resource))) return 'the gradient is not held in a GPUBuffer';
-  return stateWritableReason(b, u.variable, u.slots);
+  return stateWritableReason(b, u.variable, u.slots, true);
+}
+
+/** The tensor of a bound state. */
+function tensorOf(u: DenseUpdate, st: BoundState): tf.Variable | undefined {
+  switch (st) {
+    case 'w': return u.variable;
+    case 'ms': return u.slots.rms;
+    case 'mom': return u.slots.momentum;
+    case 'mg': return u.slots.mg;
+    case 'acc': return u.slots.accumulator;
+    case 'avg': return u.slots.ema;
+  }
+}
+
+/** Keras 3's passes of a call as the shader runs them. */
+function aroundForm(a: Around): AroundForm {
+  return {
+    phase: a.phase, unscale: a.unscale !== null, combine: a.combineSteps !== null, ema: a.ema !== null, overwrite: a.ema?.overwrite ?? false,
+  };
+}
+
+/** What one call runs per element: the rule's statements, with Keras 3's passes around them when the call has them. */
+function callStatements(
+  form: UpdateForm, clip: ClipForm, decay: ReturnType<typeof decayForm>, a: AroundForm | null,
+): { statements: readonly Statement[]; outputs: AroundOutputs } {
+  const flavor = form.flavor ?? 'keras2';
+  const rule = a?.phase === 'accumulate' ? null : stepStatements(form, clip, decay);
+  if (rule === null && a?.phase !== 'accumulate') throw new Error(`RMSprop: no ${flavor} rule for the ${ruleKeyOf(form)} path`);
+  if (a === null) return rule as NonNullable<typeof rule>;
+  // The optimizer base makes the call's gradient before kernels whose clipping reads it (optimizer/training.ts).
+  if (needsNorms(clip) && (a.unscale || a.combine)) throw new Error('RMSprop: the clipping norms need the call\'s gradient made before the kernel');
+  return aroundStatements(rule, a);
 }
 
 function sameWords(a: Uint32Array, b: Uint32Array): boolean {
@@ -81,20 +118,27 @@ function sameWords(a: Uint32Array, b: Uint32Array): boolean {
 
 function stepUpdates(
   b: WebGPUBackendInternals, updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, folded: FoldedClip | null,
+  around: Around | undefined,
 ): void {
   const flavor = form.flavor ?? 'keras2';
   const clip: ClipForm = clipForm(folded);
   const decay = decayForm(flavor, s);
-  const step = stepStatements(form, clip, decay);
-  if (step === null) throw new Error(`RMSprop: no ${flavor} rule for the ${ruleKeyOf(form)} path`);
+  const a = around === undefined ? null : aroundForm(around);
+  const step = callStatements(form, clip, decay, a);
+  const bound = boundStates(step.statements, step.outputs);
+  const withScalars = readsScalars(step.statements);
   const st = states.of(b);
   const norms = needsNorms(clip);
   const count = updates.length;
 
   // Buffers first: uploads and allocations record into tfjs's encoder before our pass.
   const bufs = updates.map((u) => ({
-    g: bufferOf(b, u.grad), w: bufferOf(b, u.variable), ms: bufferOf(b, u.slots.rms),
-    mom: u.slots.momentum ? bufferOf(b, u.slots.momentum) : null, mg: u.slots.mg ? bufferOf(b, u.slots.mg) : null,
+    g: bufferOf(b, u.grad),
+    state: bound.map((name) => {
+      const t = tensorOf(u, name);
+      if (t === undefined) throw new Error(`RMSprop: the ${name} state of ${u.variable.name} is missing for this call`);
+      return bufferOf(b, t);
+    }),
   }));
   st.scalars ??= b.bufferManager.acquireBuffer(SCALARS_BYTES, USAGE.UNIFORM | USAGE.COPY_DST);
   const infos = ensure(b, st.infos, (count + 1) * INFO_STRIDE, USAGE.UNIFORM | USAGE.COPY_DST);
@@ -121,7 +165,8 @@ function stepUpdates(
   // The step's numbers: scalars every step, Info records and the sum table when they change.
   const scalarBytes = new ArrayBuffer(SCALARS_BYTES);
   new Float32Array(scalarBytes).set(uniformValues(s, folded));
-  new Uint32Array(scalarBytes)[11] = count;
+  new Uint32Array(scalarBytes)[COUNT_WORD] = count;
+  if (around !== undefined) new Float32Array(scalarBytes).set(aroundUniformValues(aroundScalars(s, around)), COUNT_WORD + 1);
   b.queue.writeBuffer(st.scalars, 0, new Uint8Array(scalarBytes));
   if (!sameWords(st.infoWords, words) || st.infos.buffer !== infos) {
     b.queue.writeBuffer(infos, 0, words);
@@ -135,7 +180,8 @@ function stepUpdates(
 
   const info = (k: number): GpuBindingEntry['resource'] => ({ buffer: infos, offset: k * INFO_STRIDE, size: 16 });
   const scalars = { buffer: st.scalars };
-  const key = `${flavor}|${ruleKeyOf(form)}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}`;
+  const passes = a === null ? '' : `|${a.phase}${a.unscale}${a.combine}${a.ema}${a.overwrite}`;
+  const key = `${flavor}|${ruleKeyOf(form)}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}${passes}`;
   // Four floats an element where the size allows it (every lane computes what the scalar shader does).
   // Looked up once a step: a key built per variable cost 0.2 ms a 200-variable step.
   const byLanes: Array<GpuComputePipeline | undefined> = [];
@@ -170,12 +216,8 @@ function stepUpdates(
     const lanes = u.variable.size % 4 === 0 ? 4 : 1;
     const p = updateOf(lanes);
     if (p !== set) pass.setPipeline((set = p));
-    const entries: GpuBindingEntry[] = [
-      { binding: 0, resource: scalars }, { binding: 1, resource: info(k) },
-      { binding: UPDATE_BINDINGS.w, resource: { buffer: x.w } }, { binding: UPDATE_BINDINGS.ms, resource: { buffer: x.ms } },
-    ];
-    if (x.mom !== null) entries.push({ binding: UPDATE_BINDINGS.mom, resource: { buffer: x.mom } });
-    if (x.mg !== null) entries.push({ binding: UPDATE_BINDINGS.mg, resource: { buffer: x.mg } });
+    const entries: GpuBindingEntry[] = withScalars ? [{ binding: 0, resource: scalars }, { binding: 1, resource: info(k) }] : [{ binding: 1, resource: info(k) }];
+    for (let j = 0; j < bound.length; j++) entries.push({ binding: UPDATE_BINDINGS[bound[j]], resource: { buffer: x.state[j] } });
     entries.push({ binding: UPDATE_BINDINGS.g, resource: { buffer: x.g } });
     if (clipBuf !== null) entries.push({ binding: UPDATE_BINDINGS.clip, resource: { buffer: clipBuf } });
     pass.setBindGroup(0, groups.get(b, u.variable, p, entries));
@@ -186,9 +228,10 @@ function stepUpdates(
   b.submitQueue();
 
   // The buffers changed under TF.js: drop any CPU copy a read cached.
+  const written = bound.filter((name) => step.outputs[name] !== undefined);
   for (const u of updates) {
     states.use(b, u.variable);
-    dropCpuCopies(b, [u.variable, u.slots.rms, u.slots.momentum, u.slots.mg]);
+    dropCpuCopies(b, written.map((name) => tensorOf(u, name)));
   }
 }
 
@@ -202,9 +245,10 @@ export const webgpuFusedKernel: DenseKernel = {
     if (b === null) return 'the webgpu backend internals are not reachable (tfjs-backend-webgpu 4.22 expected)';
     return inPlaceReason(b, u);
   },
-  run(updates, form, s, clip) {
+  foldsAround: true,
+  run(updates, form, s, clip, around) {
     const b = webgpuBackend() as WebGPUBackendInternals;
-    runStep(updates, clip, (us, folded) => stepUpdates(b, us, form, s, folded));
+    runStep(updates, clip, (us, folded) => stepUpdates(b, us, form, s, folded, around));
   },
   release(variable: tf.Variable, _slots: SlotSet) {
     groups.forget(variable);

@@ -105,21 +105,28 @@ export function writableReason(b: WebGPUBackendInternals, t: tf.Tensor, what: st
   return null;
 }
 
-/** The tensors a step writes in place, named as in its reasons. */
-export function writtenTensors(
-  variable: tf.Variable, slots: { rms: tf.Variable; momentum?: tf.Variable; mg?: tf.Variable },
-): Array<[tf.Variable, string]> {
+/** Every state tensor of a variable: its rule's slots, and Keras 3's accumulator and average. */
+export interface WrittenSlots {
+  readonly rms: tf.Variable;
+  readonly momentum?: tf.Variable;
+  readonly mg?: tf.Variable;
+  readonly ema?: tf.Variable;
+  readonly accumulator?: tf.Variable;
+}
+
+/** The tensors a step writes in place, named as in its reasons; with `around`, also Keras 3's state. */
+export function writtenTensors(variable: tf.Variable, slots: WrittenSlots, around = false): Array<[tf.Variable, string]> {
   const out: Array<[tf.Variable, string]> = [[variable, 'variable'], [slots.rms, 'rms slot']];
   if (slots.momentum !== undefined) out.push([slots.momentum, 'momentum slot']);
   if (slots.mg !== undefined) out.push([slots.mg, 'mg slot']);
+  if (around && slots.ema !== undefined) out.push([slots.ema, 'EMA of the weights']);
+  if (around && slots.accumulator !== undefined) out.push([slots.accumulator, 'gradient accumulator']);
   return out;
 }
 
-/** Why the variable or one of its slots cannot be written in place, or null. */
-export function stateWritableReason(
-  b: WebGPUBackendInternals, variable: tf.Variable, slots: { rms: tf.Variable; momentum?: tf.Variable; mg?: tf.Variable },
-): string | null {
-  for (const [t, what] of writtenTensors(variable, slots)) {
+/** Why the variable or one of its state tensors cannot be written in place, or null. */
+export function stateWritableReason(b: WebGPUBackendInternals, variable: tf.Variable, slots: WrittenSlots, around = false): string | null {
+  for (const [t, what] of writtenTensors(variable, slots, around)) {
     const why = writableReason(b, t, what);
     if (why !== null) return why;
   }

@@ -7,7 +7,7 @@
  * invocations run on every adapter (compatibility adapters allow 128).
  */
 import {
-  freeNames, GLOBAL_SCALE, globalTerm, UNIFORMS, type ClipForm, type Outputs, type Statement,
+  AROUND_UNIFORMS, freeNames, GLOBAL_SCALE, globalTerm, UNIFORMS, type AroundOutputs, type ClipForm, type Statement,
 } from '../gpu/formulas.js';
 
 export const WORKGROUP = 64;
@@ -21,13 +21,16 @@ export const ELEMENTS_PER_INVOCATION = 16;
 
 /** Byte stride of the per-variable `Info` records in their uniform buffer (the usual minUniformBufferOffsetAlignment). */
 export const INFO_STRIDE = 256;
-/** `Scalars`: the UNIFORMS as f32, then the count of variables; 64 bytes with padding. */
+/** `Scalars`: the UNIFORMS as f32, the count of variables, then the AROUND_UNIFORMS; 64 bytes. */
 export const SCALARS_BYTES = 64;
+/** Word index of `count` in `Scalars`; Keras 3's passes follow it. */
+export const COUNT_WORD = UNIFORMS.length;
 
 const HEADER = `
 struct Scalars {
 ${UNIFORMS.map((u) => `  ${u}: f32,`).join('\n')}
   count: u32,
+${AROUND_UNIFORMS.map((u) => `  ${u}: f32,`).join('\n')}
 }
 struct Info {
   n: u32,
@@ -61,7 +64,8 @@ function helpers(free: Set<string>, vec4 = false): string {
 }
 
 function uniformLets(free: Set<string>, vec4 = false): string {
-  return UNIFORMS.filter((u) => free.has(u)).map((u) => `  let ${u} = ${vec4 ? `vec4<f32>(sc.${u})` : `sc.${u}`};`).join('\n');
+  return [...UNIFORMS, ...AROUND_UNIFORMS].filter((u) => free.has(u))
+    .map((u) => `  let ${u} = ${vec4 ? `vec4<f32>(sc.${u})` : `sc.${u}`};`).join('\n');
 }
 
 function lets(statements: readonly Statement[], indent = '  '): string {
@@ -69,38 +73,61 @@ function lets(statements: readonly Statement[], indent = '  '): string {
 }
 
 /** Storage bindings of the update shader, by state name. */
-export const UPDATE_BINDINGS = { w: 2, ms: 3, mom: 4, mg: 5, g: 6, clip: 7 } as const;
+export const UPDATE_BINDINGS = { w: 2, ms: 3, mom: 4, mg: 5, g: 6, clip: 7, acc: 8, avg: 9 } as const;
 
-const ARRAY_OF: Record<string, string> = { w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG' };
+/** The state tensors an update may bind: the rule's, Keras 3's accumulator and average. */
+export type BoundState = 'w' | 'ms' | 'mom' | 'mg' | 'acc' | 'avg';
+const BOUND_STATES: readonly BoundState[] = ['w', 'ms', 'mom', 'mg', 'acc', 'avg'];
+
+const ARRAY_OF: Record<BoundState, string> = { w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG', acc: 'ACC', avg: 'AVG' };
+
+/** The state tensors the statements read or write, in binding order. */
+export function boundStates(statements: readonly Statement[], outputs: AroundOutputs): BoundState[] {
+  const free = freeNames(statements);
+  return BOUND_STATES.filter((s) => outputs[s] !== undefined || free.has(s));
+}
+
+/**
+ * Whether the update shader of these statements reads the step's scalars: a
+ * layout made with 'auto' has no binding 0 when it does not (an accumulating call).
+ */
+export function readsScalars(statements: readonly Statement[]): boolean {
+  const free = freeNames(statements);
+  return free.has('cScale') || [...UNIFORMS, ...AROUND_UNIFORMS].some((u) => free.has(u));
+}
 
 /**
  * The update of one variable: an invocation reads element i of the gradient and
- * of every state tensor, runs the statements, and writes the new state where
- * it read it, for ELEMENTS_PER_INVOCATION elements i strided by the grid's
- * size. Workgroups span a 2-D grid (over 65,535 in x). With `vec4` an element
- * is four floats (for a variable whose size is a multiple of 4): the same
- * statements on four lanes, with the step's scalars splat, a quarter of the
- * loads and stores (SwiftShader checks the bounds of each).
+ * of every state tensor the statements read, runs the statements, and writes the
+ * new state where it read it, for ELEMENTS_PER_INVOCATION elements i strided by
+ * the grid's size. Workgroups span a 2-D grid (over 65,535 in x). With `vec4` an
+ * element is four floats (for a variable whose size is a multiple of 4): the
+ * same statements on four lanes, with the step's scalars splat, a quarter of the
+ * loads and stores (SwiftShader checks the bounds of each). The gradient is
+ * read as `gIn` when a statement makes `g` (Keras 3's loss scale and mean).
  */
-export function updateShader(statements: readonly Statement[], outputs: Outputs, clip: ClipForm, vec4 = false): string {
+export function updateShader(statements: readonly Statement[], outputs: AroundOutputs, clip: ClipForm, vec4 = false): string {
   const free = freeNames(statements);
-  const states = (['w', 'ms', 'mom', 'mg'] as const).filter((s) => outputs[s] !== undefined);
+  const states = boundStates(statements, outputs);
   const clipped = clip.norm || clip.global;
   const type = vec4 ? 'vec4<f32>' : 'f32';
   const splat = (e: string): string => (vec4 ? `vec4<f32>(${e})` : e);
+  const access = (st: BoundState): string => (outputs[st] !== undefined ? 'read_write' : 'read');
   const bindings = [
     '@group(0) @binding(1) var<uniform> info: Info;',
-    ...states.map((s) => `@group(0) @binding(${UPDATE_BINDINGS[s]}) var<storage, read_write> ${ARRAY_OF[s]}: array<${type}>;`),
+    ...states.map((st) => `@group(0) @binding(${UPDATE_BINDINGS[st]}) var<storage, ${access(st)}> ${ARRAY_OF[st]}: array<${type}>;`),
     `@group(0) @binding(${UPDATE_BINDINGS.g}) var<storage, read> G: array<${type}>;`,
     ...(clipped ? [`@group(0) @binding(${UPDATE_BINDINGS.clip}) var<storage, read> CLIP: array<f32>;`] : []),
   ];
   const reads = [
-    '  let g = G[i];',
-    ...states.map((s) => `  let ${s} = ${ARRAY_OF[s]}[i];`),
+    `  let ${statements.some((st) => st.name === 'g') ? 'gIn' : 'g'} = G[i];`,
+    ...states.filter((st) => free.has(st)).map((st) => `  let ${st} = ${ARRAY_OF[st]}[i];`),
     ...(free.has('cS') ? [`  let cS = ${splat('CLIP[info.k]')};`] : []),
     ...(free.has('cScale') ? [`  let cScale = ${splat('CLIP[sc.count]')};`] : []),
   ];
-  const writes = states.map((s) => `  ${ARRAY_OF[s]}[i] = ${outputs[s]};`);
+  // A literal output (the accumulator's reset) is splat like the scalars.
+  const value = (e: string): string => (/^[0-9.]+$/.test(e) ? splat(e) : e);
+  const writes = states.filter((st) => outputs[st] !== undefined).map((st) => `  ${ARRAY_OF[st]}[i] = ${value(outputs[st] as string)};`);
   return `${HEADER}
 ${bindings.join('\n')}
 ${helpers(free, vec4)}
