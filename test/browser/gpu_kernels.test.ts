@@ -16,10 +16,10 @@ import { describe, test } from 'node:test';
 import type { RMSpropOptions } from '../../src/index.js';
 import {
   assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFinite, assertNonFiniteUnreadable, assertSharing, assertSparseFromGpu,
-  assertTrainingFeatures, CASE_SHAPES, CASE_STEPS, KERAS3_CASES, KERAS3_SHAPES,
+  assertTrainingFeatures, CASE_SHAPES, CASE_STEPS, KERAS3_CASES, KERAS3_SHAPES, KERAS3_STEPS,
 } from '../support/gpu_assertions.js';
 import type { GpuBackend } from '../support/gpu_checks.js';
-import { gpuCases, caseName } from '../support/gpu_trajectory.js';
+import { gpuCases, caseName, keras3Cases } from '../support/gpu_trajectory.js';
 import { chromiumMissing } from './chromium.js';
 import { gpuPageFor, inPage } from './gpu_harness.js';
 
@@ -40,6 +40,15 @@ for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend
         assertCase(await inPage(gpu.page(), 'runCase', backend, index, CASE_SHAPES, CASE_STEPS), KERNEL[backend]);
       });
     });
+
+    if (backend === 'webgpu') {
+      keras3Cases(CASE_SHAPES, KERAS3_STEPS).forEach((c, index) => {
+        test(`${caseName(c)}: Keras 3's passes folded in, within the float32 bound of the reference loops, call by call`, async (t) => {
+          if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
+          assertCase(await inPage(gpu.page(), 'runKeras3Case', backend, index, CASE_SHAPES, KERAS3_STEPS), KERNEL[backend]);
+        });
+      });
+    }
 
     const shapes = [[64, 33], [5], [300]];
     const steps: Array<[string, RMSpropOptions, number]> = [

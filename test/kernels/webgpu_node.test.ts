@@ -2,7 +2,8 @@
  * The fused WebGPU kernel in Node: TF.js's webgpu backend on Dawn (the `webgpu`
  * package) over SwiftShader's Vulkan driver, the same checks as in Chromium
  * (test/browser/gpu_kernels.test.ts): every flavor × path × centering, clipped
- * and not, within the running float32 bound of the reference loops; one
+ * and not, within the running float32 bound of the reference loops, and Keras
+ * 3's passes folded in (accumulation, loss scale, EMA) within the same bound; one
  * dispatch per variable; buffers shared with other tensors are not written in
  * place; reads after a step are fresh; no leaks over 1,000 steps; nonFinite's
  * check says it cannot read back in Node, before any change. Skips with
@@ -16,10 +17,10 @@ import { webglFusedKernel } from '../../src/kernels/webgl/kernel.js';
 import { webgpuFusedKernel } from '../../src/kernels/webgpu/kernel.js';
 import {
   assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFiniteUnreadable, assertSharing, assertSparseFromGpu,
-  assertTrainingFeatures, CASE_SHAPES, CASE_STEPS, KERAS3_CASES, KERAS3_SHAPES,
+  assertTrainingFeatures, CASE_SHAPES, CASE_STEPS, KERAS3_CASES, KERAS3_SHAPES, KERAS3_STEPS,
 } from '../support/gpu_assertions.js';
 import { gpuChecks } from '../support/gpu_checks.js';
-import { caseName, gpuCases } from '../support/gpu_trajectory.js';
+import { caseName, gpuCases, keras3Cases } from '../support/gpu_trajectory.js';
 import { trySetBackend } from '../support/gpu_work.js';
 import { startNodeWebGPU } from '../support/webgpu_node.js';
 
@@ -38,6 +39,13 @@ describe('fused webgpu kernel in Node (Dawn on SwiftShader)', () => {
     test(`${caseName(c)}: within the float32 bound of the reference loops, step by step`, async (t) => {
       if (skipIfMissing(t)) return;
       assertCase(await checks.runCase('webgpu', index, CASE_SHAPES, CASE_STEPS), 'webgpu-fused');
+    });
+  });
+
+  keras3Cases(CASE_SHAPES, KERAS3_STEPS).forEach((c, index) => {
+    test(`${caseName(c)}: Keras 3's passes folded in, within the float32 bound of the reference loops, call by call`, async (t) => {
+      if (skipIfMissing(t)) return;
+      assertCase(await checks.runKeras3Case('webgpu', index, CASE_SHAPES, KERAS3_STEPS), 'webgpu-fused');
     });
   });
 

@@ -34,6 +34,9 @@ export function assertFusedStep(r: OptimizerStep, kernelName: string, maxWork: n
   assert.ok(r.maxRelativeToCpu < 1e-5, `${what}: ${r.maxRelativeToCpu} from the cpu backend's result`);
 }
 
+/** Calls of a Keras 3 trajectory case: two accumulation windows of 3 and more. */
+export const KERAS3_STEPS = 7;
+
 /** Shapes of the Keras 3 cases: sizes a multiple of 4 and not (both shaders), one above a workgroup's reach. */
 export const KERAS3_SHAPES: number[][] = [[64, 33], [5], [300], [4, 1000]];
 

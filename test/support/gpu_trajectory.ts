@@ -7,13 +7,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GLOBAL_SCALE, globalTerm, stepStatements, UNIFORMS, uniformValues, type ClipForm, type Outputs, type Statement,
+  AROUND_UNIFORMS, aroundStatements, aroundUniformValues, GLOBAL_SCALE, globalTerm, stepStatements, UNIFORMS, uniformValues,
+  type AroundOutputs, type ClipForm, type Outputs, type Statement,
 } from '../../src/kernels/gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../../src/kernels/types.js';
 import { foldClip, globalScale, hasClipping, normDivisor, type ClipOptions } from '../../src/clipping/scalar.js';
 import { denseStep } from '../../src/rules/dense.js';
 import { FLAVOR_SPECS, type Flavor } from '../../src/rules/flavors.js';
 import type { DensePath, DenseState, StepScalars, UpdateForm } from '../../src/rules/types.js';
+import { accumulateLoop, aroundScalars, combineLoop, emaLoop, unscaleLoop, type Around } from '../../src/rules/training.js';
 import { runBounded, type Bounded } from './gpu_tolerance.js';
 import { mulberry32 } from '../../app/random.js';
 import { randomGrad } from '../kernels/support.js';
@@ -33,6 +35,45 @@ export interface GpuCase {
   readonly steps: number;
   readonly shapes: ReadonlyArray<readonly number[]>;
   readonly seed: number;
+  /** Keras 3's passes, for a kernel that folds them: accumulation window, loss scale, EMA (`keras3Cases`). */
+  readonly keras3?: { readonly accumulationSteps: number | null; readonly lossScale: number | null; readonly ema: boolean };
+}
+
+/**
+ * Keras 3's passes of call `t` of a case: accumulating calls until the window's
+ * last, the EMA's `m` 0 on the first call and 0.9 after, overwriting every third call.
+ */
+function aroundAt(k: NonNullable<GpuCase['keras3']>, t: number): Around {
+  const n = k.accumulationSteps;
+  const update = n === null || (t + 1) % n === 0;
+  const m = t === 0 ? 0 : f(0.9);
+  return {
+    phase: update ? 'update' : 'accumulate',
+    combineSteps: update && n !== null ? n : null,
+    unscale: k.lossScale,
+    ema: k.ema ? { momentum: m, oneMinus: f(1 - m), overwrite: t % 3 === 2 } : null,
+  };
+}
+
+/** Keras 3's state of a reference trajectory. */
+interface AroundState {
+  readonly acc: Float32Array;
+  readonly avg: Float32Array;
+}
+
+/** One call of the reference loops (rules/training.ts around rules/dense.ts), on a copy of the gradient. */
+function referenceCall(form: UpdateForm, s: StepScalars, a: Around | null, grad: Float32Array, st: DenseState, k: AroundState): void {
+  if (a === null) { denseStep(form, s, grad, st); return; }
+  const sx = aroundScalars(s, a);
+  const g = grad.slice();
+  const n = g.length;
+  if (a.unscale !== null) unscaleLoop(g, sx.lossScaleFactor as number, 0, n);
+  if (a.phase === 'accumulate') accumulateLoop(g, k.acc, 0, n, 0);
+  else {
+    if (a.combineSteps !== null) combineLoop(g, k.acc, a.combineSteps, 0, n);
+    denseStep(form, s, g, st);
+  }
+  if (a.ema !== null) emaLoop(a.ema.momentum, a.ema.oneMinus, a.ema.overwrite, st.w, k.avg, 0, n);
 }
 
 export interface CaseResult {
@@ -56,7 +97,12 @@ export interface CaseResult {
 
 export function caseName(c: GpuCase): string {
   const clip = Object.entries(c.clip).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${v}`).join(', ');
-  return `${c.flavor} ${c.nesterov === true ? 'nesterov' : c.path}${c.centered ? '+centered' : ''}${clip ? `, ${clip}` : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}`;
+  const k = c.keras3;
+  const passes = k === undefined ? '' : [
+    ...(k.accumulationSteps === null ? [] : [`accumulation ${k.accumulationSteps}`]),
+    ...(k.lossScale === null ? [] : [`loss scale ${k.lossScale}`]), ...(k.ema ? ['EMA'] : []),
+  ].map((x) => `, ${x}`).join('');
+  return `${c.flavor} ${c.nesterov === true ? 'nesterov' : c.path}${c.centered ? '+centered' : ''}${clip ? `, ${clip}` : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}${passes}`;
 }
 
 /**
@@ -144,7 +190,7 @@ export function exclusiveVariable(values: Float32Array, shape: readonly number[]
   return tf.tidy(() => tf.variable(tf.tensor(values, [...shape], 'float32'), false));
 }
 
-const STATES = ['w', 'ms', 'mom', 'mg'] as const;
+const STATES = ['w', 'ms', 'mom', 'mg', 'acc', 'avg'] as const;
 
 /**
  * Runs `kernel` over the case and compares every state value after every step.
@@ -159,6 +205,9 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
   const sizes = c.shapes.map((s) => s.reduce((a, b) => a * b, 1));
   const refs: DenseState[] = [];
   const alts: DenseState[] = [];
+  const refsAround: AroundState[] = [];
+  const altsAround: AroundState[] = [];
+  const k3 = c.keras3;
   const bounds: Array<Record<string, Float64Array>> = [];
   const updates = c.shapes.map((shape, k) => {
     const n = sizes[k];
@@ -166,13 +215,17 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
     const zero = () => new Float32Array(n);
     refs.push({ w: w.slice(), ms: zero(), ...(momentum ? { mom: zero() } : {}), ...(c.centered ? { mg: zero() } : {}) });
     alts.push({ w: w.slice(), ms: zero(), ...(momentum ? { mom: zero() } : {}), ...(c.centered ? { mg: zero() } : {}) });
-    bounds.push({ w: new Float64Array(n), ms: new Float64Array(n), mom: new Float64Array(n), mg: new Float64Array(n) });
+    refsAround.push({ acc: zero(), avg: zero() });
+    altsAround.push({ acc: zero(), avg: zero() });
+    bounds.push(Object.fromEntries(STATES.map((name) => [name, new Float64Array(n)])));
     return {
       variable: exclusiveVariable(w, shape),
       slots: {
         rms: exclusiveVariable(zero(), shape),
         ...(momentum ? { momentum: exclusiveVariable(zero(), shape) } : {}),
         ...(c.centered ? { mg: exclusiveVariable(zero(), shape) } : {}),
+        ...(k3?.ema === true ? { ema: exclusiveVariable(zero(), shape) } : {}),
+        ...(k3 !== undefined && k3.accumulationSteps !== null ? { accumulator: exclusiveVariable(zero(), shape) } : {}),
       },
     };
   });
@@ -190,13 +243,18 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
       const full: DenseUpdate[] = tf.tidy(() => updates.map((u, k) => ({ ...u, grad: tf.tensor(grads[k], [...c.shapes[k]]) })));
       for (const u of full) kernelRefusal ??= kernel.unsupportedReason(u) ?? undefined;
       if (kernelRefusal !== undefined) break;
-      tf.tidy(() => { kernel.run(full, form, s, clipping ? c.clip : undefined); });
+      const around = k3 === undefined ? null : aroundAt(k3, step);
+      tf.tidy(() => { kernel.run(full, form, s, clipping ? c.clip : undefined, around ?? undefined); });
       tf.dispose(full.map((u) => u.grad));
 
       // The reference, and the bound carried from the previous step.
       const fc = clipping ? foldClip(c.clip) : null;
       const values = uniformValues(s, fc);
       const uniforms = new Map<string, Bounded>(UNIFORMS.map((name, i) => [name, { v: values[i], e: 0 }]));
+      if (around !== null) {
+        const passes = aroundUniformValues(aroundScalars(s, around));
+        AROUND_UNIFORMS.forEach((name, i) => uniforms.set(name, { v: passes[i], e: 0 }));
+      }
       const clip: ClipForm = {
         value: fc !== null && (fc.lo !== -Infinity || fc.hi !== Infinity),
         norm: fc?.clipnorm != null, global: fc?.globalClipnorm != null,
@@ -204,40 +262,45 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
       const cref = clipping ? clipReference(grads, c.clip) : null;
       const cb = cref === null ? null : clipBounds(cref, clip, uniforms, sumBound, sizes);
       const decay = (s.weightDecay ?? 0) === 0 ? 'none' : FLAVOR_SPECS[c.flavor].weightDecay;
-      const st = stepStatements(form, clip, decay) as { statements: Statement[]; outputs: Outputs };
+      const rule = around?.phase === 'accumulate' ? null : stepStatements(form, clip, decay) as { statements: Statement[]; outputs: Outputs };
+      const st: { statements: readonly Statement[]; outputs: AroundOutputs } = around === null ? rule as NonNullable<typeof rule> : aroundStatements(rule, {
+        phase: around.phase, unscale: around.unscale !== null, combine: around.combineSteps !== null,
+        ema: around.ema !== null, overwrite: around.ema?.overwrite ?? false,
+      });
       const fresh: Array<Record<string, Float64Array>> = [];
       for (let k = 0; k < sizes.length; k++) {
         const next: Record<string, Float64Array> = {};
         for (const name of STATES) next[name] = new Float64Array(sizes[k]);
         for (let i = 0; i < sizes[k]; i++) {
           const env = new Map(uniforms);
-          env.set('g', { v: grads[k][i], e: 0 });
+          env.set('g', { v: grads[k][i], e: 0 }).set('gIn', { v: grads[k][i], e: 0 });
           for (const name of STATES) {
-            const arr = refs[k][name];
+            const arr = name === 'acc' || name === 'avg' ? refsAround[k][name] : refs[k][name];
             if (arr !== undefined) env.set(name, { v: arr[i], e: bounds[k][name][i] });
           }
           if (cb !== null) env.set('cS', cb.cS[k]).set('cScale', cb.cScale);
           runBounded(st.statements, env);
+          // A state the call does not write keeps its bound; a literal (the accumulator's reset) is exact.
           for (const name of STATES) {
             const out = st.outputs[name];
-            if (out !== undefined) next[name][i] = (env.get(out) as Bounded).e;
+            next[name][i] = out === undefined ? bounds[k][name][i] : /^[0-9.]+$/.test(out) ? 0 : (env.get(out) as Bounded).e;
           }
         }
         fresh.push(next);
         const g = cref === null ? grads[k] : cref.clipped[k];
-        denseStep(form, s, g, refs[k]);
-        denseStep(altForm, s, g, alts[k]);
+        referenceCall(form, s, around, g, refs[k], refsAround[k]);
+        referenceCall(altForm, s, around, g, alts[k], altsAround[k]);
       }
       bounds.splice(0, bounds.length, ...fresh);
 
       for (let k = 0; k < sizes.length && failure === undefined; k++) {
         const u = updates[k];
         const gpu: Record<string, tf.Variable | undefined> = {
-          w: u.variable, ms: u.slots.rms, mom: u.slots.momentum, mg: u.slots.mg,
+          w: u.variable, ms: u.slots.rms, mom: u.slots.momentum, mg: u.slots.mg, acc: u.slots.accumulator, avg: u.slots.ema,
         };
         for (const name of STATES) {
           const t = gpu[name];
-          const ref = refs[k][name];
+          const ref = name === 'acc' || name === 'avg' ? refsAround[k][name] : refs[k][name];
           if (t === undefined || ref === undefined) continue;
           const got = await t.data() as Float32Array;
           const bound = bounds[k][name];
@@ -310,4 +373,19 @@ export function gpuCases(shapes: ReadonlyArray<readonly number[]>, steps: number
     }
   }
   return cases;
+}
+
+/**
+ * Keras 3's passes around the rule for a kernel that folds them: accumulation
+ * windows of 3 with a loss scale, and the EMA, on forms of each flavor.
+ */
+export function keras3Cases(shapes: ReadonlyArray<readonly number[]>, steps: number): GpuCase[] {
+  const none: ClipOptions = { clipnorm: null, clipvalue: null, globalClipnorm: null };
+  const base = { steps, shapes, clip: none, weightDecay: 0 };
+  return [
+    { ...base, flavor: 'keras2', path: 'momentum', centered: true, seed: 9700, keras3: { accumulationSteps: 3, lossScale: 4, ema: true } },
+    { ...base, flavor: 'keras3', path: 'plain', centered: false, seed: 9701, weightDecay: 0.01, keras3: { accumulationSteps: null, lossScale: null, ema: true } },
+    { ...base, flavor: 'pytorch', path: 'momentum', centered: false, seed: 9702, keras3: { accumulationSteps: 2, lossScale: 8, ema: false } },
+    { ...base, flavor: 'tfjs', path: 'momentum', nesterov: true, centered: false, seed: 9703, keras3: { accumulationSteps: 3, lossScale: null, ema: true } },
+  ];
 }
