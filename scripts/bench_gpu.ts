@@ -8,7 +8,7 @@
 // for reference. Not a test: nothing fails. SAMPLES=n sets the samples per row (default
 // 30), OPCHAIN_SAMPLES those of the op chain's rows (default 3; 1 on webgl, where one such
 // step takes minutes on SwiftShader; 0 skips them); ONLY=node|chromium runs one half;
-// PART=dense|sparse one part; PART=keras3 (Node's webgpu only) times Keras 3's options
+// PART=dense|sparse one part; PART=keras3 times Keras 3's options
 // (EMA, an accumulating call, loss scale) against the same optimizer without them.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const sparseRows: Array<[SparseBenchRow, string]> = [];
   const keras3Rows: Array<[Keras3Row, string]> = [];
 
-  if (ONLY !== 'node' && PART !== 'keras3') {
+  if (ONLY !== 'node') {
     const missing = chromiumMissing();
     if (missing !== null) {
       console.log(`Chromium: skipped (${missing})`);
@@ -69,14 +69,21 @@ async function main(): Promise<void> {
         const have = await page.evaluate(() => (window as unknown as { gpuPage: { backends(): Promise<string[]> } }).gpuPage.backends());
         for (const backend of ['webgl', 'webgpu'] as const) {
           if (!have.includes(backend)) { console.log(`Chromium ${backend}: not available`); continue; }
-          for (let p = 0; p < SPARSE_PATHS.length && PART !== 'dense'; p++) {
+          for (let o = 0; o < KERAS3_OPTIONS.length && PART === 'keras3'; o++) {
+            const r = await page.evaluate(([b, oi, n]) => (window as unknown as {
+              gpuPage: { keras3Row(b: string, o: number, n: number): Promise<Keras3Row> };
+            }).gpuPage.keras3Row(b as string, oi as number, n as number), [backend, o, SAMPLES] as const);
+            keras3Rows.push([r, 'Chromium']);
+            console.log(formatKeras3Row(r, 'Chromium'));
+          }
+          for (let p = 0; p < SPARSE_PATHS.length && PART !== 'dense' && PART !== 'keras3'; p++) {
             const r = await page.evaluate(([b, pi, n, m]) => (window as unknown as {
               gpuPage: { sparseRow(b: string, p: number, n: number, m: number): Promise<SparseBenchRow> };
             }).gpuPage.sparseRow(b as string, pi as number, n as number, m as number), [backend, p, SAMPLES, opChainSamples(backend)] as const);
             sparseRows.push([r, 'Chromium']);
             console.log(`${formatSparseRow(r, 'Chromium')}  ${sparseTarget(r)}`);
           }
-          for (let s = 0; s < SIZES.length && PART !== 'sparse'; s++) {
+          for (let s = 0; s < SIZES.length && PART !== 'sparse' && PART !== 'keras3'; s++) {
             for (let p = 0; p < PATHS.length; p++) {
               const r = await page.evaluate(([b, pi, si, n]) => (window as unknown as {
                 gpuPage: { row(b: string, p: number, s: number, n: number): Promise<BenchRow> };
@@ -119,7 +126,7 @@ async function main(): Promise<void> {
   }
 
   if (keras3Rows.length > 0) {
-    console.log(`\nKeras 3's options on webgpu in Node, each against the same optimizer without it (calls sampled in turn, ${SAMPLES} samples of 4 calls):\n${KERAS3_TABLE_HEADER}`);
+    console.log(`\nKeras 3's options, each against the same optimizer without it (calls sampled in turn, ${SAMPLES} samples of 4 calls):\n${KERAS3_TABLE_HEADER}`);
     for (const [r, where] of keras3Rows) console.log(formatKeras3Row(r, where));
   }
   if (sparseRows.length > 0) {

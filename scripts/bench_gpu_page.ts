@@ -1,11 +1,12 @@
 // The page of `npm run bench:gpu` in Chromium (bundled by test/browser/gpu_harness.ts):
-// exposes `window.gpuPage.row(backend, pathIndex, sizeIndex, samples)` and `sparseRow(backend, pathIndex, samples, opChainSamples)`.
+// exposes `window.gpuPage.row(backend, pathIndex, sizeIndex, samples)`, `sparseRow(backend, pathIndex, samples, opChainSamples)`
+// and `keras3Row(backend, optionIndex, samples)`.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { IndexedSlices, RMSprop } from '../src/index.js';
 import { setFastKernelsEnabled } from '../src/kernels/registry.js';
 import type { GpuBackend } from '../test/support/gpu_work.js';
-import { benchRow, PATHS, SIZES, SPARSE_PATHS, sparseBenchRow } from './bench_gpu_core.js';
+import { benchRow, keras3Row, KERAS3_OPTIONS, PATHS, SIZES, SPARSE_PATHS, sparseBenchRow } from './bench_gpu_core.js';
 
 const api = {
   async backends(): Promise<string[]> {
@@ -28,6 +29,11 @@ const api = {
     if (!(await tf.setBackend(backend))) throw new Error(`no ${backend}`);
     await tf.ready();
     return benchRow(backend, RMSprop, PATHS[path], SIZES[size], samples);
+  },
+  async keras3Row(backend: GpuBackend, option: number, samples: number) {
+    if (!(await tf.setBackend(backend))) throw new Error(`no ${backend}`);
+    await tf.ready();
+    return keras3Row(backend, RMSprop, KERAS3_OPTIONS[option], samples);
   },
   async sparseRow(backend: GpuBackend, path: number, samples: number, opChainSamples: number) {
     if (!(await tf.setBackend(backend))) throw new Error(`no ${backend}`);

@@ -37,8 +37,11 @@ export function assertFusedStep(r: OptimizerStep, kernelName: string, maxWork: n
 /** Calls of a Keras 3 trajectory case: two accumulation windows of 3 and more. */
 export const KERAS3_STEPS = 7;
 
-/** Shapes of the Keras 3 cases: sizes a multiple of 4 and not (both shaders), one above a workgroup's reach. */
-export const KERAS3_SHAPES: number[][] = [[64, 33], [5], [300], [4, 1000]];
+/**
+ * Shapes of the Keras 3 cases: sizes a multiple of 4 and not (both WebGPU shaders), one above a
+ * workgroup's reach, none under 128 (WebGL runs ops on such small tensors on the CPU, so their upload would be a draw of the call).
+ */
+export const KERAS3_SHAPES: number[][] = [[64, 33], [133], [300], [4, 1000]];
 
 /**
  * Keras 3's passes on a GPU kernel: options, calls, and the calls (by index)
@@ -57,26 +60,21 @@ export const KERAS3_CASES: Array<[string, RMSpropOptions, number, readonly numbe
 ];
 
 /**
- * `plainCalls` (by index) must be one dispatch per variable and no engine kernel;
- * with `aroundAsOps` (a kernel that does not fold Keras 3's passes) an
- * accumulating call may report the base's tensor ops, with the reason.
+ * `plainCalls` (by index) must take at most `workPerVariable` draws or dispatches
+ * per variable (WebGPU: 1; WebGL: one per state written, up to 6) and no engine kernel.
  */
 export function assertTrainingFeatures(
-  r: TrainingFeaturesReport, kernelName: string, plainCalls: readonly number[], what: string, aroundAsOps = false,
+  r: TrainingFeaturesReport, kernelName: string, plainCalls: readonly number[], what: string, workPerVariable = 1,
 ): void {
   const variables = KERAS3_SHAPES.length;
   r.calls.forEach((c, i) => {
     for (const k of c.kernels) {
-      if (aroundAsOps && k.kernel === 'keras-base') {
-        assert.match(k.fallbackReason ?? '', new RegExp(`^${kernelName} does not fold Keras 3's passes`), `${what}, call ${i + 1}`);
-        continue;
-      }
       assert.equal(k.kernel, kernelName, `${what}, call ${i + 1}: ${k.variable} took ${k.kernel} (${k.fallbackReason ?? 'no reason given'})`);
       assert.equal(k.fallbackReason, undefined, `${what}, call ${i + 1}: ${k.variable}`);
     }
     assert.ok(c.gpuWork > 0, `${what}, call ${i + 1}: no GPU work counted`);
     if (!plainCalls.includes(i)) return;
-    assert.ok(c.gpuWork <= variables, `${what}, call ${i + 1}: ${c.gpuWork} dispatches for ${variables} variables`);
+    assert.ok(c.gpuWork <= variables * workPerVariable, `${what}, call ${i + 1}: ${c.gpuWork} draws or dispatches for ${variables} variables`);
     assert.equal(c.profiledKernels, 0, `${what}, call ${i + 1}: ${c.profiledKernels} engine kernels besides the fused ones`);
   });
   assert.ok(r.weights.length >= 1 + 2 * variables, `${what}: only ${r.weights.length} weights`);

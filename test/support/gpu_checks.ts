@@ -244,6 +244,8 @@ export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: 
           const grads = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', 100 * (c + 1) + k));
           const step = (): void => { opt.applyGradients(grads.map((g, k) => [g, vars[k]] as const)); };
           if (name === backend) {
+            // On the GPU before the call (as a model's gradients are): on WebGL an upload is a draw.
+            tf.dispose(grads.map((g) => tf.mul(g, 1)));
             let profiledKernels = 0;
             const gpuWork = await countGpuWork(backend, async () => { profiledKernels = (await tf.profile(step)).kernels.length; });
             out.push({ kernels: opt.lastStepKernels(), gpuWork, profiledKernels });

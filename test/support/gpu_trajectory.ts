@@ -7,8 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  AROUND_UNIFORMS, aroundStatements, aroundUniformValues, GLOBAL_SCALE, globalTerm, stepStatements, UNIFORMS, uniformValues,
-  type AroundOutputs, type ClipForm, type Outputs, type Statement,
+  AROUND_UNIFORMS, aroundUniformValues, callStatements, GLOBAL_SCALE, globalTerm, UNIFORMS, uniformValues, type ClipForm,
 } from '../../src/kernels/gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../../src/kernels/types.js';
 import { foldClip, globalScale, hasClipping, normDivisor, type ClipOptions } from '../../src/clipping/scalar.js';
@@ -262,11 +261,8 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
       const cref = clipping ? clipReference(grads, c.clip) : null;
       const cb = cref === null ? null : clipBounds(cref, clip, uniforms, sumBound, sizes);
       const decay = (s.weightDecay ?? 0) === 0 ? 'none' : FLAVOR_SPECS[c.flavor].weightDecay;
-      const rule = around?.phase === 'accumulate' ? null : stepStatements(form, clip, decay) as { statements: Statement[]; outputs: Outputs };
-      const st: { statements: readonly Statement[]; outputs: AroundOutputs } = around === null ? rule as NonNullable<typeof rule> : aroundStatements(rule, {
-        phase: around.phase, unscale: around.unscale !== null, combine: around.combineSteps !== null,
-        ema: around.ema !== null, overwrite: around.ema?.overwrite ?? false,
-      });
+      // The kernel's own statements for this call (the bound interprets them; the values compared are the loops').
+      const st = callStatements(form, clip, decay, around);
       const fresh: Array<Record<string, Float64Array>> = [];
       for (let k = 0; k < sizes.length; k++) {
         const next: Record<string, Float64Array> = {};

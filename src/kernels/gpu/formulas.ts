@@ -24,8 +24,9 @@
  * No TF.js import: the emitters in ../webgl and ../webgpu turn statements into code.
  */
 import { FLAVOR_SPECS, type Flavor } from '../../rules/flavors.js';
-import { rowUpdate, ruleOf, type RowRule } from '../../rules/table.js';
+import { rowUpdate, ruleKeyOf, ruleOf, type RowRule } from '../../rules/table.js';
 import type { RowCatchUp, ShaderForm, Statement, StepScalars, UpdateForm } from '../../rules/types.js';
+import type { Around } from '../../rules/training.js';
 import type { RowJob } from '../types.js';
 
 export type { ShaderForm as Formula, Statement } from '../../rules/types.js';
@@ -304,4 +305,35 @@ export function aroundStatements(
     if (a.overwrite) outputs.w = 'avgNew';
   }
   return { statements: out, outputs };
+}
+
+/** Keras 3's passes of a call as the shaders run them. */
+export function aroundForm(a: Around): AroundForm {
+  return {
+    phase: a.phase, unscale: a.unscale !== null, combine: a.combineSteps !== null, ema: a.ema !== null, overwrite: a.ema?.overwrite ?? false,
+  };
+}
+
+/** A cache-key part for a call's passes ('' without). */
+export function aroundKey(a: Around | null): string {
+  if (a === null) return '';
+  const f = aroundForm(a);
+  return `|${f.phase}${f.unscale}${f.combine}${f.ema}${f.overwrite}`;
+}
+
+/**
+ * What one call of a fused GPU kernel runs per element: the rule's statements,
+ * with Keras 3's passes around them when the call has them.
+ */
+export function callStatements(
+  form: UpdateForm, clip: ClipForm, decay: DecayForm, around: Around | null,
+): { statements: readonly Statement[]; outputs: AroundOutputs } {
+  const a = around === null ? null : aroundForm(around);
+  const flavor = form.flavor ?? 'keras2';
+  const rule = a?.phase === 'accumulate' ? null : stepStatements(form, clip, decay);
+  if (rule === null && a?.phase !== 'accumulate') throw new Error(`RMSprop: no ${flavor} rule for the ${ruleKeyOf(form)} path`);
+  if (a === null) return rule as NonNullable<typeof rule>;
+  // The optimizer base makes the call's gradient before kernels whose clipping reads it (optimizer/training.ts).
+  if (needsNorms(clip) && (a.unscale || a.combine)) throw new Error('RMSprop: the clipping norms need the call\'s gradient made before the kernel');
+  return aroundStatements(rule, a);
 }

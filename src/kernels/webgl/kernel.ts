@@ -7,6 +7,11 @@
  * the new textures are then installed with `Variable.assign` (no copy) and the
  * old ones released. Hyperparameters are uniforms: nothing is uploaded per step.
  *
+ * Keras 3's passes (rules/training.ts) fold in the same way: an accumulating
+ * call draws the accumulator (and the average, with the EMA); an update call
+ * also draws the reset accumulator and the average, each program computing the
+ * call's gradient (loss scale, window's mean) and the new weights it needs.
+ *
  * Clipping folds in with one Σx² per gradient (one or two draws: blocks, then
  * their sum), shared by clipnorm and globalClipnorm; the global factor is one
  * more draw per 15 gradients. Clip values reach the update programs as 1×1 textures.
@@ -21,8 +26,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FoldedClip } from '../../clipping/scalar.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import { ruleKeyOf } from '../../rules/table.js';
+import { aroundScalars, type Around } from '../../rules/training.js';
 import {
-  clipForm, decayForm, needsNorms, stepStatements, UNIFORMS, uniformValues, type ClipForm, type StateName,
+  AROUND_UNIFORMS, aroundKey, aroundUniformValues, callStatements, clipForm, decayForm, freeNames, needsNorms, UNIFORMS, uniformValues,
+  type ClipForm,
 } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
 import { runStep, tfjsVersionReason } from '../gpu/internals.js';
@@ -33,8 +40,11 @@ import {
   finalSumProgram, globalChainProgram, partialSumProgram, sumBlocks, updateProgram, type BuiltProgram,
 } from './programs.js';
 
-/** The state tensors in the order their programs run (all read the old values; assignment comes after). */
-const TARGETS: readonly StateName[] = ['ms', 'mg', 'mom', 'w'];
+/**
+ * The state tensors in the order their programs run (all read the old values;
+ * assignment comes after): the rule's, then Keras 3's accumulator and average.
+ */
+const TARGETS = ['ms', 'mg', 'mom', 'w', 'acc', 'avg'] as const;
 
 function info(t: tf.Tensor, shape: readonly number[] = t.shape): tf.TensorInfo {
   return { dataId: t.dataId, shape: [...shape], dtype: 'float32' };
@@ -130,14 +140,18 @@ function formKey(form: UpdateForm, clip: ClipForm, decay: string): string {
 
 function stepUpdates(
   b: WebGLBackendInternals, updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars, folded: FoldedClip | null,
+  around: Around | null,
 ): void {
   const flavor = form.flavor ?? 'keras2';
   const clip = clipForm(folded);
   const decay = decayForm(flavor, s);
-  const step = stepStatements(form, clip, decay);
-  if (step === null) throw new Error(`RMSprop: no ${flavor} rule for the ${ruleKeyOf(form)} path`);
+  const step = callStatements(form, clip, decay, around);
   const values = uniformValues(s, folded);
-  const uniforms = new Map(UNIFORMS.map((name, i) => [name, [values[i]]]));
+  const uniforms = new Map<string, number[]>(UNIFORMS.map((name, i) => [name, [values[i]]]));
+  if (around !== null) {
+    const passes = aroundUniformValues(aroundScalars(s, around));
+    AROUND_UNIFORMS.forEach((name, i) => uniforms.set(name, [passes[i]]));
+  }
   const temps: tf.TensorInfo[] = [];
   try {
     // Gradients by index, looked up when their update runs: a gradient that is a variable an
@@ -150,17 +164,30 @@ function stepUpdates(
       sums = gradientSums(b, grads as tf.TensorInfo[], clip, uniforms, temps);
       if (clip.global) scale = globalFactor(b, sums, clip, uniforms, temps);
     }
-    const key = formKey(form, clip, decay);
+    const key = formKey(form, clip, decay) + aroundKey(around);
+    const reads = freeNames(step.statements);
     updates.forEach((u, k) => {
       const packed = packedFor(b, u.grad, clip);
       const shape = u.variable.shape;
       const state: Record<string, tf.Variable | undefined> = {
         w: u.variable, ms: u.slots.rms, mom: u.slots.momentum, mg: u.slots.mg,
+        ...(around === null ? {} : { acc: u.slots.accumulator, avg: u.slots.ema }),
       };
-      const inputs: Record<string, tf.TensorInfo> = { g: inLayout(b, grads[k] ?? info(u.grad, shape), packed, temps) };
-      for (const name of ['w', 'ms', 'mom', 'mg']) {
+      const g = inLayout(b, grads[k] ?? info(u.grad, shape), packed, temps);
+      // The gradient under both names: a program reads `gIn` when Keras 3's passes make `g` from it.
+      const inputs: Record<string, tf.TensorInfo> = { g, gIn: g };
+      // Only the state the call reads. One it reads but does not write (the weights, for the EMA
+      // of an accumulating call) keeps a converted texture, so it is converted once, not every call.
+      const kept: Array<[tf.Variable, tf.TensorInfo]> = [];
+      for (const name of TARGETS) {
         const v = state[name];
-        if (v !== undefined) inputs[name] = inLayout(b, info(v), packed, temps);
+        if (v === undefined || !reads.has(name)) continue;
+        const t = inLayout(b, info(v), packed, temps);
+        inputs[name] = t;
+        if (t.dataId !== v.dataId && step.outputs[name] === undefined) {
+          temps.splice(temps.indexOf(t), 1);
+          kept.push([v, t]);
+        }
       }
       if (sums !== null) inputs.cS = { ...sums[k], shape: [] };
       if (scale !== null) inputs.cScale = { ...scale, shape: [] };
@@ -170,10 +197,12 @@ function stepUpdates(
         if (output === undefined) continue;
         const built = cached(`${key}|${target}|${shape.join(',')}|${packed}`,
           () => updateProgram(step.statements, output, target, shape, packed));
-        written.push([state[target] as tf.Variable, run(b, built, inputs, uniforms, packed)]);
+        const v = state[target];
+        if (v === undefined) throw new Error(`RMSprop: the ${target} state of ${u.variable.name} is missing for this call`);
+        written.push([v, run(b, built, inputs, uniforms, packed)]);
       }
       // Every program has read the old state; now install the new textures (no copy).
-      for (const [v, out] of written) {
+      for (const [v, out] of [...written, ...kept]) {
         const t = tf.engine().makeTensorFromTensorInfo(out);
         v.assign(t);
         t.dispose();
@@ -198,8 +227,9 @@ export const webglFusedKernel: DenseKernel = {
     if (u.grad.size !== u.variable.size) return 'the gradient and the variable differ in size';
     return null;
   },
-  run(updates, form, s, clip) {
+  foldsAround: true,
+  run(updates, form, s, clip, around) {
     const b = webglBackend() as WebGLBackendInternals;
-    runStep(updates, clip, (us, folded) => stepUpdates(b, us, form, s, folded));
+    runStep(updates, clip, (us, folded) => stepUpdates(b, us, form, s, folded, around ?? null));
   },
 };

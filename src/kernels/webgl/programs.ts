@@ -7,13 +7,17 @@
  * compiles each once and caches it; the step's numbers arrive as uniforms.
  */
 import {
-  closure, freeNames, GLOBAL_SCALE, globalTerm, UNIFORMS, type Statement, type StateName,
+  AROUND_UNIFORMS, closure, freeNames, GLOBAL_SCALE, globalTerm, UNIFORMS, type Statement,
 } from '../gpu/formulas.js';
 import type { GlProgram } from './backend.js';
 
-/** Texture names of the element inputs and of the per-variable clip values. */
+/**
+ * Texture names of the element inputs (the gradient as `g`, or as `gIn` when
+ * Keras 3's passes make `g` from it; the state; the accumulator and average)
+ * and of the per-variable clip values.
+ */
 export const TEXTURE_OF: Readonly<Record<string, string>> = {
-  g: 'G', w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG', cS: 'CS', cScale: 'CSCALE',
+  g: 'G', gIn: 'GIN', w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG', acc: 'ACC', avg: 'AVG', cS: 'CS', cScale: 'CSCALE',
 };
 
 const SCALAR_INPUTS = new Set(['cS', 'cScale']);
@@ -40,7 +44,7 @@ export function declare(type: string, statements: readonly Statement[]): string 
 }
 
 function usedUniforms(free: Set<string>): Array<{ name: string; type: 'float' }> {
-  return UNIFORMS.filter((u) => free.has(u)).map((name) => ({ name, type: 'float' as const }));
+  return [...UNIFORMS, ...AROUND_UNIFORMS].filter((u) => free.has(u)).map((name) => ({ name, type: 'float' as const }));
 }
 
 /** A program and the names of the inputs and uniforms it takes, in order. */
@@ -59,7 +63,7 @@ export interface BuiltProgram {
  * the same statements apply with vec4 in place of float.
  */
 export function updateProgram(
-  statements: readonly Statement[], output: string, target: StateName, shape: readonly number[], packed: boolean,
+  statements: readonly Statement[], output: string, target: string, shape: readonly number[], packed: boolean,
 ): BuiltProgram {
   const needed = closure(statements, [output]);
   const free = freeNames(needed);
@@ -74,7 +78,7 @@ ${helpers(type, free)}
 void main() {
 ${reads}
 ${declare(type, needed)}
-  setOutput(${output});
+  setOutput(${/^[0-9.]+$/.test(output) ? `${type}(${output})` : output});
 }`;
   return {
     program: {

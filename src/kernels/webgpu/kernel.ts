@@ -28,10 +28,7 @@ import type { SlotSet } from '../types.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import { ruleKeyOf } from '../../rules/table.js';
 import { aroundScalars, type Around } from '../../rules/training.js';
-import {
-  aroundStatements, aroundUniformValues, clipForm, decayForm, needsNorms, stepStatements, uniformValues, type AroundForm, type AroundOutputs,
-  type ClipForm, type Statement,
-} from '../gpu/formulas.js';
+import { aroundKey, aroundUniformValues, callStatements, clipForm, decayForm, needsNorms, uniformValues, type ClipForm } from '../gpu/formulas.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
 import { PerBackend, runStep, tfjsVersionReason } from '../gpu/internals.js';
 import {
@@ -90,26 +87,6 @@ function tensorOf(u: DenseUpdate, st: BoundState): tf.Variable | undefined {
   }
 }
 
-/** Keras 3's passes of a call as the shader runs them. */
-function aroundForm(a: Around): AroundForm {
-  return {
-    phase: a.phase, unscale: a.unscale !== null, combine: a.combineSteps !== null, ema: a.ema !== null, overwrite: a.ema?.overwrite ?? false,
-  };
-}
-
-/** What one call runs per element: the rule's statements, with Keras 3's passes around them when the call has them. */
-function callStatements(
-  form: UpdateForm, clip: ClipForm, decay: ReturnType<typeof decayForm>, a: AroundForm | null,
-): { statements: readonly Statement[]; outputs: AroundOutputs } {
-  const flavor = form.flavor ?? 'keras2';
-  const rule = a?.phase === 'accumulate' ? null : stepStatements(form, clip, decay);
-  if (rule === null && a?.phase !== 'accumulate') throw new Error(`RMSprop: no ${flavor} rule for the ${ruleKeyOf(form)} path`);
-  if (a === null) return rule as NonNullable<typeof rule>;
-  // The optimizer base makes the call's gradient before kernels whose clipping reads it (optimizer/training.ts).
-  if (needsNorms(clip) && (a.unscale || a.combine)) throw new Error('RMSprop: the clipping norms need the call\'s gradient made before the kernel');
-  return aroundStatements(rule, a);
-}
-
 function sameWords(a: Uint32Array, b: Uint32Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -123,8 +100,7 @@ function stepUpdates(
   const flavor = form.flavor ?? 'keras2';
   const clip: ClipForm = clipForm(folded);
   const decay = decayForm(flavor, s);
-  const a = around === undefined ? null : aroundForm(around);
-  const step = callStatements(form, clip, decay, a);
+  const step = callStatements(form, clip, decay, around ?? null);
   const bound = boundStates(step.statements, step.outputs);
   const withScalars = readsScalars(step.statements);
   const st = states.of(b);
@@ -180,7 +156,7 @@ function stepUpdates(
 
   const info = (k: number): GpuBindingEntry['resource'] => ({ buffer: infos, offset: k * INFO_STRIDE, size: 16 });
   const scalars = { buffer: st.scalars };
-  const passes = a === null ? '' : `|${a.phase}${a.unscale}${a.combine}${a.ema}${a.overwrite}`;
+  const passes = aroundKey(around ?? null);
   const key = `${flavor}|${ruleKeyOf(form)}|${form.centered}|${clip.value}${clip.norm}${clip.global}|${decay}${passes}`;
   // Four floats an element where the size allows it (every lane computes what the scalar shader does).
   // Looked up once a step: a key built per variable cost 0.2 ms a 200-variable step.
