@@ -41,6 +41,8 @@ export interface GpuBindingEntry {
 }
 
 export interface GpuDevice {
+  pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
+  popErrorScope(): Promise<{ readonly message: string } | null>;
   createShaderModule(descriptor: { code: string }): object;
   createComputePipeline(descriptor: { layout: 'auto'; compute: { module: object; entryPoint: string } }): GpuComputePipeline;
   createBindGroup(descriptor: { layout: GpuBindGroupLayout; entries: GpuBindingEntry[] }): GpuBindGroup;

@@ -35,7 +35,8 @@ import {
   isBuffer, USAGE, webgpuBackend, type GpuBindingEntry, type GpuBuffer, type GpuComputePipeline, type WebGPUBackendInternals,
 } from './backend.js';
 import {
-  beginPass, BindGroups, bufferOf, dropCpuCopies, ensure, free, grid, grown, pipeline, record, stateWritableReason, type Grown,
+  beginPass, BindGroups, bufferOf, dropCpuCopies, ensure, free, grid, grown, guarded, pipeline, record, refusedReason, stateWritableReason,
+  type Grown,
 } from './resources.js';
 import {
   boundStates, COUNT_WORD, readsScalars, ELEMENTS_PER_INVOCATION, finishShader, INFO_STRIDE, PARTIAL_SUM_SHADER, SCALARS_BYTES, sumShape, UPDATE_BINDINGS,
@@ -219,12 +220,12 @@ export const webgpuFusedKernel: DenseKernel = {
     if (version !== null) return version;
     const b = webgpuBackend();
     if (b === null) return 'the webgpu backend internals are not reachable (tfjs-backend-webgpu 4.22 expected)';
-    return inPlaceReason(b, u);
+    return refusedReason(b) ?? inPlaceReason(b, u);
   },
   foldsAround: true,
   run(updates, form, s, clip, around) {
     const b = webgpuBackend() as WebGPUBackendInternals;
-    runStep(updates, clip, (us, folded) => stepUpdates(b, us, form, s, folded, around));
+    runStep(updates, clip, (us, folded) => guarded(b, 'webgpu-fused', () => stepUpdates(b, us, form, s, folded, around)));
   },
   release(variable: tf.Variable, _slots: SlotSet) {
     groups.forget(variable);

@@ -160,6 +160,36 @@ export function grid(b: WebGPUBackendInternals, n: number): [number, number] {
   return [x, Math.ceil(groupsNeeded / x)];
 }
 
+/**
+ * What a device refused of our work, by device. WebGPU reports an invalid
+ * pipeline, bind group or pass only as an error event and skips the work, so a
+ * step would change nothing, silently. The kernels' work runs in an error scope;
+ * what it catches (it arrives after the step) sends every later step of that
+ * device to the op chain, with the reason, and is said once on the console.
+ */
+const refused = new WeakMap<object, string>();
+
+/** Runs `encode` (a kernel's pipelines, bind groups and pass) in a validation error scope of the device. */
+export function guarded(b: WebGPUBackendInternals, kernel: string, encode: () => void): void {
+  const device = b.device;
+  device.pushErrorScope('validation');
+  try {
+    encode();
+  } finally {
+    device.popErrorScope().then((e) => {
+      if (e === null || refused.has(device)) return;
+      refused.set(device, `${kernel}: ${e.message}`);
+      console.warn(`RMSprop: the WebGPU device refused the fused kernel's work (${kernel}: ${e.message}); later steps run as TF.js ops`);
+    }, () => { /* the device is gone: TF.js reports that */ });
+  }
+}
+
+/** Why the kernels no longer run on this backend's device (it refused their work), or null. */
+export function refusedReason(b: WebGPUBackendInternals): string | null {
+  const r = refused.get(b.device);
+  return r === undefined ? null : `the WebGPU device refused an earlier step of the fused kernels (${r})`;
+}
+
 /** Ends tfjs's open compute pass and begins ours in tfjs's encoder (tfjs's own `copyBuffer` does the same). */
 export function beginPass(b: WebGPUBackendInternals): ReturnType<NonNullable<WebGPUBackendInternals['commandEncoder']>['beginComputePass']> {
   b.ensureCommandEncoderReady();

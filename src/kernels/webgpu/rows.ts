@@ -18,10 +18,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { jobStatements, uniformValues } from '../gpu/formulas.js';
 import { PerBackend, tfjsVersionReason } from '../gpu/internals.js';
-import type { RowJob, RowKernel, SlotSet } from '../types.js';
+import type { RowJob, RowKernel, RowTarget, SlotSet } from '../types.js';
 import { USAGE, webgpuBackend, type GpuBuffer, type GpuComputePipeline, type WebGPUBackendInternals } from './backend.js';
 import {
-  beginPass, BindGroups, bufferOf, dropCpuCopies, ensure, free, grid, grown, pipeline, stateWritableReason, type Grown,
+  beginPass, BindGroups, bufferOf, dropCpuCopies, ensure, free, grid, grown, guarded, pipeline, refusedReason, stateWritableReason,
+  type Grown,
 } from './resources.js';
 import { ELEMENTS_PER_INVOCATION, ROW_BINDINGS, ROW_RECORD_WORDS, ROW_SCALARS_BYTES, rowsBound, rowsShader } from './shaders.js';
 
@@ -52,6 +53,48 @@ function records(job: RowJob): Uint32Array {
   return words;
 }
 
+/** The rows of `job` in one dispatch (see the module's comment). */
+function runRows(b: WebGPUBackendInternals, target: RowTarget, job: RowJob): void {
+  const k = job.rows.length;
+  const step = jobStatements(job) as NonNullable<ReturnType<typeof jobStatements>>;
+  const st = states.of(b);
+  const { variable, slots } = target;
+  const tensors = { w: variable, ms: slots.rms, mom: slots.momentum, mg: slots.mg };
+  const bound = rowsBound(step.statements, step.outputs);
+  // Buffers first: uploads and allocations record into tfjs's encoder before our pass.
+  const buffers = bound.map((s) => bufferOf(b, tensors[s] as tf.Variable));
+
+  const recordWords = k * ROW_RECORD_WORDS;
+  const jobBuffer = ensure(b, st.job, (recordWords + (job.values?.length ?? 0)) * 4, USAGE.STORAGE | USAGE.COPY_DST);
+  b.queue.writeBuffer(jobBuffer, 0, records(job));
+  if (job.values !== null) b.queue.writeBuffer(jobBuffer, recordWords * 4, job.values);
+  st.scalars ??= b.bufferManager.acquireBuffer(ROW_SCALARS_BYTES, USAGE.UNIFORM | USAGE.COPY_DST);
+  const scalars = new ArrayBuffer(ROW_SCALARS_BYTES);
+  const uniforms = uniformValues(job.s, null);
+  new Float32Array(scalars).set(uniforms);
+  new Uint32Array(scalars).set([k * job.rowSize, job.rowSize, recordWords], uniforms.length);
+  b.queue.writeBuffer(st.scalars, 0, new Uint8Array(scalars));
+
+  const flavor = job.form.flavor ?? 'keras2';
+  const key = `${flavor}|${job.form.path}|${job.form.centered}|${step.statements.map((s) => `${s.name}=${s.expr}`).join(';')}`;
+  const p = pipeline(b, st.pipelines, key, () => rowsShader(step.statements, step.outputs));
+  const group = groups.get(b, variable, p, [
+    { binding: 0, resource: { buffer: st.scalars } },
+    { binding: ROW_BINDINGS.job, resource: { buffer: jobBuffer } },
+    ...bound.map((s, i) => ({ binding: ROW_BINDINGS[s], resource: { buffer: buffers[i] } })),
+  ]);
+  const pass = beginPass(b);
+  pass.setPipeline(p);
+  pass.setBindGroup(0, group);
+  const [gx, gy] = grid(b, Math.ceil((k * job.rowSize) / ELEMENTS_PER_INVOCATION));
+  pass.dispatchWorkgroups(gx, gy);
+  pass.end();
+  b.submitQueue();
+
+  dropCpuCopies(b, bound.filter((s) => step.outputs[s] !== undefined).map((s) => tensors[s]));
+  states.use(b, variable);
+}
+
 export const webgpuRows: RowKernel = {
   name: 'webgpu-rows',
   unsupportedReason({ variable, slots }, job) {
@@ -64,49 +107,12 @@ export const webgpuRows: RowKernel = {
     const bytes = (job.rows.length * ROW_RECORD_WORDS + (job.values?.length ?? 0)) * 4;
     const limit = (b.device.limits as { maxStorageBufferBindingSize?: number }).maxStorageBufferBindingSize ?? 134217728;
     if (bytes > limit) return `the step's rows take ${bytes} bytes, over the device's ${limit} per buffer`;
-    return stateWritableReason(b, variable, slots);
+    return refusedReason(b) ?? stateWritableReason(b, variable, slots);
   },
   run(target, job) {
-    const k = job.rows.length;
-    if (k === 0) return;
+    if (job.rows.length === 0) return;
     const b = webgpuBackend() as WebGPUBackendInternals;
-    const step = jobStatements(job) as NonNullable<ReturnType<typeof jobStatements>>;
-    const st = states.of(b);
-    const { variable, slots } = target;
-    const tensors = { w: variable, ms: slots.rms, mom: slots.momentum, mg: slots.mg };
-    const bound = rowsBound(step.statements, step.outputs);
-    // Buffers first: uploads and allocations record into tfjs's encoder before our pass.
-    const buffers = bound.map((s) => bufferOf(b, tensors[s] as tf.Variable));
-
-    const recordWords = k * ROW_RECORD_WORDS;
-    const jobBuffer = ensure(b, st.job, (recordWords + (job.values?.length ?? 0)) * 4, USAGE.STORAGE | USAGE.COPY_DST);
-    b.queue.writeBuffer(jobBuffer, 0, records(job));
-    if (job.values !== null) b.queue.writeBuffer(jobBuffer, recordWords * 4, job.values);
-    st.scalars ??= b.bufferManager.acquireBuffer(ROW_SCALARS_BYTES, USAGE.UNIFORM | USAGE.COPY_DST);
-    const scalars = new ArrayBuffer(ROW_SCALARS_BYTES);
-    const uniforms = uniformValues(job.s, null);
-    new Float32Array(scalars).set(uniforms);
-    new Uint32Array(scalars).set([k * job.rowSize, job.rowSize, recordWords], uniforms.length);
-    b.queue.writeBuffer(st.scalars, 0, new Uint8Array(scalars));
-
-    const flavor = job.form.flavor ?? 'keras2';
-    const key = `${flavor}|${job.form.path}|${job.form.centered}|${step.statements.map((s) => `${s.name}=${s.expr}`).join(';')}`;
-    const p = pipeline(b, st.pipelines, key, () => rowsShader(step.statements, step.outputs));
-    const group = groups.get(b, variable, p, [
-      { binding: 0, resource: { buffer: st.scalars } },
-      { binding: ROW_BINDINGS.job, resource: { buffer: jobBuffer } },
-      ...bound.map((s, i) => ({ binding: ROW_BINDINGS[s], resource: { buffer: buffers[i] } })),
-    ]);
-    const pass = beginPass(b);
-    pass.setPipeline(p);
-    pass.setBindGroup(0, group);
-    const [gx, gy] = grid(b, Math.ceil((k * job.rowSize) / ELEMENTS_PER_INVOCATION));
-    pass.dispatchWorkgroups(gx, gy);
-    pass.end();
-    b.submitQueue();
-
-    dropCpuCopies(b, bound.filter((s) => step.outputs[s] !== undefined).map((s) => tensors[s]));
-    states.use(b, variable);
+    guarded(b, 'webgpu-rows', () => runRows(b, target, job));
   },
   release(variable: tf.Variable, _slots: SlotSet) {
     groups.forget(variable);
