@@ -4,6 +4,7 @@
 // - the adapter Dawn found (a real GPU says its vendor; SwiftShader says so too);
 // - this optimizer against tf.train.rmsprop, interleaved, as `npm run bench:gpu`
 //   does (bench_gpu_core.ts), for one variable of 1e6 and 200 of 5,000;
+// - Keras 3's options (EMA, accumulation, loss scale) against the step without them;
 // - the large sizes (1e7, 1e8): steps timed in batches (the read that ends a batch
 //   is amortized), with the bytes a step moves against a buffer-copy probe on the
 //   same device (copyBufferToBuffer, read + write counted): the target is ≥ 70%
@@ -15,7 +16,9 @@ import { dirname, join, resolve } from 'node:path';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { RMSprop } from '../../src/index.js';
-import { benchRow, formatRow, PATHS, SIZES, TABLE_HEADER, type PathSpec } from '../bench_gpu_core.js';
+import {
+  benchRow, formatKeras3Row, formatRow, keras3Row, KERAS3_OPTIONS, KERAS3_TABLE_HEADER, PATHS, SIZES, TABLE_HEADER, type PathSpec,
+} from '../bench_gpu_core.js';
 
 interface GpuBufferLike { destroy(): void }
 interface DeviceLike {
@@ -129,6 +132,9 @@ async function main(): Promise<void> {
   for (const size of SIZES) {
     for (const path of PATHS) console.log(formatRow(await benchRow('webgpu', RMSprop, path, size, samples), 'Node'));
   }
+  console.log(`\n## Keras 3's options against the same optimizer without them (momentum, 1 × 1e6, ${samples} samples of 4 calls)\n`);
+  console.log(KERAS3_TABLE_HEADER);
+  for (const option of KERAS3_OPTIONS) console.log(formatKeras3Row(await keras3Row('webgpu', RMSprop, option, samples), 'Node'));
   console.log('\n## Large sizes against a buffer copy on the same device\n');
   console.log('| path | N | ours ms/step | ours GB/s | copy GB/s | ours / copy | tf.train.rmsprop ms/step | speed-up | kernel |');
   console.log('|---|---|---:|---:|---:|---:|---:|---:|---|');

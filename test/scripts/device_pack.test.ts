@@ -29,7 +29,9 @@ test('the device kit packs, and its bundled WebGPU benchmark runs on its own', {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /adapter: vendor: /);
-    assert.equal((r.stdout.match(/\| webgpu \(Node\) \| .*\| webgpu-fused \|/g) ?? []).length, 6, r.stdout);
+    // Six rows against tf.train.rmsprop, four of Keras 3's options.
+    assert.equal((r.stdout.match(/\| webgpu \(Node\) \| .*\| webgpu-fused \|/g) ?? []).length, 10, r.stdout);
+    assert.equal((r.stdout.match(/^\| webgpu \(Node\) \| (useEma|an accumulating call|lossScaleFactor).* \| 1 \| 0 \| webgpu-fused \|$/gm) ?? []).length, 4, r.stdout);
     assert.equal((r.stdout.match(/^\| (plain|momentum|centered\+momentum) \| 1e\+[56] \| .*\| webgpu-fused \|$/gm) ?? []).length, 6, r.stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
