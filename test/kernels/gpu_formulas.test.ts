@@ -11,9 +11,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  catchUpFormOf, freeNames, NO_CLIP, rowStatements, stepStatements, UNIFORMS, uniformValues, type CatchUpForm, type ClipForm,
-  type DecayForm, type Formula,
+  AROUND_UNIFORMS, aroundUniformValues, callStatements, catchUpFormOf, freeNames, NO_CLIP, rowStatements, stepStatements, UNIFORMS,
+  uniformValues, type CatchUpForm, type ClipForm, type DecayForm, type Formula,
 } from '../../src/kernels/gpu/formulas.js';
+import { aroundScalars } from '../../src/rules/training.js';
 import { tfjsVersionReason } from '../../src/kernels/gpu/internals.js';
 import { foldClip, type ClipOptions } from '../../src/clipping/scalar.js';
 import { denseStep } from '../../src/rules/dense.js';
@@ -22,7 +23,7 @@ import { prepareRows, rowsStep } from '../../src/rules/rows.js';
 import { rowPasses } from '../../src/rules/table.js';
 import type { DensePath, DenseState, RowCatchUp, RuleKey, UpdateForm } from '../../src/rules/types.js';
 import { runBounded, type Bounded } from '../support/gpu_tolerance.js';
-import { clipReference, randomGrad, scalarsAt } from '../support/gpu_trajectory.js';
+import { aroundAt, clipReference, randomGrad, referenceCall, scalarsAt, type AroundState } from '../support/gpu_trajectory.js';
 import { rng } from '../support/random.js';
 import { assertSameFloats } from './support.js';
 
@@ -98,6 +99,67 @@ for (const flavor of FLAVORS) {
   }
 }
 
+// Keras 3's passes around every rule: accumulation windows of 3 with a loss scale of 3 (an inexact
+// division), the EMA overwriting every third call; and the EMA alone, with weight decay.
+const AROUND_CASES = [
+  { accumulationSteps: 3, lossScale: 3, ema: true },
+  { accumulationSteps: null, lossScale: null, ema: true },
+  { accumulationSteps: 2, lossScale: 1024, ema: false },
+] as const;
+
+describe("Keras 3's passes (accumulation, loss scale, EMA) around each rule", () => {
+  for (const flavor of FLAVORS) {
+    for (const key of KEYS) {
+      for (const centered of [false, true]) {
+        const form = formOf(flavor, key, centered);
+        if (stepStatements(form, NO_CLIP, 'none') === null) continue;
+        AROUND_CASES.forEach((k3, c) => {
+          test(`${flavor} ${key}${centered ? '+centered' : ''}, case ${c}: the statements give rules/training.ts's loops to the bit, call by call`, () => {
+            const r = rng(900 + FLAVORS.indexOf(flavor) * 32 + KEYS.indexOf(key) * 8 + (centered ? 4 : 0) + c);
+            const momentum = key !== 'plain';
+            const ref: DenseState = {
+              w: Float32Array.from({ length: N }, () => r() * 2 - 1), ms: new Float32Array(N),
+              ...(momentum ? { mom: new Float32Array(N) } : {}), ...(centered ? { mg: new Float32Array(N) } : {}),
+            };
+            const refK: AroundState = { acc: new Float32Array(N), ema: new Float32Array(N) };
+            const gpu: Record<string, Float32Array | undefined> = {
+              w: ref.w.slice(), ms: ref.ms.slice(), mom: ref.mom?.slice(), mg: ref.mg?.slice(), acc: new Float32Array(N), ema: new Float32Array(N),
+            };
+            const weightDecay = c === 1 ? 0.01 : 0;
+            const decay: DecayForm = weightDecay === 0 ? 'none' : FLAVOR_SPECS[flavor].weightDecay;
+            for (let call = 0; call < 7; call++) {
+              const s = scalarsAt(flavor, call, weightDecay, r);
+              const g = randomGrad(N, r);
+              const around = aroundAt(k3, call);
+              const st = callStatements(form, NO_CLIP, decay, around);
+              const values = uniformValues(s, null);
+              const passes = aroundUniformValues(aroundScalars(s, around));
+              for (let i = 0; i < N; i++) {
+                const env = new Map<string, Bounded>(UNIFORMS.map((u, j) => [u, { v: values[j], e: 0 }]));
+                AROUND_UNIFORMS.forEach((u, j) => env.set(u, { v: passes[j], e: 0 }));
+                env.set('g', { v: g[i], e: 0 }).set('gIn', { v: g[i], e: 0 });
+                for (const [name, arr] of Object.entries(gpu)) if (arr !== undefined) env.set(name, { v: arr[i], e: 0 });
+                runBounded(st.statements, env);
+                for (const [name, out] of Object.entries(st.outputs)) {
+                  const arr = gpu[name];
+                  if (arr !== undefined && out !== undefined) arr[i] = /^[0-9.]+$/.test(out) ? Number(out) : (env.get(out) as Bounded).v;
+                }
+              }
+              referenceCall(form, s, around, g, ref, refK);
+              const expected: Record<string, Float32Array | undefined> = { ...ref, acc: refK.acc, ema: refK.ema };
+              for (const [name, e] of Object.entries(expected)) {
+                if (e !== undefined && (k3.ema || name !== 'ema') && (k3.accumulationSteps !== null || name !== 'acc')) {
+                  assertSameFloats(gpu[name] as Float32Array, e, `call ${call} ${name}`);
+                }
+              }
+            }
+          });
+        });
+      }
+    }
+  }
+});
+
 describe('the formula table', () => {
   test('each form writes w and ms, mom on the momentum path, mg when centered: 2 to 4 WebGL draws', () => {
     for (const flavor of FLAVORS) {
@@ -109,6 +171,29 @@ describe('the formula table', () => {
         for (const centered of [false, true]) {
           const f = stepStatements(formOf(flavor, key, centered), NO_CLIP, 'none') as Formula;
           assert.deepEqual(Object.keys(f.outputs).sort(), ['ms', 'w', ...(key !== 'plain' ? ['mom'] : []), ...(centered ? ['mg'] : [])].sort());
+        }
+      }
+    }
+  });
+
+  test("with Keras 3's passes, every statement name is defined once and none is an input's (a shader cannot declare a name twice)", () => {
+    const inputs = new Set(['g', 'gIn', 'w', 'ms', 'mom', 'mg', 'acc', 'ema', 'cS', 'cScale', ...UNIFORMS, ...AROUND_UNIFORMS]);
+    const arounds = [
+      ...AROUND_CASES.flatMap((k3) => [0, 1, 2].map((t) => aroundAt(k3, t))),
+      { phase: 'update' as const, combineSteps: null, unscale: null, ema: null },
+    ];
+    for (const flavor of FLAVORS) {
+      for (const key of KEYS) {
+        for (const centered of [false, true]) {
+          const form = formOf(flavor, key, centered);
+          if (stepStatements(form, NO_CLIP, 'none') === null) continue;
+          for (const around of arounds) {
+            const st = callStatements(form, { value: true, norm: false, global: false }, 'coupled', around);
+            const names = st.statements.map((x) => x.name);
+            assert.equal(new Set(names).size, names.length, `${flavor} ${key}: a name defined twice: ${names.join(' ')}`);
+            // `g` is the one input a statement may define: Keras 3's passes make it from `gIn`.
+            for (const name of names) assert.ok(name === 'g' || !inputs.has(name), `${flavor} ${key}: ${name} shadows an input`);
+          }
         }
       }
     }

@@ -53,8 +53,8 @@ export const KERAS3_CASES: Array<[string, RMSpropOptions, number, readonly numbe
     { learningRate: 0.01, momentum: 0.9, centered: true, useEma: true, gradientAccumulationSteps: 3, lossScaleFactor: 4 }, 7, [0, 1, 2, 3, 4, 5, 6]],
   ['EMA overwriting every 2 steps; keras3 Nesterov momentum with weight decay',
     { learningRate: 0.01, momentum: 0.9, nesterov: true, flavor: 'keras3', weightDecay: 0.01, useEma: true, emaMomentum: 0.9, emaOverwriteFrequency: 2 }, 5, [0, 1, 2, 3, 4]],
-  ['accumulation of 2 with loss scale 8, plain; pytorch',
-    { learningRate: 0.01, flavor: 'pytorch', gradientAccumulationSteps: 2, lossScaleFactor: 8 }, 5, [0, 1, 2, 3, 4]],
+  ['accumulation of 2 with loss scale 8 and the EMA, plain; pytorch (whose rule names a statement `avg`)',
+    { learningRate: 0.01, flavor: 'pytorch', gradientAccumulationSteps: 2, lossScaleFactor: 8, useEma: true }, 5, [0, 1, 2, 3, 4]],
   ['accumulation of 2 with clipnorm 1 (the update call\'s gradient is made first)',
     { learningRate: 0.01, momentum: 0.5, gradientAccumulationSteps: 2, clipnorm: 1 }, 4, [0, 2]],
 ];

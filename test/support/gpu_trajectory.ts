@@ -42,7 +42,7 @@ export interface GpuCase {
  * Keras 3's passes of call `t` of a case: accumulating calls until the window's
  * last, the EMA's `m` 0 on the first call and 0.9 after, overwriting every third call.
  */
-function aroundAt(k: NonNullable<GpuCase['keras3']>, t: number): Around {
+export function aroundAt(k: NonNullable<GpuCase['keras3']>, t: number): Around {
   const n = k.accumulationSteps;
   const update = n === null || (t + 1) % n === 0;
   const m = t === 0 ? 0 : f(0.9);
@@ -55,13 +55,13 @@ function aroundAt(k: NonNullable<GpuCase['keras3']>, t: number): Around {
 }
 
 /** Keras 3's state of a reference trajectory. */
-interface AroundState {
+export interface AroundState {
   readonly acc: Float32Array;
-  readonly avg: Float32Array;
+  readonly ema: Float32Array;
 }
 
 /** One call of the reference loops (rules/training.ts around rules/dense.ts), on a copy of the gradient. */
-function referenceCall(form: UpdateForm, s: StepScalars, a: Around | null, grad: Float32Array, st: DenseState, k: AroundState): void {
+export function referenceCall(form: UpdateForm, s: StepScalars, a: Around | null, grad: Float32Array, st: DenseState, k: AroundState): void {
   if (a === null) { denseStep(form, s, grad, st); return; }
   const sx = aroundScalars(s, a);
   const g = grad.slice();
@@ -72,7 +72,7 @@ function referenceCall(form: UpdateForm, s: StepScalars, a: Around | null, grad:
     if (a.combineSteps !== null) combineLoop(g, k.acc, a.combineSteps, 0, n);
     denseStep(form, s, g, st);
   }
-  if (a.ema !== null) emaLoop(a.ema.momentum, a.ema.oneMinus, a.ema.overwrite, st.w, k.avg, 0, n);
+  if (a.ema !== null) emaLoop(a.ema.momentum, a.ema.oneMinus, a.ema.overwrite, st.w, k.ema, 0, n);
 }
 
 export interface CaseResult {
@@ -189,7 +189,7 @@ export function exclusiveVariable(values: Float32Array, shape: readonly number[]
   return tf.tidy(() => tf.variable(tf.tensor(values, [...shape], 'float32'), false));
 }
 
-const STATES = ['w', 'ms', 'mom', 'mg', 'acc', 'avg'] as const;
+const STATES = ['w', 'ms', 'mom', 'mg', 'acc', 'ema'] as const;
 
 /**
  * Runs `kernel` over the case and compares every state value after every step.
@@ -214,8 +214,8 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
     const zero = () => new Float32Array(n);
     refs.push({ w: w.slice(), ms: zero(), ...(momentum ? { mom: zero() } : {}), ...(c.centered ? { mg: zero() } : {}) });
     alts.push({ w: w.slice(), ms: zero(), ...(momentum ? { mom: zero() } : {}), ...(c.centered ? { mg: zero() } : {}) });
-    refsAround.push({ acc: zero(), avg: zero() });
-    altsAround.push({ acc: zero(), avg: zero() });
+    refsAround.push({ acc: zero(), ema: zero() });
+    altsAround.push({ acc: zero(), ema: zero() });
     bounds.push(Object.fromEntries(STATES.map((name) => [name, new Float64Array(n)])));
     return {
       variable: exclusiveVariable(w, shape),
@@ -271,7 +271,7 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
           const env = new Map(uniforms);
           env.set('g', { v: grads[k][i], e: 0 }).set('gIn', { v: grads[k][i], e: 0 });
           for (const name of STATES) {
-            const arr = name === 'acc' || name === 'avg' ? refsAround[k][name] : refs[k][name];
+            const arr = name === 'acc' || name === 'ema' ? refsAround[k][name] : refs[k][name];
             if (arr !== undefined) env.set(name, { v: arr[i], e: bounds[k][name][i] });
           }
           if (cb !== null) env.set('cS', cb.cS[k]).set('cScale', cb.cScale);
@@ -292,11 +292,11 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
       for (let k = 0; k < sizes.length && failure === undefined; k++) {
         const u = updates[k];
         const gpu: Record<string, tf.Variable | undefined> = {
-          w: u.variable, ms: u.slots.rms, mom: u.slots.momentum, mg: u.slots.mg, acc: u.slots.accumulator, avg: u.slots.ema,
+          w: u.variable, ms: u.slots.rms, mom: u.slots.momentum, mg: u.slots.mg, acc: u.slots.accumulator, ema: u.slots.ema,
         };
         for (const name of STATES) {
           const t = gpu[name];
-          const ref = name === 'acc' || name === 'avg' ? refsAround[k][name] : refs[k][name];
+          const ref = name === 'acc' || name === 'ema' ? refsAround[k][name] : refs[k][name];
           if (t === undefined || ref === undefined) continue;
           const got = await t.data() as Float32Array;
           const bound = bounds[k][name];
@@ -381,7 +381,7 @@ export function keras3Cases(shapes: ReadonlyArray<readonly number[]>, steps: num
   return [
     { ...base, flavor: 'keras2', path: 'momentum', centered: true, seed: 9700, keras3: { accumulationSteps: 3, lossScale: 4, ema: true } },
     { ...base, flavor: 'keras3', path: 'plain', centered: false, seed: 9701, weightDecay: 0.01, keras3: { accumulationSteps: null, lossScale: null, ema: true } },
-    { ...base, flavor: 'pytorch', path: 'momentum', centered: false, seed: 9702, keras3: { accumulationSteps: 2, lossScale: 8, ema: false } },
+    { ...base, flavor: 'pytorch', path: 'momentum', centered: true, seed: 9702, keras3: { accumulationSteps: 2, lossScale: 8, ema: true } },
     { ...base, flavor: 'tfjs', path: 'momentum', nesterov: true, centered: false, seed: 9703, keras3: { accumulationSteps: 3, lossScale: null, ema: true } },
   ];
 }

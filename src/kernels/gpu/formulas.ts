@@ -256,13 +256,13 @@ export interface AroundForm {
   readonly unscale: boolean;
   /** On an update call: `g ← (g + acc) / uSteps; acc ← 0`. */
   readonly combine: boolean;
-  /** `avg ← uEmaM·avg + uEmaOm·w` after the update or the accumulation; `w ← avg` with `overwrite`. */
+  /** `ema ← uEmaM·ema + uEmaOm·w` after the update or the accumulation; `w ← ema` with `overwrite`. */
   readonly ema: boolean;
   readonly overwrite: boolean;
 }
 
 /** The state a step with Keras 3's passes writes, each from one statement: the rule's, the accumulator, the average. */
-export type AroundOutputs = Partial<Record<StateName | 'acc' | 'avg', string>>;
+export type AroundOutputs = Partial<Record<StateName | 'acc' | 'ema', string>>;
 
 /** Uniforms of Keras 3's passes (after the rule's: WGSL only), and their values for a call. */
 export const AROUND_UNIFORMS = ['uLsf', 'uSteps', 'uEmaM', 'uEmaOm'] as const;
@@ -275,7 +275,7 @@ export function aroundUniformValues(s: StepScalars): number[] {
  * The statements of one call with Keras 3's passes in rules/training.ts's
  * order and float32 operations: `g / scale`, `(g + acc) / steps` (the
  * accumulator then written as 0.0), the rule's statements (`step`, on an update
- * call), or `g + acc` (an accumulating call), then `m·avg + (1 − m)·w` of the
+ * call), or `g + acc` (an accumulating call), then `m·ema + (1 − m)·w` of the
  * weights the call leaves. The gradient buffer is read as `gIn` when a
  * statement makes `g` from it.
  */
@@ -300,9 +300,9 @@ export function aroundStatements(
     outputs.acc = 'accSum';
   }
   if (a.ema) {
-    out.push(s('avgNew', `(uEmaM * avg) + (uEmaOm * ${w})`));
-    outputs.avg = 'avgNew';
-    if (a.overwrite) outputs.w = 'avgNew';
+    out.push(s('emaNew', `(uEmaM * ema) + (uEmaOm * ${w})`));
+    outputs.ema = 'emaNew';
+    if (a.overwrite) outputs.w = 'emaNew';
   }
   return { statements: out, outputs };
 }

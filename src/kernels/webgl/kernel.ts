@@ -44,7 +44,7 @@ import {
  * The state tensors in the order their programs run (all read the old values;
  * assignment comes after): the rule's, then Keras 3's accumulator and average.
  */
-const TARGETS = ['ms', 'mg', 'mom', 'w', 'acc', 'avg'] as const;
+const TARGETS = ['ms', 'mg', 'mom', 'w', 'acc', 'ema'] as const;
 
 function info(t: tf.Tensor, shape: readonly number[] = t.shape): tf.TensorInfo {
   return { dataId: t.dataId, shape: [...shape], dtype: 'float32' };
@@ -171,7 +171,7 @@ function stepUpdates(
       const shape = u.variable.shape;
       const state: Record<string, tf.Variable | undefined> = {
         w: u.variable, ms: u.slots.rms, mom: u.slots.momentum, mg: u.slots.mg,
-        ...(around === null ? {} : { acc: u.slots.accumulator, avg: u.slots.ema }),
+        ...(around === null ? {} : { acc: u.slots.accumulator, ema: u.slots.ema }),
       };
       const g = inLayout(b, grads[k] ?? info(u.grad, shape), packed, temps);
       // The gradient under both names: a program reads `gIn` when Keras 3's passes make `g` from it.

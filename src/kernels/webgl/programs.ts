@@ -17,7 +17,7 @@ import type { GlProgram } from './backend.js';
  * and of the per-variable clip values.
  */
 export const TEXTURE_OF: Readonly<Record<string, string>> = {
-  g: 'G', gIn: 'GIN', w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG', acc: 'ACC', avg: 'AVG', cS: 'CS', cScale: 'CSCALE',
+  g: 'G', gIn: 'GIN', w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG', acc: 'ACC', ema: 'EMA', cS: 'CS', cScale: 'CSCALE',
 };
 
 const SCALAR_INPUTS = new Set(['cS', 'cScale']);

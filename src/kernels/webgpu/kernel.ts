@@ -84,7 +84,7 @@ function tensorOf(u: DenseUpdate, st: BoundState): tf.Variable | undefined {
     case 'mom': return u.slots.momentum;
     case 'mg': return u.slots.mg;
     case 'acc': return u.slots.accumulator;
-    case 'avg': return u.slots.ema;
+    case 'ema': return u.slots.ema;
   }
 }
 

@@ -73,13 +73,13 @@ function lets(statements: readonly Statement[], indent = '  '): string {
 }
 
 /** Storage bindings of the update shader, by state name. */
-export const UPDATE_BINDINGS = { w: 2, ms: 3, mom: 4, mg: 5, g: 6, clip: 7, acc: 8, avg: 9 } as const;
+export const UPDATE_BINDINGS = { w: 2, ms: 3, mom: 4, mg: 5, g: 6, clip: 7, acc: 8, ema: 9 } as const;
 
 /** The state tensors an update may bind: the rule's, Keras 3's accumulator and average. */
-export type BoundState = 'w' | 'ms' | 'mom' | 'mg' | 'acc' | 'avg';
-const BOUND_STATES: readonly BoundState[] = ['w', 'ms', 'mom', 'mg', 'acc', 'avg'];
+export type BoundState = 'w' | 'ms' | 'mom' | 'mg' | 'acc' | 'ema';
+const BOUND_STATES: readonly BoundState[] = ['w', 'ms', 'mom', 'mg', 'acc', 'ema'];
 
-const ARRAY_OF: Record<BoundState, string> = { w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG', acc: 'ACC', avg: 'AVG' };
+const ARRAY_OF: Record<BoundState, string> = { w: 'W', ms: 'MS', mom: 'MOM', mg: 'MG', acc: 'ACC', ema: 'EMA' };
 
 /** The state tensors the statements read or write, in binding order. */
 export function boundStates(statements: readonly Statement[], outputs: AroundOutputs): BoundState[] {
