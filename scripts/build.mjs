@@ -28,9 +28,11 @@ const memoryVariants = {
   '': [],
   _SHARED: ['--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads'],
 };
-// Every file of wasm-src/ but common.ts (which they import) is a module of its own,
-// named after its file: one per flavor (keras2, keras3, tfjs, pytorch), the gradient
-// clipping folded into the step, and TF's sparse momentum kernel. One module per
+// Every file at the top of wasm-src/ but common.ts (which they import) is a module of
+// its own, named after its file: one per flavor (keras2, keras3, tfjs, pytorch) and its
+// twin with Keras 3's EMA folded in (keras2_ema, ...), both built from the flavor's
+// loops in steps/, the gradient clipping folded into the step, Keras 3's passes
+// (training), and TF's sparse momentum kernel. One module per
 // flavor keeps each under the 4 KB that browsers allow for synchronous compilation
 // on the main thread.
 const modules = readdirSync(join(root, 'wasm-src')).filter((f) => f.endsWith('.ts') && f !== 'common.ts').map((f) => f.slice(0, -3)).sort();

@@ -2,7 +2,8 @@
  * The pieces a rule is defined with: how a pass is found in the SIMD modules of
  * wasm-src/ (each exports one function per rule key and centered form: `plain`,
  * `plainCentered`, `momentum`, `momentumCentered`, `nesterov`,
- * `nesterovCentered`, all over the same table of entries), and the rule of a
+ * `nesterovCentered`, all over the same table of entries; a flavor's `_ema`
+ * module exports the same names with the EMA folded in), and the rule of a
  * flavor whose module takes the full argument list.
  */
 import type { DenseState, OpChain, Rule, RuleKey, ShaderForm, SimdCall, SimdModule, Statement, StepScalars } from './types.js';
@@ -10,9 +11,15 @@ import type { DenseState, OpChain, Rule, RuleKey, ShaderForm, SimdCall, SimdModu
 /** A statement of a shader form: `name = expr`. */
 export const st = (name: string, expr: string): Statement => ({ name, expr });
 
+/** The flavor modules' twins with the EMA folded in (wasm-src/<flavor>_ema.ts). */
+const WITH_EMA: Partial<Record<SimdModule, SimdModule>> = { keras2: 'keras2_ema', keras3: 'keras3_ema', tfjs: 'tfjs_ema', pytorch: 'pytorch_ema' };
+
 export function simdCall(module: SimdModule, key: RuleKey, args: (s: StepScalars) => number[]): SimdCall {
   const centered = `${key}Centered`;
-  return { module, fn: (c) => (c ? centered : key), args, exports: [key, centered] };
+  const fn = (c: boolean): string => (c ? centered : key);
+  const exports = [key, centered];
+  const ema = WITH_EMA[module];
+  return { module, fn, args, exports, ...(ema === undefined ? {} : { withEma: { module: ema, fn, exports } }) };
 }
 
 /** The arguments of every flavor module's export but TF 2.4's: `(lr, ρ, 1 − ρ, μ, ε, weight decay)`. */

@@ -137,8 +137,10 @@ export interface TensorState<T> {
  */
 export type OpChain = <T>(o: TensorOps<T>, k: ScalarTensors<T>, centered: boolean, g: T, st: TensorState<T>) => Partial<TensorState<T>>;
 
-/** The modules of wasm-src/ that hold passes. */
-export type SimdModule = 'keras2' | 'keras3' | 'tfjs' | 'pytorch' | 'sparse' | 'training';
+/** The modules of wasm-src/ that hold passes (`<flavor>_ema`: the flavor's with the EMA folded in). */
+export type SimdModule =
+  | 'keras2' | 'keras3' | 'tfjs' | 'pytorch' | 'sparse' | 'training'
+  | 'keras2_ema' | 'keras3_ema' | 'tfjs_ema' | 'pytorch_ema';
 
 /**
  * A pass as an export of a SIMD module (wasm-src/): `fn(table, count, ...args)`
@@ -152,6 +154,13 @@ export interface SimdCall {
   args(s: StepScalars): number[];
   /** Every export name it may use, for the helper thread's call codes. */
   readonly exports: readonly string[];
+  /**
+   * The same pass with Keras 3's EMA of the weights folded into its loop, where
+   * the flavor's module has one (wasm-src/<flavor>_ema.ts): the same export
+   * names, taking after `args` the EMA's `m`, `1 − m`, and 1 when the weights
+   * take the average (else 0).
+   */
+  readonly withEma?: Pick<SimdCall, 'module' | 'fn' | 'exports'>;
 }
 
 /** `name = expr`, a statement of a shader form. */

@@ -79,4 +79,43 @@ describe('SIMD module', () => {
       }
     });
   }
+
+  test("an update call with the EMA is one call of the flavor's _ema export, whose parameters its arguments fill exactly", async () => {
+    const { aroundCalls, KERNEL_EXPORTS } = await import('../../src/kernels/simd/module.js');
+    const { SIMD_MODULES } = await import('../../src/kernels/simd/simd_bytes.generated.js');
+    const { FLAVORS } = await import('../../src/rules/flavors.js');
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const instances = new Map<string, WebAssembly.Exports>();
+    const exportOf = (code: number): { length: number } => {
+      const [module, fn] = KERNEL_EXPORTS[code];
+      if (!instances.has(module)) {
+        const m = new WebAssembly.Module(Buffer.from(SIMD_MODULES[module][0], 'base64'));
+        instances.set(module, new WebAssembly.Instance(m, { env: { memory } }).exports);
+      }
+      return (instances.get(module) as WebAssembly.Exports)[fn] as { length: number };
+    };
+    const s = scalarsAt(0, rng(3));
+    let checked = 0;
+    for (const flavor of FLAVORS) {
+      for (const path of ['plain', 'momentum'] as const) {
+        for (const nesterov of path === 'momentum' ? [false, true] : [false]) {
+          for (const centered of [false, true]) {
+            for (const [weightDecay, overwrite] of [[0, false], [0.01, true]] as const) {
+              const form: UpdateForm = { flavor, path, centered, nesterov };
+              const what = `${flavor} ${path}${nesterov ? ' nesterov' : ''}${centered ? ' centered' : ''} wd ${weightDecay}`;
+              const around = { phase: 'update', combineSteps: null, unscale: null, ema: { momentum: 0.9, oneMinus: Math.fround(0.1), overwrite } } as const;
+              const { after } = aroundCalls(form, { ...s, weightDecay }, around);
+              const last = after[after.length - 1];
+              assert.match(KERNEL_EXPORTS[last.code][0], /_ema$/, `${what}: the update's call is the _ema module's`);
+              assert.ok(after.every((c) => !/^training\.ema/.test(KERNEL_EXPORTS[c.code].join('.'))), `${what}: no EMA pass of its own`);
+              assert.deepEqual(last.args.slice(-3), [0.9, Math.fround(0.1), overwrite ? 1 : 0], `${what}: the EMA's scalars last`);
+              for (const c of after) assert.equal(exportOf(c.code).length, 2 + c.args.length, `${what}: ${KERNEL_EXPORTS[c.code].join('.')} takes (table, count) and its arguments`);
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    assert.equal(checked, 4 * 3 * 2 * 2);
+  });
 });

@@ -21,8 +21,8 @@ import { KERNEL_EXPORTS, sharedModules, type KernelCall, type SimdKernels } from
 export const RING = 8;
 // Combined accumulation, clipping, weight decay, the update and the EMA.
 const MAX_CALLS = 5;
-/** Arguments after `(table, count)` of any kernel export (the flavors' six). */
-const MAX_ARGS = 6;
+/** Arguments after `(table, count)` of any kernel export (the flavors' six, then the folded EMA's three). */
+const MAX_ARGS = 9;
 
 /**
  * The control block's int32 layout, handed to the helper with it. Tile
@@ -85,7 +85,7 @@ function run(table, clipTable, count) {
     const w = L.CALL_WORDS + 2 * k;
     const [name, fn] = names[ctl[w]];
     const a = k * L.MAX_ARGS;
-    exportsOf(mem, name)[fn](ctl[w + 1] ? clipTable : table, count, args[a], args[a + 1], args[a + 2], args[a + 3], args[a + 4], args[a + 5]);
+    exportsOf(mem, name)[fn](ctl[w + 1] ? clipTable : table, count, args[a], args[a + 1], args[a + 2], args[a + 3], args[a + 4], args[a + 5], args[a + 6], args[a + 7], args[a + 8]);
   }
 }
 Atomics.store(ctl, L.READY, 1);

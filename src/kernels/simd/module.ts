@@ -51,7 +51,8 @@ export const CLIP_ENTRY_WORDS = 6;
  * takes `(table, count, ...args)`.
  */
 export const KERNEL_EXPORTS: ReadonlyArray<readonly [ModuleName, string]> = [
-  ...new Map(ALL_PASSES.flatMap((p) => p.simd.exports.map((fn) => [`${p.simd.module}.${fn}`, [p.simd.module, fn] as const]))).values(),
+  ...new Map(ALL_PASSES.flatMap((p) => [p.simd, ...(p.simd.withEma ? [p.simd.withEma] : [])])
+    .flatMap((c) => c.exports.map((fn) => [`${c.module}.${fn}`, [c.module, fn] as const]))).values(),
   ['clipping', 'apply'],
 ];
 const exportCode = (module: ModuleName, fn: string): number => KERNEL_EXPORTS.findIndex(([m, f]) => m === module && f === fn);
@@ -85,6 +86,19 @@ export function aroundCalls(form: UpdateForm, s: StepScalars, around: Around): {
   const sx = aroundScalars(s, around);
   const before = passCalls(gradientPasses(around), form.centered, sx);
   const rule = around.phase === 'update' ? densePasses(form, s) : [];
+  const update = rule[rule.length - 1];
+  const { ema } = around;
+  // The EMA folded into the update's loop where the flavor has it: the average is
+  // taken from the new weights in registers (a pass of its own re-reads them).
+  if (ema !== null && update?.simd.withEma !== undefined) {
+    const fused = update.simd.withEma;
+    const call: KernelCall = {
+      code: exportCode(fused.module, fused.fn(form.centered)),
+      onClipTable: false,
+      args: [...update.simd.args(sx), ema.momentum, ema.oneMinus, ema.overwrite ? 1 : 0],
+    };
+    return { before, after: [...passCalls(rule.slice(0, -1), form.centered, sx), call] };
+  }
   return { before, after: passCalls(aroundPasses(rule, around), form.centered, sx) };
 }
 

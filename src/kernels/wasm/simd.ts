@@ -121,9 +121,8 @@ function entryScratch(count: number): Uint32Array {
 }
 
 /**
- * The step tile by tile, for clipping folded in and for Keras 3's passes on an
- * update call (the EMA reads the weights the update just wrote, still in the
- * caches). With clipping, the norms are measured on the gradients where they
+ * The step tile by tile, for clipping folded in and for a call whose gradient
+ * the kernel makes (a loss scale, an accumulation's mean). With clipping, the norms are measured on the gradients where they
  * lie (one read each) and each tile's clipped gradients go to the scratch;
  * with a loss scale or accumulation, each gradient tile is copied to the
  * scratch, where the call's gradient is made. The caller's gradients are never written.
@@ -196,14 +195,15 @@ export const wasmSimdKernel: DenseKernel = {
     const kernels = simdKernels(memory);
     if (kernels === null) throw new Error('RMSprop: wasm-simd selected but SIMD is unavailable');
     const clipping = clip !== undefined && hasClipping(clip) ? clip : null;
-    if (clipping !== null || (around !== undefined && (around.phase === 'update' || around.unscale !== null))) {
+    if (clipping !== null || (around !== undefined && (around.combineSteps !== null || around.unscale !== null))) {
       runTiled(b, kernels, updates, form, s, clipping, around);
       return;
     }
     const { ptr, words } = tableFor(b, memory, updates.length);
     writeEntries(b, updates, words, ptr);
     if (around === undefined) kernels.step(form, s, ptr, updates.length);
-    // An accumulating call of unscaled gradients: the accumulation and the EMA share no array, so no tiles.
+    // The EMA is folded into the update's loop, and an accumulating call's passes
+    // share no array: no tiles needed.
     else kernels.call(aroundCalls(form, s, around).after, ptr, 0, updates.length);
   },
 };
