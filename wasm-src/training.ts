@@ -13,8 +13,14 @@ export function accumulate(table: usize, count: i32): void {
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * ENTRY;
     const g = g_(e), acc = acc_(e), n = n_(e) << 2;
-    const n4 = n & ~<usize>15;
+    const n16 = n & ~<usize>63, n4 = n & ~<usize>15;
     let i: usize = 0;
+    for (; i < n16; i += 64) {
+      st(acc + i, f32x4.add(ld(g + i), ld(acc + i)));
+      st(acc + i + 16, f32x4.add(ld(g + i + 16), ld(acc + i + 16)));
+      st(acc + i + 32, f32x4.add(ld(g + i + 32), ld(acc + i + 32)));
+      st(acc + i + 48, f32x4.add(ld(g + i + 48), ld(acc + i + 48)));
+    }
     for (; i < n4; i += 16) st(acc + i, f32x4.add(ld(g + i), ld(acc + i)));
     for (; i < n; i += 4) store<f32>(acc + i, load<f32>(g + i) + load<f32>(acc + i));
   }
