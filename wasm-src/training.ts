@@ -81,15 +81,38 @@ export function combine(table: usize, count: i32, steps: f32): void {
 export function ema(table: usize, count: i32, m: f32, omm: f32): void { average(table, count, m, omm, false); }
 export function emaOverwrite(table: usize, count: i32, m: f32, omm: f32): void { average(table, count, m, omm, true); }
 
+// The same into the scratch, from the caller's gradient, over a table of
+// clipping.ts's layout ([src, dst, n, ...] entries of 24 bytes): the division
+// is the copy, one pass where a copy and then `unscale` made two.
+export function unscaleInto(table: usize, count: i32, factor: f32, recip: f32): void {
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * 24;
+    divide(<usize>load<u32>(e), <usize>load<u32>(e, 4), <usize>load<u32>(e, 8) << 2, factor, recip);
+  }
+}
+
 // g ← g / loss_scale_factor, on the kernel's scratch (Keras's `g / scale`).
-export function unscale(table: usize, count: i32, factor: f32): void {
-  const vf = f32x4.splat(factor);
+export function unscale(table: usize, count: i32, factor: f32, recip: f32): void {
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * ENTRY;
-    const g = g_(e), n = n_(e) << 2;
-    const n4 = n & ~<usize>15;
-    let i: usize = 0;
-    for (; i < n4; i += 16) st(g + i, f32x4.div(ld(g + i), vf));
-    for (; i < n; i += 4) store<f32>(g + i, load<f32>(g + i) / factor);
+    divide(g_(e), g_(e), n_(e) << 2, factor, recip);
+  }
+}
+
+// dst ← src / factor over n bytes. `recip` (non-zero) is 1/factor where that is
+// exact (a power of two, rules/training.ts exactReciprocal): then x·recip is the
+// same float32 as x/factor for every x, and a SIMD multiply is several times
+// cheaper than a divide.
+@inline function divide(src: usize, dst: usize, n: usize, factor: f32, recip: f32): void {
+  const n4 = n & ~<usize>15;
+  let i: usize = 0;
+  if (recip != 0) {
+    const vr = f32x4.splat(recip);
+    for (; i < n4; i += 16) st(dst + i, f32x4.mul(ld(src + i), vr));
+    for (; i < n; i += 4) store<f32>(dst + i, load<f32>(src + i) * recip);
+  } else {
+    const vf = f32x4.splat(factor);
+    for (; i < n4; i += 16) st(dst + i, f32x4.div(ld(src + i), vf));
+    for (; i < n; i += 4) store<f32>(dst + i, load<f32>(src + i) / factor);
   }
 }

@@ -121,8 +121,26 @@ export const UNSCALE = {
   name: 'loss scale',
   loop: (s: StepScalars, g: Float32Array, start: number, end: number): void => unscaleLoop(g, s.lossScaleFactor ?? 1, start, end),
   ops: <T>(o: TensorOps<T>, k: ScalarTensors<T>, g: T): T => o.div(g, k.lossScaleFactor!),
-  simd: training('unscale', (s) => [s.lossScaleFactor ?? 1]),
+  simd: { ...training('unscale', (s) => unscaleArgs(s.lossScaleFactor ?? 1)), exports: ['unscale', 'unscaleInto'] },
 };
+
+/**
+ * `1/f` where multiplying by it gives the same float32 as dividing by `f` for
+ * every input, else 0: `f` a power of two whose reciprocal is a float32 (both
+ * are then the exact quotient, rounded once). Loss scales are powers of two in
+ * practice, and a SIMD multiply costs a fraction of a divide.
+ */
+export function exactReciprocal(f: number): number {
+  const bits = new Uint32Array(new Float32Array([f]).buffer)[0];
+  const exponent = (bits >>> 23) & 0xff;
+  const r = Math.fround(1 / f);
+  return (bits & 0x7fffff) === 0 && exponent !== 0 && exponent !== 0xff && r !== 0 && Number.isFinite(r) && r * f === 1 ? r : 0;
+}
+
+/** The SIMD arguments of the loss scale's division: the factor and its exact reciprocal (or 0). */
+export function unscaleArgs(factor: number): number[] {
+  return [factor, exactReciprocal(factor)];
+}
 
 /** The scalars of a call with Keras 3's passes: the rule's, with the EMA's, the accumulation's and the loss scale. */
 export function aroundScalars(s: StepScalars, around: Around): StepScalars {

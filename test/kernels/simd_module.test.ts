@@ -118,4 +118,13 @@ describe('SIMD module', () => {
     }
     assert.equal(checked, 4 * 3 * 2 * 2);
   });
+
+  test('the loss scale multiplies by its reciprocal only where that equals dividing: powers of two with a float32 reciprocal', async () => {
+    const { exactReciprocal } = await import('../../src/rules/training.js');
+    for (const [f, r] of [[1, 1], [2, 0.5], [1024, 2 ** -10], [0.125, 8], [2 ** 127, 2 ** -127], [2 ** -126, 2 ** 126]] as const) {
+      assert.equal(exactReciprocal(f), r, `1/${f}`);
+    }
+    // Not powers of two; a reciprocal that overflows float32; a subnormal factor; non-finite.
+    for (const f of [3, 1000, 0.1, Math.fround(1.5), 2 ** -127, 2 ** -149, Infinity, NaN]) assert.equal(exactReciprocal(f), 0, `${f}`);
+  });
 });

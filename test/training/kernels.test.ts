@@ -44,7 +44,10 @@ const name = (f: UpdateForm): string => `${f.flavor ?? 'keras2'} ${f.nesterov ? 
 
 /**
  * A window of 3 calls with a loss scale and the EMA; a window of 2 whose update
- * overwrites; an EMA step with a loss scale; a plain step.
+ * overwrites; an EMA step with a loss scale; a plain step; then loss scales that
+ * are powers of two (the kernels multiply by the exact reciprocal: it must equal
+ * the loops' division to the bit), one as large as float32 allows (its
+ * reciprocal is subnormal), in a window of 2.
  */
 const CALLS: Around[] = [
   { phase: 'accumulate', combineSteps: null, unscale: 1000, ema: { momentum: 0, oneMinus: 1, overwrite: false } },
@@ -54,6 +57,9 @@ const CALLS: Around[] = [
   { phase: 'update', combineSteps: 2, unscale: null, ema: { momentum: Math.fround(0.99), oneMinus: Math.fround(1 - Math.fround(0.99)), overwrite: true } },
   { phase: 'update', combineSteps: null, unscale: 3, ema: { momentum: Math.fround(0.5), oneMinus: Math.fround(0.5), overwrite: false } },
   { phase: 'update', combineSteps: null, unscale: null, ema: null },
+  { phase: 'update', combineSteps: null, unscale: 1024, ema: null },
+  { phase: 'accumulate', combineSteps: null, unscale: 2 ** -3, ema: null },
+  { phase: 'update', combineSteps: 2, unscale: 2 ** 127, ema: null },
 ];
 
 const exclusive = (v: Float32Array, shape: number[]) => tf.tidy(() => tf.variable(tf.tensor(v, shape), false));

@@ -7,7 +7,7 @@
  * writes nothing. A step is a list of calls, one per pass of the rule table.
  */
 import { ALL_PASSES, densePasses } from '../../rules/table.js';
-import { aroundPasses, aroundScalars, gradientPasses, type Around } from '../../rules/training.js';
+import { aroundPasses, aroundScalars, gradientPasses, unscaleArgs, type Around } from '../../rules/training.js';
 import type { Pass, SimdModule, StepScalars, UpdateForm } from '../../rules/types.js';
 import { SIMD_MODULES } from './simd_bytes.generated.js';
 
@@ -100,6 +100,11 @@ export function aroundCalls(form: UpdateForm, s: StepScalars, around: Around): {
     return { before, after: [...passCalls(rule.slice(0, -1), form.centered, sx), call] };
   }
   return { before, after: passCalls(aroundPasses(rule, around), form.centered, sx) };
+}
+
+/** The call that divides each clipping-table entry's `src` by the loss scale into its `dst` (the copy into a scratch and `unscale` in one pass). */
+export function unscaleIntoCall(factor: number): KernelCall {
+  return { code: exportCode('training', 'unscaleInto'), onClipTable: true, args: unscaleArgs(factor) };
 }
 
 /** The call that clips the gradients of a clipping table in place: x ↦ clip(x, lo, hi) · cn/dn · scale. */

@@ -11,7 +11,7 @@ import type { Around } from '../../rules/training.js';
 import type { StepScalars, UpdateForm } from '../../rules/types.js';
 import {
   aroundCalls, CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, clipCall, ENTRY_BYTES, ENTRY_WORDS, simdKernels, simdUnavailableReason, stepCalls,
-  writeEntry, type SimdKernels,
+  unscaleIntoCall, writeEntry, type SimdKernels,
 } from '../simd/module.js';
 import { clipFactors, TILE_ELEMENTS, TILE_ENTRIES, walkTiles } from '../simd/tiles.js';
 import type { DenseKernel, DenseUpdate } from '../types.js';
@@ -89,13 +89,15 @@ function tableFor(b: WasmBackendInternals, memory: WebAssembly.Memory, count: nu
  * What folded clipping needs on the heap, allocated once per backend: a step
  * table and a clipping table of TILE_ENTRIES entries, their float64 sums, and a
  * scratch tile the clipped gradients go to (the gradients themselves may be the
- * caller's tensors, so they are never written).
+ * caller's tensors, so they are never written); and a table of the clipping
+ * table's layout for the loss scale's division into the scratch.
  */
 export interface ClipWorkspace {
   readonly table: number;
   readonly clipTable: number;
   readonly sums: number;
   readonly scratch: number;
+  readonly unscaleTable: number;
 }
 
 const workspaces = new WeakMap<WasmBackendInternals, ClipWorkspace>();
@@ -103,10 +105,11 @@ const workspaces = new WeakMap<WasmBackendInternals, ClipWorkspace>();
 export function workspaceFor(b: WasmBackendInternals): ClipWorkspace {
   let w = workspaces.get(b);
   if (w === undefined) {
-    const table = b.wasm._malloc(TILE_ENTRIES * (ENTRY_BYTES + CLIP_ENTRY_BYTES + 8) + TILE_ELEMENTS * 4 + 16) >>> 0;
+    const table = b.wasm._malloc(TILE_ENTRIES * (ENTRY_BYTES + 2 * CLIP_ENTRY_BYTES + 8) + TILE_ELEMENTS * 4 + 16) >>> 0;
     const clipTable = table + TILE_ENTRIES * ENTRY_BYTES;
     const sums = (clipTable + TILE_ENTRIES * CLIP_ENTRY_BYTES + 7) & ~7;
-    w = { table, clipTable, sums, scratch: sums + TILE_ENTRIES * 8 };
+    const scratch = sums + TILE_ENTRIES * 8;
+    w = { table, clipTable, sums, scratch, unscaleTable: scratch + TILE_ELEMENTS * 4 };
     workspaces.set(b, w);
   }
   return w;
@@ -150,6 +153,12 @@ function runTiled(
     floats[c + 3] = cn;
     floats[c + 4] = dn;
   };
+  const unscaleEntry = (table: number, entry: number, src: number, dst: number, len: number): void => {
+    const c = (table >>> 2) + entry * CLIP_ENTRY_WORDS;
+    words[c] = src;
+    words[c + 1] = dst;
+    words[c + 2] = len;
+  };
   const factors = folded === null ? null : clipFactors(folded, updates.length, (cn, dn) => {
     const out = new Float64Array(updates.length);
     const owner: number[] = [];
@@ -162,24 +171,31 @@ function runTiled(
     });
     return out;
   });
-  // The same calls for every tile, resolved once.
-  const { before, after } = around === undefined ? { before: [], after: stepCalls(form, s) } : aroundCalls(form, s, around);
+  // The loss scale divides each gradient tile on its way into the scratch (one
+  // pass); the rest of the call's passes are the same for every tile, resolved once.
+  const into = around?.unscale != null ? [unscaleIntoCall(Math.fround(around.unscale))] : null;
+  const { before, after } = around === undefined ? { before: [], after: stepCalls(form, s) }
+    : aroundCalls(form, s, into === null ? around : { ...around, unscale: null });
   const calls = folded === null || factors === null ? [...before, ...after]
     : [...before, clipCall(folded.lo, folded.hi, factors.scale), ...after];
-  // The call's gradient is made in the scratch: a copy of the tile first.
-  const copied = before.length > 0;
+  // The call's gradient is made in the scratch: the tile divided into it, or copied first.
+  const copied = into === null && before.length > 0;
   walkTiles(updates.length, sizeOf, TILE_ELEMENTS, TILE_ENTRIES, (k, off, len, at, entry) => {
     const src = offset(k, 1) + off * 4;
     let g = src;
-    if (copied || factors !== null) {
+    if (into !== null || copied || factors !== null) {
       g = ws.scratch + at * 4;
       if (copied) floats.copyWithin(g >>> 2, src >>> 2, (src >>> 2) + len);
-      if (factors !== null) clipEntry(entry, copied ? g : src, g, len, factors.cn[k], factors.dn[k]);
+      if (into !== null) unscaleEntry(ws.unscaleTable, entry, src, g, len);
+      if (factors !== null) clipEntry(entry, copied || into !== null ? g : src, g, len, factors.cn[k], factors.dn[k]);
     }
     writeEntry(
       words, ws.table, entry, offset(k, 0), offset(k, 2), offset(k, 3), offset(k, 4), off * 4, g, len, offset(k, 6), offset(k, 7),
     );
-  }, (segments) => kernels.call(calls, ws.table, ws.clipTable, segments));
+  }, (segments) => {
+    if (into !== null) kernels.call(into, ws.table, ws.unscaleTable, segments);
+    kernels.call(calls, ws.table, ws.clipTable, segments);
+  });
 }
 
 export const wasmSimdKernel: DenseKernel = {
