@@ -81,9 +81,9 @@ export function combine(table: usize, count: i32, steps: f32): void {
 export function ema(table: usize, count: i32, m: f32, omm: f32): void { average(table, count, m, omm, false); }
 export function emaOverwrite(table: usize, count: i32, m: f32, omm: f32): void { average(table, count, m, omm, true); }
 
-// The same into the scratch, from the caller's gradient, over a table of
-// clipping.ts's layout ([src, dst, n, ...] entries of 24 bytes): the division
-// is the copy, one pass where a copy and then `unscale` made two.
+// `unscale` from the caller's gradient into the kernel's scratch, over a table
+// of clipping.ts's layout ([src, dst, n, ...] entries of 24 bytes): the
+// division is the copy, one pass where a copy and then `unscale` made two.
 export function unscaleInto(table: usize, count: i32, factor: f32, recip: f32): void {
   for (let k = 0; k < count; k++) {
     const e = table + <usize>k * 24;

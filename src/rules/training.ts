@@ -124,6 +124,10 @@ export const UNSCALE = {
   simd: { ...training('unscale', (s) => unscaleArgs(s.lossScaleFactor ?? 1)), exports: ['unscale', 'unscaleInto'] },
 };
 
+// One float32's bits, without an allocation per call (this runs every scaled step).
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
 /**
  * `1/f` where multiplying by it gives the same float32 as dividing by `f` for
  * every input, else 0: `f` a power of two whose reciprocal is a float32 (both
@@ -131,7 +135,8 @@ export const UNSCALE = {
  * practice, and a SIMD multiply costs a fraction of a divide.
  */
 export function exactReciprocal(f: number): number {
-  const bits = new Uint32Array(new Float32Array([f]).buffer)[0];
+  F32[0] = f;
+  const bits = U32[0];
   const exponent = (bits >>> 23) & 0xff;
   const r = Math.fround(1 / f);
   return (bits & 0x7fffff) === 0 && exponent !== 0 && exponent !== 0xff && r !== 0 && Number.isFinite(r) && r * f === 1 ? r : 0;

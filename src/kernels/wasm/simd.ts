@@ -125,10 +125,11 @@ function entryScratch(count: number): Uint32Array {
 
 /**
  * The step tile by tile, for clipping folded in and for a call whose gradient
- * the kernel makes (a loss scale, an accumulation's mean). With clipping, the norms are measured on the gradients where they
- * lie (one read each) and each tile's clipped gradients go to the scratch;
- * with a loss scale or accumulation, each gradient tile is copied to the
- * scratch, where the call's gradient is made. The caller's gradients are never written.
+ * the kernel makes (a loss scale, an accumulation's mean). With clipping, the
+ * norms are measured on the gradients where they lie (one read each) and each
+ * tile's clipped gradients go to the scratch; with a loss scale each gradient
+ * tile is divided into the scratch, with only an accumulation it is copied
+ * there, and the call's gradient is made in it. The caller's gradients are never written.
  */
 function runTiled(
   b: WasmBackendInternals, kernels: SimdKernels, updates: readonly DenseUpdate[], form: UpdateForm, s: StepScalars,
@@ -145,19 +146,14 @@ function runTiled(
   writeEntries(b, updates, entries, 0);
   const offset = (k: number, field: number): number => entries[k * ENTRY_WORDS + field];
   const sizeOf = (k: number): number => updates[k].variable.size;
-  const clipEntry = (entry: number, src: number, dst: number, len: number, cn: number, dn: number): void => {
-    const c = (ws.clipTable >>> 2) + entry * CLIP_ENTRY_WORDS;
+  // An entry of the clipping table's layout: in the clipping table, or the loss scale's (cn = dn = 1, unread).
+  const clipEntry = (entry: number, src: number, dst: number, len: number, cn: number, dn: number, table = ws.clipTable): void => {
+    const c = (table >>> 2) + entry * CLIP_ENTRY_WORDS;
     words[c] = src;
     words[c + 1] = dst;
     words[c + 2] = len;
     floats[c + 3] = cn;
     floats[c + 4] = dn;
-  };
-  const unscaleEntry = (table: number, entry: number, src: number, dst: number, len: number): void => {
-    const c = (table >>> 2) + entry * CLIP_ENTRY_WORDS;
-    words[c] = src;
-    words[c + 1] = dst;
-    words[c + 2] = len;
   };
   const factors = folded === null ? null : clipFactors(folded, updates.length, (cn, dn) => {
     const out = new Float64Array(updates.length);
@@ -186,7 +182,7 @@ function runTiled(
     if (into !== null || copied || factors !== null) {
       g = ws.scratch + at * 4;
       if (copied) floats.copyWithin(g >>> 2, src >>> 2, (src >>> 2) + len);
-      if (into !== null) unscaleEntry(ws.unscaleTable, entry, src, g, len);
+      if (into !== null) clipEntry(entry, src, g, len, 1, 1, ws.unscaleTable);
       if (factors !== null) clipEntry(entry, copied || into !== null ? g : src, g, len, factors.cn[k], factors.dn[k]);
     }
     writeEntry(
