@@ -5,7 +5,8 @@
 // process. Medians over repeated steps after warm-up. Not a test: nothing fails.
 // On cpu, steps of 2^20 elements or more run with the kernel's helper thread
 // (started before the cpu rows); a second table gives 1e7 on one thread, and
-// with the helper against a two-thread probe.
+// with the helper against a two-thread probe. BENCH_ONLY=nonfinite: the probes and
+// the nonFinite table alone.
 //
 // Bytes per step count each input read once and each output written once:
 // plain 5 arrays (w, g, ms in; w, ms out), momentum 7, centered momentum 9.
@@ -144,6 +145,23 @@ function measurePair(
   return [{ ms: ma * 1000, kernel: made[0].kernel }, { ms: mb * 1000, kernel: made[1].kernel }];
 }
 
+/** nonFinite: 'skip' against the default, each pair of optimizers sampled in turn. */
+async function nonFiniteTable(): Promise<void> {
+  console.log("\nnonFinite: 'skip' (every gradient read once for NaN or ±Infinity before the step) against the default 'propagate', steps of the two sampled in turn:\n");
+  console.log("| backend | path | N | 'propagate' ms/step | 'skip' ms/step | kernel | 'skip' / 'propagate' |");
+  console.log('|---|---|---|---:|---:|---|---:|');
+  for (const backend of ['wasm', 'cpu']) {
+    await tf.setBackend(backend);
+    await tf.ready();
+    for (const path of [PATHS[0], PATHS[1]]) {
+      for (const size of [SIZES[2], SIZES[4]]) {
+        const [plain, skip] = measurePair(path, size.shapes, {}, { nonFinite: 'skip' });
+        console.log(`| ${backend} | ${path.name} | ${size.label} | ${fmt(plain.ms)} | ${fmt(skip.ms)} | ${skip.kernel} | ${fmt(skip.ms / plain.ms)}x |`);
+      }
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
@@ -152,6 +170,11 @@ async function main(): Promise<void> {
   console.log(`streaming-bandwidth probe (256 MiB array copy, read + write): ${probe.toFixed(1)} GB/s`);
   const probe2 = twoThreadProbe();
   console.log(`two-thread probe (the same copy on two threads at once, both counted): ${probe2.toFixed(1)} GB/s\n`);
+  // BENCH_ONLY=nonfinite: the 'skip' table alone (the device kit runs it so, twice, on another machine).
+  if (process.env.BENCH_ONLY === 'nonfinite') {
+    await nonFiniteTable();
+    return;
+  }
   console.log('| backend | path | N | ours ms/step | ours GB/s | kernel | tf.train.rmsprop ms/step | tf.train GB/s | speed-up | ours / probe |');
   console.log('|---|---|---|---:|---:|---|---:|---:|---:|---:|');
   // The cpu kernel's helper thread starts on the first large step; started
@@ -210,19 +233,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log("\nnonFinite: 'skip' (every gradient read once for NaN or ±Infinity before the step) against the default 'propagate', steps of the two sampled in turn:\n");
-  console.log("| backend | path | N | 'propagate' ms/step | 'skip' ms/step | kernel | 'skip' / 'propagate' |");
-  console.log('|---|---|---|---:|---:|---|---:|');
-  for (const backend of ['wasm', 'cpu']) {
-    await tf.setBackend(backend);
-    await tf.ready();
-    for (const path of [PATHS[0], PATHS[1]]) {
-      for (const size of [SIZES[2], SIZES[4]]) {
-        const [plain, skip] = measurePair(path, size.shapes, {}, { nonFinite: 'skip' });
-        console.log(`| ${backend} | ${path.name} | ${size.label} | ${fmt(plain.ms)} | ${fmt(skip.ms)} | ${skip.kernel} | ${fmt(skip.ms / plain.ms)}x |`);
-      }
-    }
-  }
+  await nonFiniteTable();
   console.log(`\nstreaming-bandwidth probe again at the end: ${bandwidthProbe().toFixed(1)} GB/s; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 

@@ -1,7 +1,10 @@
 // `npm run device:pack`: makes .device/, what the WebGPU benchmark needs on a machine
 // with a real GPU and nothing installed (no npm, no network): one bundled script
-// (bench_webgpu.ts with TF.js and this package inside), Dawn's `dawn.node` from the
-// `webgpu` package, the Vulkan loader `libvulkan.so.1` of this machine (for a machine
+// (bench_webgpu.ts with TF.js and this package inside), the Node WebGPU kernel tests
+// bundled the same way (tests/, run with `node --test`: the fused and row kernels
+// against the reference loops on that GPU), the cpu/wasm benchmark of
+// nonFinite: 'skip' (bench_cpu.cjs, TF.js's wasm binaries beside it), Dawn's
+// `dawn.node` from the `webgpu` package, the Vulkan loader `libvulkan.so.1` of this machine (for a machine
 // whose driver comes without it), this Node binary xz-compressed, and run.sh, which
 // finds the NVIDIA Vulkan driver and writes the results to $OUT. About 50 MB: under
 // the 64 MiB a device call may carry. See docs/gpu-kernels.md, "On a real GPU".
@@ -19,9 +22,25 @@ mkdirSync(join(out, 'lib'), { recursive: true });
 
 await build({
   entryPoints: [join(root, 'scripts/device/bench_webgpu.ts')], bundle: true, platform: 'node', format: 'cjs',
-  target: 'node18', outfile: join(out, 'bench.cjs'), logLevel: 'warning',
+  target: 'node18', outfile: join(out, 'bench.cjs'), logLevel: 'warning', minify: true,
 });
 copyFileSync(join(root, 'node_modules/webgpu/dist/linux-x64/dawn.node'), join(out, 'dawn.node'));
+
+// The tests as `npm test` runs them in Node, with the `webgpu` package replaced by the carried dawn.node.
+const tests = ['webgpu_node', 'webgpu_rows_node'];
+await build({
+  entryPoints: tests.map((t) => join(root, `test/kernels/${t}.test.ts`)), bundle: true, platform: 'node', format: 'cjs',
+  target: 'node18', outdir: join(out, 'tests'), outExtension: { '.js': '.cjs' }, logLevel: 'warning', minify: true,
+  alias: { webgpu: join(root, 'scripts/device/dawn.cjs') },
+});
+// scripts/bench.ts with its `rmsprop` (the built package, as `npm run bench` loads it); BENCH_ONLY=nonfinite there.
+await build({
+  entryPoints: [join(root, 'scripts/bench.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node18',
+  outfile: join(out, 'bench_cpu.cjs'), logLevel: 'warning', minify: true, alias: { rmsprop: join(root, 'dist/cjs/index.js') },
+});
+for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+  copyFileSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(out, f));
+}
 
 const loader = /libvulkan\.so\.1 \(libc6,x86-64\) => (\S+)/.exec(execSync('ldconfig -p').toString())?.[1];
 if (loader === undefined) throw new Error('no libvulkan.so.1 here to carry: apt-get install -y libvulkan1');
@@ -47,9 +66,14 @@ if [ -z "\${VK_ICD_FILENAMES:-}" ]; then
     if [ -f "$f" ]; then export VK_ICD_FILENAMES="$f"; break; fi
   done
 fi
-export XDG_RUNTIME_DIR=/tmp
+export XDG_RUNTIME_DIR=/tmp DAWN_NODE="$PWD/dawn.node"
 (nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true) > "$OUT/gpu.txt" 2>&1
-"$NODE" bench.cjs 2>&1 | tee "$OUT/bench.md"
+# Each part under its own limit, so that one that hangs leaves time to the others.
+set +e
+timeout "\${BENCH_S:-300}" "$NODE" bench.cjs 2>&1 | tee "$OUT/bench.md"
+timeout "\${TESTS_S:-180}" "$NODE" --test --test-reporter=spec tests/*.cjs > "$OUT/tests.txt" 2>&1
+echo "tests: exit $?" | tee -a "$OUT/tests.txt"; grep -E '(tests|pass|fail|skipped) [0-9]+$' "$OUT/tests.txt"
+for i in 1 2; do BENCH_ONLY=nonfinite timeout "\${CPU_S:-90}" "$NODE" bench_cpu.cjs 2>&1 | tee -a "$OUT/cpu.md"; done
 `);
 chmodSync(join(out, 'run.sh'), 0o755);
 

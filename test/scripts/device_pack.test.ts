@@ -2,7 +2,9 @@
  * The device kit (scripts/device): packed into a temporary folder without the
  * Node binary, its bundled benchmark runs with nothing but Dawn and a Vulkan
  * driver (here SwiftShader's) at small sizes and prints both tables with the
- * fused kernel. Skips where Node's WebGPU cannot start, except in CI.
+ * fused kernel; its bundled kernel tests run on the carried dawn.node (a few of
+ * them here), and its cpu/wasm benchmark prints the nonFinite table. Skips where
+ * Node's WebGPU cannot start, except in CI.
  */
 import assert from 'node:assert/strict';
 import { execSync, spawnSync } from 'node:child_process';
@@ -23,7 +25,7 @@ test('the device kit packs, and its bundled WebGPU benchmark runs on its own', {
     const env = { ...process.env, DEVICE_PACK_OUT: dir, DEVICE_PACK_NO_NODE: '1' };
     const pack = spawnSync(process.execPath, ['scripts/device/pack.mjs'], { encoding: 'utf8', env });
     assert.equal(pack.status, 0, pack.stderr);
-    for (const f of ['bench.cjs', 'dawn.node', 'run.sh', join('lib', 'libvulkan.so.1')]) assert.ok(existsSync(join(dir, f)), `${f} missing`);
+    for (const f of ['bench.cjs', 'bench_cpu.cjs', 'dawn.node', 'run.sh', join('lib', 'libvulkan.so.1'), join('tests', 'webgpu_node.test.cjs'), join('tests', 'webgpu_rows_node.test.cjs')]) assert.ok(existsSync(join(dir, f)), `${f} missing`);
     const r = spawnSync(process.execPath, [join(dir, 'bench.cjs')], {
       encoding: 'utf8', env: { ...process.env, VK_ICD_FILENAMES: icd ?? '', SMALL: '1', SAMPLES: '3' }, timeout: 300_000,
     });
@@ -33,6 +35,21 @@ test('the device kit packs, and its bundled WebGPU benchmark runs on its own', {
     assert.equal((r.stdout.match(/\| webgpu \(Node\) \| .*\| webgpu-fused \|/g) ?? []).length, 10, r.stdout);
     assert.equal((r.stdout.match(/^\| webgpu \(Node\) \| (useEma|an accumulating call|lossScaleFactor).* \| 1 \| 0 \| webgpu-fused \|$/gm) ?? []).length, 4, r.stdout);
     assert.equal((r.stdout.match(/^\| (plain|momentum|centered\+momentum) \| 1e\+[56] \| .*\| webgpu-fused \|$/gm) ?? []).length, 6, r.stdout);
+
+    // The tests find Dawn through DAWN_NODE alone (the `webgpu` package does not travel). A runner
+    // started under this one reports to it in its own protocol unless NODE_TEST_CONTEXT is cleared.
+    const { NODE_TEST_CONTEXT: _, ...outside } = process.env;
+    const tests = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--test-name-pattern=dispatches for 3 variables', join(dir, 'tests', 'webgpu_node.test.cjs')], {
+      encoding: 'utf8', env: { ...outside, VK_ICD_FILENAMES: icd ?? '', DAWN_NODE: join(dir, 'dawn.node') }, timeout: 120_000,
+    });
+    assert.equal(tests.status, 0, tests.stdout + tests.stderr);
+    assert.match(tests.stdout, /^# pass [1-9]\d*$/m, tests.stdout);
+    assert.match(tests.stdout, /^# fail 0$/m, tests.stdout);
+
+    const cpu = spawnSync(process.execPath, [join(dir, 'bench_cpu.cjs')], { encoding: 'utf8', env: { ...process.env, BENCH_ONLY: 'nonfinite' }, timeout: 120_000 });
+    assert.equal(cpu.status, 0, cpu.stderr);
+    // wasm and cpu × plain and momentum × one variable and 200.
+    assert.equal((cpu.stdout.match(/^\| (wasm|cpu) \| (plain|momentum) \| .*\| (wasm|cpu)-simd \| [\d.]+x \|$/gm) ?? []).length, 8, cpu.stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
