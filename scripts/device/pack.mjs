@@ -4,8 +4,9 @@
 // bundled the same way (tests/, run with `node --test`: the fused and row kernels
 // against the reference loops on that GPU), the cpu/wasm benchmark of
 // nonFinite: 'skip' (bench_cpu.cjs, TF.js's wasm binaries beside it), Dawn's
-// `dawn.node` from the `webgpu` package, the Vulkan loader `libvulkan.so.1` of this machine (for a machine
-// whose driver comes without it), this Node binary xz-compressed, and run.sh, which
+// `dawn.node` from the `webgpu` package, the Vulkan loader `libvulkan.so.1` of this machine and
+// glvnd's `libGLdispatch.so.0`, which NVIDIA's Vulkan driver links against (for a machine whose
+// driver comes without them), this Node binary xz-compressed, and run.sh, which
 // finds the NVIDIA Vulkan driver and writes the results to $OUT. About 50 MB: under
 // the 64 MiB a device call may carry. See docs/gpu-kernels.md, "On a real GPU".
 import { execFileSync, execSync } from 'node:child_process';
@@ -42,16 +43,23 @@ for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-
   copyFileSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(out, f));
 }
 
-const loader = /libvulkan\.so\.1 \(libc6,x86-64\) => (\S+)/.exec(execSync('ldconfig -p').toString())?.[1];
+const cache = execSync('ldconfig -p').toString();
+const carried = (lib) => new RegExp(`${lib.replace(/\./g, '\\.')} \\(libc6,x86-64\\) => (\\S+)`).exec(cache)?.[1];
+const loader = carried('libvulkan.so.1');
 if (loader === undefined) throw new Error('no libvulkan.so.1 here to carry: apt-get install -y libvulkan1');
 copyFileSync(loader, join(out, 'lib', 'libvulkan.so.1'));
+// Needed only where that machine's driver comes without glvnd, so optional here.
+const dispatch = carried('libGLdispatch.so.0');
+if (dispatch === undefined) console.warn('no libGLdispatch.so.0 here to carry (apt-get install -y libglvnd0): the kit goes without it');
+else copyFileSync(dispatch, join(out, 'lib', 'libGLdispatch.so.0'));
 
 // Node itself, for a machine without it: xz at level 6 takes half a minute and saves ~70 MB.
 if (!process.env.DEVICE_PACK_NO_NODE) execFileSync('sh', ['-c', `xz -T0 -6 -c "${process.execPath}" > "${join(out, 'node.xz')}"`]);
 
 writeFileSync(join(out, 'run.sh'), `#!/bin/sh
-# The WebGPU benchmark on this machine: results in $OUT (bench.md, gpu.txt). Run from
-# the repository root: sh .device/run.sh
+# The WebGPU benchmark, the WebGPU kernel tests and the nonFinite cpu/wasm table on this
+# machine: results in $OUT (bench.md, tests.txt, cpu.md, gpu.txt). Run from the
+# repository root: sh .device/run.sh
 set -e
 cd "$(dirname "$0")"
 OUT="\${OUT:-/tmp/out}"; mkdir -p "$OUT"
@@ -60,7 +68,12 @@ if [ -z "$NODE" ] || [ "$("$NODE" -p 'process.versions.node.split(".")[0] >= 18'
   [ -x ./node ] || python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('node.xz'), open('node', 'wb'))"
   chmod +x ./node; NODE=./node
 fi
-ldconfig -p | grep -q 'libvulkan\\.so\\.1 ' || export LD_LIBRARY_PATH="$PWD/lib:\${LD_LIBRARY_PATH:-}"
+# Only the carried libraries that machine lacks: its own stay first where it has them.
+mkdir -p /tmp/rmsprop-lib
+for f in lib/*; do
+  ldconfig -p | grep -q "$(basename "$f") " || ln -sf "$PWD/$f" /tmp/rmsprop-lib/
+done
+export LD_LIBRARY_PATH="/tmp/rmsprop-lib:\${LD_LIBRARY_PATH:-}"
 if [ -z "\${VK_ICD_FILENAMES:-}" ]; then
   for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
     if [ -f "$f" ]; then export VK_ICD_FILENAMES="$f"; break; fi
@@ -68,6 +81,8 @@ if [ -z "\${VK_ICD_FILENAMES:-}" ]; then
 fi
 export XDG_RUNTIME_DIR=/tmp DAWN_NODE="$PWD/dawn.node"
 (nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true) > "$OUT/gpu.txt" 2>&1
+# What the Vulkan loader will be given, for a run that finds no adapter.
+{ echo "VK_ICD_FILENAMES=\${VK_ICD_FILENAMES:-unset}"; cat "\${VK_ICD_FILENAMES:-/dev/null}"; ls /tmp/rmsprop-lib; } >> "$OUT/gpu.txt" 2>&1
 # Each part under its own limit, so that one that hangs leaves time to the others.
 set +e
 timeout "\${BENCH_S:-300}" "$NODE" bench.cjs 2>&1 | tee "$OUT/bench.md"
