@@ -1,7 +1,7 @@
 // `npm run device:pack`: makes .device/, what the WebGPU benchmark needs on a machine
 // with a real GPU and nothing installed (no npm, no network): one bundled script
 // (bench_webgpu.ts with TF.js and this package inside), the Node WebGPU kernel tests
-// bundled the same way (tests/, run with `node --test`: the fused and row kernels
+// bundled the same way (tests/, run with `node --test`: the fused and row kernels, fixed cases and fuzzed,
 // against the reference loops on that GPU), the cpu/wasm benchmark of
 // nonFinite: 'skip' (bench_cpu.cjs, TF.js's wasm binaries beside it), Dawn's
 // `dawn.node` from the `webgpu` package, the Vulkan loader `libvulkan.so.1` of this machine and
@@ -28,9 +28,10 @@ await build({
 copyFileSync(join(root, 'node_modules/webgpu/dist/linux-x64/dawn.node'), join(out, 'dawn.node'));
 
 // The tests as `npm test` runs them in Node, with the `webgpu` package replaced by the carried dawn.node.
-const tests = ['webgpu_node', 'webgpu_rows_node'];
+// The fuzz of both kernels too: a GPU's rounding is what its bound is for.
+const tests = ['kernels/webgpu_node', 'kernels/webgpu_rows_node', 'fuzz/webgpu_kernels_node'];
 await build({
-  entryPoints: tests.map((t) => join(root, `test/kernels/${t}.test.ts`)), bundle: true, platform: 'node', format: 'cjs',
+  entryPoints: Object.fromEntries(tests.map((t) => [`${t.split('/')[1]}.test`, join(root, `test/${t}.test.ts`)])), bundle: true, platform: 'node', format: 'cjs',
   target: 'node18', outdir: join(out, 'tests'), outExtension: { '.js': '.cjs' }, logLevel: 'warning', minify: true,
   alias: { webgpu: join(root, 'scripts/device/dawn.cjs') },
 });

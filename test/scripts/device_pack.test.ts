@@ -25,7 +25,7 @@ test('the device kit packs, and its bundled WebGPU benchmark runs on its own', {
     const env = { ...process.env, DEVICE_PACK_OUT: dir, DEVICE_PACK_NO_NODE: '1' };
     const pack = spawnSync(process.execPath, ['scripts/device/pack.mjs'], { encoding: 'utf8', env });
     assert.equal(pack.status, 0, pack.stderr);
-    for (const f of ['bench.cjs', 'bench_cpu.cjs', 'dawn.node', 'run.sh', join('lib', 'libvulkan.so.1'), join('tests', 'webgpu_node.test.cjs'), join('tests', 'webgpu_rows_node.test.cjs')]) assert.ok(existsSync(join(dir, f)), `${f} missing`);
+    for (const f of ['bench.cjs', 'bench_cpu.cjs', 'dawn.node', 'run.sh', join('lib', 'libvulkan.so.1'), join('tests', 'webgpu_node.test.cjs'), join('tests', 'webgpu_rows_node.test.cjs'), join('tests', 'webgpu_kernels_node.test.cjs')]) assert.ok(existsSync(join(dir, f)), `${f} missing`);
     const r = spawnSync(process.execPath, [join(dir, 'bench.cjs')], {
       encoding: 'utf8', env: { ...process.env, VK_ICD_FILENAMES: icd ?? '', SMALL: '1', SAMPLES: '3' }, timeout: 300_000,
     });
