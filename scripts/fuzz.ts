@@ -1,10 +1,12 @@
 /**
- * The fuzz tests (test/fuzz/) at a length of your choosing: every property runs
+ * The fuzz tests (test/fuzz/, and test/browser/gpu_fuzz.test.ts) at a length of your choosing: every property runs
  * `--runs` cases from `--seed` (a new seed each time when none is given). A
  * failure prints fast-check's seed and path and the shrunk counterexample; the
  * lines it prints at the end replay it.
  *
  *   npm run fuzz -- [--runs 2000] [--seed 12345] [--only parity]
+ *
+ * `--only gpu` runs the GPU kernels' fuzz alone (Node's WebGPU and Chromium's).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -20,7 +22,9 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
   console.error('usage: npm run fuzz -- [--runs N] [--seed S] [--only NAME]');
   process.exit(2);
 }
-const files = readdirSync('test/fuzz').filter((f) => f.endsWith('.test.ts') && (only === undefined || f.includes(only))).map((f) => `test/fuzz/${f}`);
+// The GPU kernels' fuzz in Chromium lives with the browser tests (it drives a page).
+const all = [...readdirSync('test/fuzz').filter((f) => f.endsWith('.test.ts')).map((f) => `test/fuzz/${f}`), 'test/browser/gpu_fuzz.test.ts'];
+const files = all.filter((f) => only === undefined || f.split('/').pop()?.includes(only));
 if (files.length === 0) {
   console.error(`no test/fuzz/*.test.ts matches --only ${only}`);
   process.exit(2);

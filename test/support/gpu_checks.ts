@@ -11,7 +11,7 @@ import type { KernelChoice } from '../../src/kernels/types.js';
 import type { DenseKernel } from '../../src/kernels/types.js';
 import { sumBlocks } from '../../src/kernels/webgl/programs.js';
 import { sumShape, TREE_LEVELS } from '../../src/kernels/webgpu/shaders.js';
-import { gpuCases, keras3Cases, runCase, type CaseResult } from './gpu_trajectory.js';
+import { gpuCases, keras3Cases, runCase, type CaseResult, type GpuCase } from './gpu_trajectory.js';
 import { sumRelativeBound } from './gpu_tolerance.js';
 
 import { countGpuWork, type GpuBackend } from './gpu_work.js';
@@ -183,6 +183,12 @@ export function gpuChecks(kernels: Record<GpuBackend, DenseKernel>, setBackend: 
     async runKeras3Case(backend: GpuBackend, index: number, shapes: number[][], steps: number): Promise<CaseResult> {
       await use(backend);
       return runCase(kernels[backend], keras3Cases(shapes, steps)[index], SUM_BOUND[backend]);
+    },
+
+    /** A trajectory case given whole (the fuzz draws them) on `backend`. */
+    async runGivenCase(backend: GpuBackend, c: GpuCase): Promise<CaseResult> {
+      await use(backend);
+      return runCase(kernels[backend], c, SUM_BOUND[backend]);
     },
 
     /** Trajectory case `index` of gpuCases(shapes, steps) on `backend`. */

@@ -11,7 +11,7 @@ import { embeddingLookup, IndexedSlices, RMSprop, type RMSpropOptions } from '..
 import { setFastKernelsEnabled } from '../../src/kernels/registry.js';
 import type { RowKernel } from '../../src/kernels/types.js';
 import { mulberry32 } from '../../app/random.js';
-import { rowCases, runRowCase } from './gpu_rows.js';
+import { rowCases, runRowCase, type RowCase } from './gpu_rows.js';
 import { stepOnShared, uncapturedErrors, watchDevice } from './gpu_checks.js';
 import type { CaseResult } from './gpu_trajectory.js';
 import { countGpuWork, type GpuBackend } from './gpu_work.js';
@@ -94,6 +94,12 @@ export function gpuRowChecks(kernels: Record<GpuBackend, RowKernel>, setBackend:
 
     rowCaseCount(steps: number): number {
       return rowCases([[1, 1]], steps).length;
+    },
+
+    /** A row case given whole (the fuzz draws them) on `backend`'s row kernel. */
+    async runGivenRowCase(backend: GpuBackend, c: RowCase): Promise<CaseResult> {
+      await use(backend);
+      return runRowCase(kernels[backend], c);
     },
 
     /** Trajectory case `index` of rowCases(shapes, steps) on `backend`'s row kernel. */
