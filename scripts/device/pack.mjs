@@ -7,7 +7,7 @@
 // `dawn.node` from the `webgpu` package, the Vulkan loader `libvulkan.so.1` of this machine and
 // glvnd's `libGLdispatch.so.0`, which NVIDIA's Vulkan driver links against (for a machine whose
 // driver comes without them), this Node binary xz-compressed, and run.sh, which
-// finds the NVIDIA Vulkan driver and writes the results to $OUT. About 50 MB: under
+// finds the NVIDIA Vulkan driver and writes the results to $OUT. About 52 MiB: under
 // the 64 MiB a device call may carry. See docs/gpu-kernels.md, "On a real GPU".
 import { execFileSync, execSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,13 +27,22 @@ await build({
 });
 copyFileSync(join(root, 'node_modules/webgpu/dist/linux-x64/dawn.node'), join(out, 'dawn.node'));
 
-// The tests as `npm test` runs them in Node, with the `webgpu` package replaced by the carried dawn.node.
-// The fuzz of both kernels too: a GPU's rounding is what its bound is for.
+// The tests as `npm test` runs them in Node, with the `webgpu` package replaced by the carried
+// dawn.node, and the fuzz of both kernels too (a GPU's rounding is what their bound is for).
+// ES modules sharing their common code (TF.js, this package) in chunks: one bundle each
+// would carry it three times (about 3 MB each), and the kit must fit a device call.
 const tests = ['kernels/webgpu_node', 'kernels/webgpu_rows_node', 'fuzz/webgpu_kernels_node'];
 await build({
-  entryPoints: Object.fromEntries(tests.map((t) => [`${t.split('/')[1]}.test`, join(root, `test/${t}.test.ts`)])), bundle: true, platform: 'node', format: 'cjs',
-  target: 'node18', outdir: join(out, 'tests'), outExtension: { '.js': '.cjs' }, logLevel: 'warning', minify: true,
-  alias: { webgpu: join(root, 'scripts/device/dawn.cjs') },
+  entryPoints: Object.fromEntries(tests.map((t) => [`${t.split('/')[1]}.test`, join(root, `test/${t}.test.ts`)])),
+  bundle: true, platform: 'node', format: 'esm', splitting: true, target: 'node18', outdir: join(out, 'tests'),
+  outExtension: { '.js': '.mjs' }, chunkNames: '[name]-[hash]', logLevel: 'warning', minify: true,
+  alias: { webgpu: join(root, 'scripts/device/dawn.mjs') },
+  // What CommonJS code in the bundle expects of its module scope.
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; " +
+      "import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); " +
+      'const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);',
+  },
 });
 // scripts/bench.ts with its `rmsprop` (the built package, as `npm run bench` loads it); BENCH_ONLY=nonfinite there.
 await build({
@@ -87,7 +96,7 @@ export XDG_RUNTIME_DIR=/tmp DAWN_NODE="$PWD/dawn.node"
 # Each part under its own limit, so that one that hangs leaves time to the others.
 set +e
 timeout "\${BENCH_S:-300}" "$NODE" bench.cjs 2>&1 | tee "$OUT/bench.md"
-timeout "\${TESTS_S:-180}" "$NODE" --test --test-reporter=spec tests/*.cjs > "$OUT/tests.txt" 2>&1
+timeout "\${TESTS_S:-180}" "$NODE" --test --test-reporter=spec tests/*.test.mjs > "$OUT/tests.txt" 2>&1
 echo "tests: exit $?" | tee -a "$OUT/tests.txt"; grep -E '(tests|pass|fail|skipped) [0-9]+$' "$OUT/tests.txt"
 for i in 1 2; do BENCH_ONLY=nonfinite timeout "\${CPU_S:-90}" "$NODE" bench_cpu.cjs 2>&1 | tee -a "$OUT/cpu.md"; done
 `);

@@ -25,7 +25,7 @@ test('the device kit packs, and its bundled WebGPU benchmark runs on its own', {
     const env = { ...process.env, DEVICE_PACK_OUT: dir, DEVICE_PACK_NO_NODE: '1' };
     const pack = spawnSync(process.execPath, ['scripts/device/pack.mjs'], { encoding: 'utf8', env });
     assert.equal(pack.status, 0, pack.stderr);
-    for (const f of ['bench.cjs', 'bench_cpu.cjs', 'dawn.node', 'run.sh', join('lib', 'libvulkan.so.1'), join('tests', 'webgpu_node.test.cjs'), join('tests', 'webgpu_rows_node.test.cjs'), join('tests', 'webgpu_kernels_node.test.cjs')]) assert.ok(existsSync(join(dir, f)), `${f} missing`);
+    for (const f of ['bench.cjs', 'bench_cpu.cjs', 'dawn.node', 'run.sh', join('lib', 'libvulkan.so.1'), join('tests', 'webgpu_node.test.mjs'), join('tests', 'webgpu_rows_node.test.mjs'), join('tests', 'webgpu_kernels_node.test.mjs')]) assert.ok(existsSync(join(dir, f)), `${f} missing`);
     const r = spawnSync(process.execPath, [join(dir, 'bench.cjs')], {
       encoding: 'utf8', env: { ...process.env, VK_ICD_FILENAMES: icd ?? '', SMALL: '1', SAMPLES: '3' }, timeout: 300_000,
     });
@@ -39,7 +39,7 @@ test('the device kit packs, and its bundled WebGPU benchmark runs on its own', {
     // The tests find Dawn through DAWN_NODE alone (the `webgpu` package does not travel). A runner
     // started under this one reports to it in its own protocol unless NODE_TEST_CONTEXT is cleared.
     const { NODE_TEST_CONTEXT: _, ...outside } = process.env;
-    const tests = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--test-name-pattern=dispatches for 3 variables', join(dir, 'tests', 'webgpu_node.test.cjs')], {
+    const tests = spawnSync(process.execPath, ['--test', '--test-reporter=tap', '--test-name-pattern=dispatches for 3 variables', join(dir, 'tests', 'webgpu_node.test.mjs')], {
       encoding: 'utf8', env: { ...outside, VK_ICD_FILENAMES: icd ?? '', DAWN_NODE: join(dir, 'dawn.node') }, timeout: 120_000,
     });
     assert.equal(tests.status, 0, tests.stdout + tests.stderr);
