@@ -16,7 +16,7 @@ import { describe, test } from 'node:test';
 import type { RMSpropOptions } from '../../src/index.js';
 import {
   assertAliasedGradients, assertCase, assertFreshReads, assertFusedStep, assertNoLeaks, assertNonFinite, assertNonFiniteUnreadable, assertSharing, assertSparseFromGpu,
-  assertTrainingFeatures, CASE_SHAPES, CASE_STEPS, KERAS3_CASES, KERAS3_SHAPES, KERAS3_STEPS,
+  assertTrainingFeatures, assertWebglLayout, CASE_SHAPES, CASE_STEPS, KERAS3_CASES, KERAS3_SHAPES, KERAS3_STEPS,
 } from '../support/gpu_assertions.js';
 import type { GpuBackend } from '../support/gpu_checks.js';
 import { gpuCases, caseName, keras3Cases } from '../support/gpu_trajectory.js';
@@ -37,7 +37,9 @@ for (const backend of ['webgl', 'webgpu'] as const satisfies readonly GpuBackend
     gpuCases(CASE_SHAPES, CASE_STEPS).forEach((c, index) => {
       test(`${caseName(c)}: within the float32 bound of the reference loops, step by step`, async (t) => {
         if (!available()) { t.skip(`no ${backend} in this Chromium`); return; }
-        assertCase(await inPage(gpu.page(), 'runCase', backend, index, CASE_SHAPES, CASE_STEPS), KERNEL[backend]);
+        const r = await inPage(gpu.page(), 'runCase', backend, index, CASE_SHAPES, CASE_STEPS);
+        assertCase(r, KERNEL[backend]);
+        if (backend === 'webgl') assertWebglLayout(r, c);
       });
     });
 

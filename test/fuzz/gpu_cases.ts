@@ -2,7 +2,8 @@
  * Random GPU kernel cases for the fuzz (Node's WebGPU here, WebGL and WebGPU in
  * Chromium): dense trajectories (every flavor, path, Nesterov, centering,
  * clipping by value, by norm or global, weight decay, or Keras 3's passes:
- * accumulation windows, loss scales from 1/4 to 2^20, the EMA) and sparse-row
+ * accumulation windows, loss scales from 1/4 to 2^20, the EMA; gradients and
+ * state on the CPU or in WebGL textures of either layout) and sparse-row
  * trajectories (every sparse mode too), over one to four variables or tables
  * of random shapes: sizes on both sides of the vec4 shader's multiple of 4, of
  * a WebGPU workgroup's 1,024 elements and of WebGL's texture rows, in one to
@@ -63,8 +64,14 @@ export const gpuCase: fc.Arbitrary<GpuCase> = fc.record({
   steps: fc.integer({ min: 1, max: 4 }),
   shapes: fc.array(shapeOf, { minLength: 1, maxLength: 4 }),
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-}).map(({ flavor, path, passes, ...rest }): GpuCase => ({
+  gradientTextures: fc.constantFrom('cpu' as const, 'packed' as const, 'unpacked' as const),
+  stateTextures: fc.constantFrom('cpu' as const, 'packed' as const, 'unpacked' as const),
+}).map(({ flavor, path, passes, gradientTextures, stateTextures, ...rest }): GpuCase => ({
   ...rest,
+  textures: {
+    ...(gradientTextures === 'cpu' ? {} : { gradients: gradientTextures }),
+    ...(stateTextures === 'cpu' ? {} : { state: stateTextures }),
+  },
   flavor,
   // TF.js always keeps a momentum buffer: its plain form is the momentum path.
   path: path === 'plain' && flavor !== 'tfjs' ? 'plain' : 'momentum',

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { RMSpropOptions } from '../../src/index.js';
 import type { CacheReport, GpuSparseReport, LeakReport, NonFiniteReport, OptimizerStep, SharingReport, TrainingFeaturesReport } from './gpu_checks.js';
 import type { RowLeakReport, RowSharingReport, SparseTraining } from './gpu_row_checks.js';
-import type { CaseResult } from './gpu_trajectory.js';
+import type { CaseResult, GpuCase } from './gpu_trajectory.js';
 
 /** Shapes of the trajectory cases: a tiny one, a matrix, one past WebGL's one-pass sum (4,096). */
 export const CASE_SHAPES = [[5], [64, 33], [4900]];
@@ -19,6 +19,22 @@ export function assertCase(r: CaseResult, kernelName: string): void {
   // Values without a finite bound are those the reference itself computes as NaN; a few at most.
   assert.ok(r.unbounded <= r.compared / 100, `${r.name}: ${r.unbounded} values without a bound of ${r.compared}`);
   assert.ok(r.discriminated, `${r.name}: the bound does not tell this flavor from ${r.alternative}: too loose to mean anything`);
+}
+
+/**
+ * WebGL's layout after the steps: the programs run in the gradient's layout,
+ * packed for one still on the CPU (TF.js's preference), unpacked with norm
+ * clipping (its sums read elements by index); every state a call used ends in
+ * that layout. (A case that ends inside its first accumulation window has read
+ * only the accumulator: the rest keep the layout they came in.)
+ */
+export function assertWebglLayout(r: CaseResult, c: GpuCase): void {
+  const accumulation = c.keras3?.accumulationSteps ?? null;
+  if (accumulation !== null && c.steps < accumulation) return;
+  const packedRun = c.textures?.gradients !== 'unpacked' && c.clip.clipnorm === null && c.clip.globalClipnorm === null;
+  assert.ok(r.layout !== undefined, `${r.name}: no layout reported`);
+  assert.ok(r.layout.inTextures > 0, `${r.name}: no state in a texture`);
+  assert.equal(r.layout.packed, packedRun ? r.layout.inTextures : 0, `${r.name}: ${r.layout.packed} of the ${r.layout.inTextures} state tensors in textures are packed`);
 }
 
 /** The optimizer took the fused kernel for every variable, with the GPU work per step the kernel promises. */

@@ -14,7 +14,7 @@ import { mulberry32 } from '../../app/random.js';
 import { rowCases, runRowCase, type RowCase } from './gpu_rows.js';
 import { stepOnShared, uncapturedErrors, watchDevice } from './gpu_checks.js';
 import type { CaseResult } from './gpu_trajectory.js';
-import { countGpuWork, type GpuBackend } from './gpu_work.js';
+import { countGpuWork, isPacked, type GpuBackend } from './gpu_work.js';
 
 export interface SparseTraining {
   /** Kernels `lastStepKernels()` reported for the sparse steps. */
@@ -69,12 +69,6 @@ function ownVariable(init: tf.Tensor): tf.Variable {
 }
 
 /** `count` gradient rows of a table of `shape`, some of them for the same row (7). */
-/** Whether the backend holds `t` in a packed texture (WebGL); false elsewhere. */
-function isPacked(t: tf.Tensor): boolean {
-  const texData = (tf.backend() as unknown as { texData?: { get(id: object): { isPacked?: boolean } | undefined } }).texData;
-  return texData?.get(t.dataId as object)?.isPacked === true;
-}
-
 function randomSlices(r: () => number, shape: readonly number[], count: number): IndexedSlices {
   const rowShape = shape.slice(1);
   const dim = rowShape.reduce((a, b) => a * b, 1);

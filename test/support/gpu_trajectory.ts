@@ -16,6 +16,7 @@ import { FLAVOR_SPECS, type Flavor } from '../../src/rules/flavors.js';
 import type { DensePath, DenseState, StepScalars, UpdateForm } from '../../src/rules/types.js';
 import { accumulateLoop, aroundScalars, combineLoop, emaLoop, unscaleLoop, type Around } from '../../src/rules/training.js';
 import { runBounded, type Bounded } from './gpu_tolerance.js';
+import { inTexture, isPacked, texturedCopy } from './gpu_work.js';
 import { mulberry32 } from '../../app/random.js';
 import { randomGrad } from '../kernels/support.js';
 
@@ -36,7 +37,16 @@ export interface GpuCase {
   readonly seed: number;
   /** Keras 3's passes, for a kernel that folds them: accumulation window, loss scale, EMA (`keras3Cases`). */
   readonly keras3?: { readonly accumulationSteps: number | null; readonly lossScale: number | null; readonly ema: boolean };
+  /**
+   * Where the gradients and the initial state live before the kernel reads them:
+   * in WebGL textures of the given layout, written by an op (packed: RGBA texels
+   * of 2×2 elements, as TF.js's own elementwise ops leave them); unset, on the
+   * CPU (uploaded in the layout the kernel asks for). Elsewhere the same values.
+   */
+  readonly textures?: { readonly gradients?: Layout; readonly state?: Layout };
 }
+
+export type Layout = 'packed' | 'unpacked';
 
 /**
  * Keras 3's passes of call `t` of a case: accumulating calls until the window's
@@ -92,6 +102,8 @@ export interface CaseResult {
   /** What the bound must tell this case from: another flavor, or for Nesterov momentum the same flavor's plain momentum. */
   readonly alternative: string;
   readonly kernelRefusal?: string;
+  /** Of the state tensors after the last step, how many are in WebGL textures, and how many packed (none elsewhere); dense cases. */
+  readonly layout?: { readonly inTextures: number; readonly packed: number };
 }
 
 export function caseName(c: GpuCase): string {
@@ -101,7 +113,9 @@ export function caseName(c: GpuCase): string {
     ...(k.accumulationSteps === null ? [] : [`accumulation ${k.accumulationSteps}`]),
     ...(k.lossScale === null ? [] : [`loss scale ${k.lossScale}`]), ...(k.ema ? ['EMA'] : []),
   ].map((x) => `, ${x}`).join('');
-  return `${c.flavor} ${c.nesterov === true ? 'nesterov' : c.path}${c.centered ? '+centered' : ''}${clip ? `, ${clip}` : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}${passes}`;
+  const t = c.textures;
+  const packed = t === undefined ? '' : Object.entries(t).map(([what, layout]) => `, ${what} in ${layout} textures`).join('');
+  return `${c.flavor} ${c.nesterov === true ? 'nesterov' : c.path}${c.centered ? '+centered' : ''}${clip ? `, ${clip}` : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}${passes}${packed}`;
 }
 
 /**
@@ -184,9 +198,15 @@ function clipBounds(
   return { cS, cScale: { v: ref.scale, e: (env.get('cScaleOut') as Bounded).e } };
 }
 
-/** A variable whose buffer is its own (tf.variable shares its initial tensor's). */
-export function exclusiveVariable(values: Float32Array, shape: readonly number[]): tf.Variable {
-  return tf.tidy(() => tf.variable(tf.tensor(values, [...shape], 'float32'), false));
+/**
+ * A variable whose buffer is its own (tf.variable shares its initial tensor's),
+ * in a texture of `layout` when given (see GpuCase.textures).
+ */
+export function exclusiveVariable(values: Float32Array, shape: readonly number[], layout?: Layout): tf.Variable {
+  return tf.tidy(() => {
+    const init = tf.tensor(values, [...shape], 'float32');
+    return tf.variable(layout === undefined ? init : texturedCopy(init, layout === 'packed'), false);
+  });
 }
 
 const STATES = ['w', 'ms', 'mom', 'mg', 'acc', 'ema'] as const;
@@ -208,6 +228,8 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
   const altsAround: AroundState[] = [];
   const k3 = c.keras3;
   const bounds: Array<Record<string, Float64Array>> = [];
+  const stateLayout = c.textures?.state;
+  const gradientLayout = c.textures?.gradients;
   const updates = c.shapes.map((shape, k) => {
     const n = sizes[k];
     const w = randomValues(n, r);
@@ -218,13 +240,13 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
     altsAround.push({ acc: zero(), ema: zero() });
     bounds.push(Object.fromEntries(STATES.map((name) => [name, new Float64Array(n)])));
     return {
-      variable: exclusiveVariable(w, shape),
+      variable: exclusiveVariable(w, shape, stateLayout),
       slots: {
-        rms: exclusiveVariable(zero(), shape),
-        ...(momentum ? { momentum: exclusiveVariable(zero(), shape) } : {}),
-        ...(c.centered ? { mg: exclusiveVariable(zero(), shape) } : {}),
-        ...(k3?.ema === true ? { ema: exclusiveVariable(zero(), shape) } : {}),
-        ...(k3 !== undefined && k3.accumulationSteps !== null ? { accumulator: exclusiveVariable(zero(), shape) } : {}),
+        rms: exclusiveVariable(zero(), shape, stateLayout),
+        ...(momentum ? { momentum: exclusiveVariable(zero(), shape, stateLayout) } : {}),
+        ...(c.centered ? { mg: exclusiveVariable(zero(), shape, stateLayout) } : {}),
+        ...(k3?.ema === true ? { ema: exclusiveVariable(zero(), shape, stateLayout) } : {}),
+        ...(k3 !== undefined && k3.accumulationSteps !== null ? { accumulator: exclusiveVariable(zero(), shape, stateLayout) } : {}),
       },
     };
   });
@@ -239,7 +261,10 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
     for (let step = 0; step < c.steps && failure === undefined; step++) {
       const s = scalarsAt(c.flavor, step, c.weightDecay, r);
       const grads = sizes.map((n) => randomGrad(n, r));
-      const full: DenseUpdate[] = tf.tidy(() => updates.map((u, k) => ({ ...u, grad: tf.tensor(grads[k], [...c.shapes[k]]) })));
+      const full: DenseUpdate[] = tf.tidy(() => updates.map((u, k) => {
+        const grad = tf.tensor(grads[k], [...c.shapes[k]]);
+        return { ...u, grad: gradientLayout === undefined ? grad : texturedCopy(grad, gradientLayout === 'packed') };
+      }));
       for (const u of full) kernelRefusal ??= kernel.unsupportedReason(u) ?? undefined;
       if (kernelRefusal !== undefined) break;
       const around = k3 === undefined ? null : aroundAt(k3, step);
@@ -325,8 +350,10 @@ export async function runCase(kernel: DenseKernel, c: GpuCase, sumBound: (n: num
         if (bound[i] < Infinity && Math.abs(got[i] - alt[i]) > bound[i]) { discriminated = true; break; }
       }
     }
+    const stateTensors = updates.flatMap((u) => [u.variable, ...Object.values(u.slots).filter((v): v is tf.Variable => v instanceof tf.Variable)]);
     return {
       name: caseName(c), compared, unbounded, maxRatio, maxRelative, discriminated, alternative: c.nesterov === true ? `${c.flavor} momentum` : alternative(c.flavor, c.path),
+      layout: { inTextures: stateTensors.filter(inTexture).length, packed: stateTensors.filter(isPacked).length },
       ...(failure === undefined ? {} : { failure }),
       ...(kernelRefusal === undefined ? {} : { kernelRefusal }),
     };
@@ -368,6 +395,18 @@ export function gpuCases(shapes: ReadonlyArray<readonly number[]>, steps: number
       });
     }
   }
+  // Tensors already in WebGL textures: unpacked programs (gradients from the CPU
+  // are uploaded packed), states converted to the gradient's layout either way,
+  // and norm clipping (whose programs read unpacked elements) on packed tensors.
+  cases.push({ ...base, flavor: 'keras2', path: 'momentum', centered: true, clip: none, textures: { gradients: 'unpacked' }, seed: seed++ });
+  cases.push({
+    ...base, flavor: 'pytorch', path: 'plain', centered: false, clip: { ...none, clipvalue: 0.5 }, weightDecay: 0.01,
+    textures: { gradients: 'packed', state: 'unpacked' }, seed: seed++,
+  });
+  cases.push({ ...base, flavor: 'keras3', path: 'plain', centered: true, clip: none, textures: { gradients: 'unpacked', state: 'packed' }, seed: seed++ });
+  cases.push({
+    ...base, flavor: 'tfjs', path: 'momentum', centered: false, clip: { ...none, clipnorm: 3 }, textures: { gradients: 'packed', state: 'packed' }, seed: seed++,
+  });
   return cases;
 }
 

@@ -7,6 +7,42 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export type GpuBackend = 'webgl' | 'webgpu';
 
+function texDataOf(t: tf.Tensor): { isPacked?: boolean; texture?: unknown } | undefined {
+  const texData = (tf.backend() as unknown as { texData?: { get(id: object): { isPacked?: boolean; texture?: unknown } | undefined } }).texData;
+  return texData?.get(t.dataId as object);
+}
+
+/** Whether the backend holds `t` in a packed texture (WebGL: RGBA texels of 2×2 elements); false elsewhere. */
+export function isPacked(t: tf.Tensor): boolean {
+  return texDataOf(t)?.isPacked === true;
+}
+
+/** Whether the backend holds `t` in a WebGL texture (not only on the CPU); false elsewhere. */
+export function inTexture(t: tf.Tensor): boolean {
+  return texDataOf(t)?.texture != null;
+}
+
+/**
+ * `t` as an op writes it on the GPU (`t · 1`, exact for every value, −0 and NaN
+ * included): on WebGL into a texture of the given layout (packed: RGBA texels of
+ * 2×2 elements, as TF.js's own elementwise ops leave them); elsewhere a copy.
+ */
+export function texturedCopy(t: tf.Tensor, packed: boolean): tf.Tensor {
+  if (tf.getBackend() !== 'webgl') return tf.mul(t, tf.scalar(1));
+  const env = tf.env();
+  // WebGL runs ops on small tensors still on the CPU there, unless told not to.
+  const flags = { WEBGL_CPU_FORWARD: false, WEBGL_PACK_BINARY_OPERATIONS: packed };
+  const before = Object.fromEntries(Object.keys(flags).map((k) => [k, env.getBool(k)]));
+  for (const [k, v] of Object.entries(flags)) env.set(k, v);
+  try {
+    const out = tf.mul(t, tf.scalar(1));
+    if (isPacked(out) !== packed) throw new Error(`an op wrote a${packed ? 'n unpacked' : ' packed'} texture where ${packed ? 'packed' : 'unpacked'} was asked`);
+    return out;
+  } finally {
+    for (const [k, v] of Object.entries(before)) env.set(k, v);
+  }
+}
+
 /** Switches to `name`; false when it does not start here (the backend is missing or fails to initialize). */
 export async function trySetBackend(name: string): Promise<boolean> {
   try {
