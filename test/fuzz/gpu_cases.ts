@@ -4,7 +4,7 @@
  * clipping by value, by norm or global, weight decay, or Keras 3's passes:
  * accumulation windows, loss scales from 1/4 to 2^20, the EMA; gradients and
  * state on the CPU or in WebGL textures of either layout) and sparse-row
- * trajectories (every sparse mode too), over one to four variables or tables
+ * trajectories (every sparse mode too; tables likewise), over one to four variables or tables
  * of random shapes: sizes on both sides of the vec4 shader's multiple of 4, of
  * a WebGPU workgroup's 1,024 elements and of WebGL's texture rows, in one to
  * three dimensions. Gradients from 1e-20 to 1e6 and scalars come from each
@@ -98,8 +98,10 @@ export const rowCase: fc.Arbitrary<RowCase> = fc.record({
   steps: fc.integer({ min: 1, max: 5 }),
   shapes: fc.array(tableShape, { minLength: 1, maxLength: 3 }),
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-}).map(({ flavor, path, mode, weightDecay, ...rest }): RowCase => ({
+  tableTextures: fc.constantFrom('cpu' as const, 'packed' as const, 'unpacked' as const),
+}).map(({ flavor, path, mode, weightDecay, tableTextures, ...rest }): RowCase => ({
   ...rest,
+  ...(tableTextures === 'cpu' ? {} : { tableTextures }),
   flavor,
   mode,
   path: path === 'plain' && flavor !== 'tfjs' ? 'plain' : 'momentum',

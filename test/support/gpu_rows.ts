@@ -21,7 +21,7 @@ import { deferralOf, rowRuleOf, SPARSE_MODES, type SparseMode } from '../../src/
 import { RowClock } from '../../src/sparse/row_clock.js';
 import { mulberry32 } from '../../app/random.js';
 import { factorInput, runBounded, type Bounded } from './gpu_tolerance.js';
-import { alternative, exclusiveVariable, flavorForms, randomGrad, scalarsAt, type CaseResult } from './gpu_trajectory.js';
+import { alternative, exclusiveVariable, flavorForms, randomGrad, scalarsAt, type CaseResult, type Layout } from './gpu_trajectory.js';
 
 export interface RowCase {
   readonly flavor: Flavor;
@@ -36,10 +36,13 @@ export interface RowCase {
   /** Table shapes: rows first. */
   readonly shapes: ReadonlyArray<readonly number[]>;
   readonly seed: number;
+  /** The table and its slots in WebGL textures of this layout before the first job (see GpuCase.textures); unset, on the CPU. */
+  readonly tableTextures?: Layout;
 }
 
 export function rowCaseName(c: RowCase): string {
-  return `sparseMode ${c.mode}, ${c.flavor} ${c.nesterov === true ? 'nesterov' : c.path}${c.centered ? '+centered' : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}`;
+  const textures = c.tableTextures === undefined ? '' : `, tables in ${c.tableTextures} textures`;
+  return `sparseMode ${c.mode}, ${c.flavor} ${c.nesterov === true ? 'nesterov' : c.path}${c.centered ? '+centered' : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}${textures}`;
 }
 
 /** Every sparse mode × flavor × path × centering; weight decay on every other case (each mode and flavor gets both). */
@@ -184,8 +187,9 @@ export async function runRowCase(kernel: RowKernel, c: RowCase): Promise<CaseRes
     return {
       shape, rows, rowSize: n / rows,
       gpu: {
-        w: exclusiveVariable(w, shape), ms: exclusiveVariable(ms, shape),
-        ...(mom ? { mom: exclusiveVariable(mom, shape) } : {}), ...(mg ? { mg: exclusiveVariable(mg, shape) } : {}),
+        w: exclusiveVariable(w, shape, c.tableTextures), ms: exclusiveVariable(ms, shape, c.tableTextures),
+        ...(mom ? { mom: exclusiveVariable(mom, shape, c.tableTextures) } : {}),
+        ...(mg ? { mg: exclusiveVariable(mg, shape, c.tableTextures) } : {}),
       },
       ref: state(), alt: state(),
       bound: { w: new Float64Array(n), ms: new Float64Array(n), mom: new Float64Array(n), mg: new Float64Array(n) },
