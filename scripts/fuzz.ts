@@ -1,8 +1,8 @@
 /**
- * The fuzz tests (test/fuzz/, and test/browser/gpu_fuzz.test.ts) at a length of your choosing: every property runs
- * `--runs` cases from `--seed` (a new seed each time when none is given). A
- * failure prints fast-check's seed and path and the shrunk counterexample; the
- * lines it prints at the end replay it.
+ * The fuzz tests (test/fuzz/, and test/browser/gpu_fuzz.test.ts) at a length of
+ * your choosing: every property runs `--runs` cases from `--seed` (a new seed
+ * each time when none is given). A failure prints fast-check's seed and path and
+ * the shrunk counterexample; the lines it prints at the end replay it.
  *
  *   npm run fuzz -- [--runs 2000] [--seed 12345] [--only parity]
  *
@@ -26,7 +26,7 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
 const all = [...readdirSync('test/fuzz').filter((f) => f.endsWith('.test.ts')).map((f) => `test/fuzz/${f}`), 'test/browser/gpu_fuzz.test.ts'];
 const files = all.filter((f) => only === undefined || f.split('/').pop()?.includes(only));
 if (files.length === 0) {
-  console.error(`no test/fuzz/*.test.ts matches --only ${only}`);
+  console.error(`no fuzz test file matches --only ${only}`);
   process.exit(2);
 }
 console.log(`fuzz: ${runs} cases per property, seed ${seed}, ${files.join(' ')}`);

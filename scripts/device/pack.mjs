@@ -1,8 +1,8 @@
 // `npm run device:pack`: makes .device/, what the WebGPU benchmark needs on a machine
 // with a real GPU and nothing installed (no npm, no network): one bundled script
 // (bench_webgpu.ts with TF.js and this package inside), the Node WebGPU kernel tests
-// bundled the same way (tests/, run with `node --test`: the fused and row kernels, fixed cases and fuzzed,
-// against the reference loops on that GPU), the cpu/wasm benchmark of
+// bundled the same way (tests/, run with `node --test`: the fused and row kernels,
+// fixed cases and fuzzed, against the reference loops on that GPU), the cpu/wasm benchmark of
 // nonFinite: 'skip' (bench_cpu.cjs, TF.js's wasm binaries beside it), Dawn's
 // `dawn.node` from the `webgpu` package, the Vulkan loader `libvulkan.so.1` of this machine and
 // glvnd's `libGLdispatch.so.0`, which NVIDIA's Vulkan driver links against (for a machine whose

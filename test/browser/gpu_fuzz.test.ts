@@ -6,8 +6,8 @@
  * cases are drawn here and run in the page (gpu_page.ts). On WebGL the cases
  * reach texture layouts the fixed cases do not: gradients and state in packed
  * and unpacked textures or on the CPU, odd sizes, textures of more than one row;
- * every state must end in the layout the update ran in. `npm run fuzz` runs it longer; skips only when
- * Chromium is missing outside CI.
+ * every state must end in the layout the update ran in. `npm run fuzz` runs it
+ * longer; skips only when Chromium is missing outside CI.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -4,10 +4,10 @@
  * clipping by value, by norm or global, weight decay, or Keras 3's passes:
  * accumulation windows, loss scales from 1/4 to 2^20, the EMA; gradients and
  * state on the CPU or in WebGL textures of either layout) and sparse-row
- * trajectories (every sparse mode too; tables likewise), over one to four variables or tables
- * of random shapes: sizes on both sides of the vec4 shader's multiple of 4, of
- * a WebGPU workgroup's 1,024 elements and of WebGL's texture rows, in one to
- * three dimensions. Gradients from 1e-20 to 1e6 and scalars come from each
+ * trajectories (every sparse mode too; tables likewise), over one to four
+ * variables or tables of random shapes: sizes on both sides of the vec4
+ * shader's multiple of 4, of a WebGPU workgroup's 1,024 elements and of WebGL's
+ * texture rows, in one to three dimensions. Gradients from 1e-20 to 1e6 and scalars come from each
  * case's seed (gpu_trajectory.ts, gpu_rows.ts).
  */
 import assert from 'node:assert/strict';

@@ -14,7 +14,7 @@ import { mulberry32 } from '../../app/random.js';
 import { rowCases, runRowCase, type RowCase } from './gpu_rows.js';
 import { stepOnShared, uncapturedErrors, watchDevice } from './gpu_checks.js';
 import type { CaseResult } from './gpu_trajectory.js';
-import { countGpuWork, isPacked, type GpuBackend } from './gpu_work.js';
+import { countGpuWork, isPacked, texturedCopy, type GpuBackend } from './gpu_work.js';
 
 export interface SparseTraining {
   /** Kernels `lastStepKernels()` reported for the sparse steps. */
@@ -124,7 +124,7 @@ export function gpuRowChecks(kernels: Record<GpuBackend, RowKernel>, setBackend:
         const [rows, dim] = [shape[0], shape.slice(1).reduce((a, b) => a * b, 1)];
         const init = tf.tensor(Float32Array.from({ length: rows * dim }, () => r() * 2 - 1), shape);
         // A table written by a packed op (WebGL keeps it in RGBA texels of 2×2 elements).
-        const table = ownVariable(packedTable ? tf.tidy(() => tf.mul(init, tf.scalar(1))) : init);
+        const table = ownVariable(packedTable ? tf.tidy(() => texturedCopy(init, true)) : init);
         if (packedTable) {
           init.dispose();
           if (name === backend) packedBefore = isPacked(table);

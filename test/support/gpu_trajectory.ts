@@ -113,9 +113,8 @@ export function caseName(c: GpuCase): string {
     ...(k.accumulationSteps === null ? [] : [`accumulation ${k.accumulationSteps}`]),
     ...(k.lossScale === null ? [] : [`loss scale ${k.lossScale}`]), ...(k.ema ? ['EMA'] : []),
   ].map((x) => `, ${x}`).join('');
-  const t = c.textures;
-  const packed = t === undefined ? '' : Object.entries(t).map(([what, layout]) => `, ${what} in ${layout} textures`).join('');
-  return `${c.flavor} ${c.nesterov === true ? 'nesterov' : c.path}${c.centered ? '+centered' : ''}${clip ? `, ${clip}` : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}${passes}${packed}`;
+  const textures = Object.entries(c.textures ?? {}).map(([what, layout]) => `, ${what} in ${layout} textures`).join('');
+  return `${c.flavor} ${c.nesterov === true ? 'nesterov' : c.path}${c.centered ? '+centered' : ''}${clip ? `, ${clip}` : ''}${c.weightDecay ? `, weightDecay ${c.weightDecay}` : ''}${passes}${textures}`;
 }
 
 /**

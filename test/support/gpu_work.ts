@@ -30,16 +30,18 @@ export function inTexture(t: tf.Tensor): boolean {
 export function texturedCopy(t: tf.Tensor, packed: boolean): tf.Tensor {
   if (tf.getBackend() !== 'webgl') return tf.mul(t, tf.scalar(1));
   const env = tf.env();
+  const forward = env.getBool('WEBGL_CPU_FORWARD');
+  const packBinary = env.getBool('WEBGL_PACK_BINARY_OPERATIONS');
   // WebGL runs ops on small tensors still on the CPU there, unless told not to.
-  const flags = { WEBGL_CPU_FORWARD: false, WEBGL_PACK_BINARY_OPERATIONS: packed };
-  const before = Object.fromEntries(Object.keys(flags).map((k) => [k, env.getBool(k)]));
-  for (const [k, v] of Object.entries(flags)) env.set(k, v);
+  env.set('WEBGL_CPU_FORWARD', false);
+  env.set('WEBGL_PACK_BINARY_OPERATIONS', packed);
   try {
     const out = tf.mul(t, tf.scalar(1));
-    if (isPacked(out) !== packed) throw new Error(`an op wrote a${packed ? 'n unpacked' : ' packed'} texture where ${packed ? 'packed' : 'unpacked'} was asked`);
+    if (!inTexture(out) || isPacked(out) !== packed) throw new Error(`an op did not write the ${packed ? 'packed' : 'unpacked'} texture asked for`);
     return out;
   } finally {
-    for (const [k, v] of Object.entries(before)) env.set(k, v);
+    env.set('WEBGL_CPU_FORWARD', forward);
+    env.set('WEBGL_PACK_BINARY_OPERATIONS', packBinary);
   }
 }
 
