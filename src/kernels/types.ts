@@ -33,6 +33,12 @@ export type SlotSet = {
    * have been read.
    */
   readonly handedOut?: boolean;
+  /**
+   * True when the optimizer reads every gradient for NaN or ±Infinity before
+   * its step (`nonFinite` 'skip' or 'error'): a kernel that must copy the
+   * gradient anyway may keep the check's copy for the update (cpu/staging.ts).
+   */
+  readonly checksGradients?: boolean;
 };
 
 /** The slot names of a `SlotSet`, in Keras's weight order. */
@@ -133,8 +139,22 @@ export interface FiniteCheck {
   readonly name: string;
   /** Whether it can read this gradient where it lies. */
   accepts(grad: tf.Tensor): boolean;
-  /** The index in `grads` of the first gradient with a non-finite element, or −1. */
-  firstNonFinite(grads: readonly tf.Tensor[]): number;
+  /**
+   * The index in `grads` of the first gradient with a non-finite element, or −1.
+   * `targets[k]` is what `grads[k]` is for, or null (no slots yet, or the values
+   * of `IndexedSlices`): a check may leave its copy of a gradient where that
+   * variable's kernel will look for it.
+   */
+  firstNonFinite(grads: readonly tf.Tensor[], targets: ReadonlyArray<CheckTarget | null>): number;
+}
+
+/**
+ * The variable a checked gradient is for, with the optimizer's record of its
+ * slots (a `SlotSet` for RMSprop's rules; a check tells it by its `rms`).
+ */
+export interface CheckTarget {
+  readonly variable: tf.Variable;
+  readonly slots: object;
 }
 
 export interface KernelChoice {

@@ -95,7 +95,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
     } = base.training);
     this.features = new TrainingFeatures(base.training);
     this.ruleSlotNames = [...slotNames];
-    this.slots = new SlotRegistry<Slots>([...slotNames, ...this.features.stateNames], this.className);
+    this.slots = new SlotRegistry<Slots>([...slotNames, ...this.features.stateNames], this.className, this.nonFinite !== 'propagate');
     this.rule = rule;
     this.sparse = rule.sparse === null ? null : rule.sparse((v) => this.slots.get(v));
   }
@@ -247,7 +247,7 @@ export abstract class KerasOptimizer<Slots extends SlotRecord, S extends BaseSca
       if (this.nonFinite !== 'propagate') {
         let bad: number;
         try {
-          bad = firstNonFinite(pairs.map((p) => p.grad));
+          bad = firstNonFinite(pairs.map((p) => p.grad), pairs.map((p) => p.variable), (v) => this.slots.get(v));
         } catch (e) {
           throw new Error(
             `${where}: nonFinite '${this.nonFinite}' could not check the gradients: ${(e as Error).message}, ` +

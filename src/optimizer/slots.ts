@@ -68,8 +68,11 @@ export class SlotRegistry<Slots extends SlotRecord> {
   private readonly batches: tf.Variable[][] = [];
   private pending: PendingSlots[] = [];
 
-  /** `owner` names the optimizer in messages. */
-  constructor(readonly names: readonly string[], private readonly owner: string) {}
+  /**
+   * `owner` names the optimizer in messages; `checksGradients` is set on every
+   * slot set (`SlotSet.checksGradients`).
+   */
+  constructor(readonly names: readonly string[], private readonly owner: string, private readonly checksGradients = false) {}
 
   get(variable: tf.Variable): Slots | undefined {
     return this.byVariable.get(variable);
@@ -143,6 +146,7 @@ export class SlotRegistry<Slots extends SlotRecord> {
       const set: Record<string, tf.Variable | boolean> = {};
       for (const name of this.names) set[name] = newSlot(v.shape, p?.values.get(name));
       set.handedOut = false;
+      if (this.checksGradients) set.checksGradients = true;
       this.byVariable.set(v, set as unknown as Slots);
     }
     this.batches.push(fresh);

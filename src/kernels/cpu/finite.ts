@@ -1,8 +1,11 @@
 /**
  * The non-finite check on the `cpu` backend. The gradient is an ordinary array
- * that WebAssembly cannot read, so it crosses into a small private memory a tile
- * at a time and the SIMD module checks the tile there, while it is in the
- * core's L1 cache. The copy is most of the cost. (Handing tiles to the cpu
+ * that WebAssembly cannot read, so it crosses into wasm memory a tile at a time
+ * and the SIMD module checks each tile there, while it is in the core's cache.
+ * The copy is most of the cost, so where the variable's chunk has a stage for it
+ * (staging.ts) the copy goes there and the update reads it; otherwise (a
+ * variable's first step, or one the helper thread updates) into a small private
+ * memory, and the update copies the gradient again. (Handing tiles to the cpu
  * kernel's helper thread measured slower: the lines the copy just wrote have to
  * cross from one core's cache to the other's.)
  */
@@ -10,6 +13,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { CLIP_ENTRY_BYTES, CLIP_ENTRY_WORDS, simdKernels, simdUnavailableReason, type SimdKernels } from '../simd/module.js';
 import { TILE_ELEMENTS, TILE_ENTRIES, walkTiles } from '../simd/tiles.js';
 import type { FiniteCheck } from '../types.js';
+import { placementByRms, type Chunk, type Placement } from './memory.js';
+import { clearStages, markStaged, type Stage } from './staging.js';
 import { cpuBackend, cpuValues } from './storage.js';
 
 /**
@@ -23,18 +28,89 @@ const TILE = TILE_ELEMENTS;
 const TABLE = 0;
 const SCRATCH = TILE_ENTRIES * CLIP_ENTRY_BYTES;
 
-let memory: { kernels: SimdKernels; words: Uint32Array; scratch: Float32Array; owner: Int32Array } | null = null;
+/** Which gradient each entry of a table reads. */
+const owner = new Int32Array(TILE_ENTRIES);
+
+let memory: { kernels: SimdKernels; words: Uint32Array; scratch: Float32Array } | null = null;
 
 /** The check's memory: a table and one tile of scratch, made once. */
 function workspace(): NonNullable<typeof memory> {
   if (memory === null) {
     const m = new WebAssembly.Memory({ initial: Math.ceil((SCRATCH + TILE * 4) / 65536) });
-    memory = {
-      kernels: simdKernels(m) as SimdKernels, words: new Uint32Array(m.buffer),
-      scratch: new Float32Array(m.buffer, SCRATCH, TILE), owner: new Int32Array(TILE_ENTRIES),
-    };
+    memory = { kernels: simdKernels(m) as SimdKernels, words: new Uint32Array(m.buffer), scratch: new Float32Array(m.buffer, SCRATCH, TILE) };
   }
   return memory;
+}
+
+/**
+ * Checks the gradients `at` lists (indices into `grads`, in order) whose
+ * variables have a stage: each is copied into its stage a tile at a time, and
+ * every tile is checked right after its copy, in its chunk, through the
+ * chunk's clipping table (no step is running). The first index found, or −1.
+ */
+function checkStaged(grads: readonly tf.Tensor[], at: readonly number[], stages: readonly Placement[]): number {
+  let chunk: Chunk | null = null;
+  let count = 0;
+  let elements = 0;
+  const flagged = (): number => {
+    if (count === 0) return -1;
+    const c = chunk as Chunk;
+    const table = c.ring[0].clipTable;
+    c.kernels.nonFinite(table, count);
+    for (let i = 0; i < count; i++) if (c.words[(table >>> 2) + i * CLIP_ENTRY_WORDS + 5] !== 0) return owner[i];
+    count = elements = 0;
+    return -1;
+  };
+  for (let j = 0; j < at.length; j++) {
+    const k = at[j];
+    const p = stages[j];
+    if (p.chunk !== chunk) {
+      const found = flagged();
+      if (found !== -1) return found;
+      chunk = p.chunk;
+    }
+    const stage = p.stage as Stage;
+    const g = cpuValues(grads[k]) as Float32Array;
+    const n = g.length;
+    const base = chunk.ring[0].clipTable >>> 2;
+    for (let off = 0; off < n; off += TILE) {
+      const len = Math.min(TILE, n - off);
+      stage.view.set(len === n ? g : g.subarray(off, off + len), off);
+      const c = base + count * CLIP_ENTRY_WORDS;
+      chunk.words[c] = stage.offset + off * 4;
+      chunk.words[c + 2] = len;
+      owner[count++] = k;
+      elements += len;
+      if (elements >= TILE || count === chunk.entries) {
+        const found = flagged();
+        if (found !== -1) return found;
+      }
+    }
+    markStaged(stage, grads[k]);
+  }
+  return flagged();
+}
+
+/** Checks the gradients `at` lists in the check's own memory, a tile of them at a time. The first index found, or −1. */
+function checkCopies(grads: readonly tf.Tensor[], at: readonly number[]): number {
+  const { kernels, words, scratch } = workspace();
+  let found = -1;
+  let g: Float32Array = scratch;
+  walkTiles(at.length, (j) => grads[at[j]].size, TILE, TILE_ENTRIES, (j, off, len, pos, entry) => {
+    if (found !== -1) return;
+    if (off === 0) g = cpuValues(grads[at[j]]) as Float32Array;
+    scratch.set(len === g.length ? g : g.subarray(off, off + len), pos);
+    const c = (TABLE >>> 2) + entry * CLIP_ENTRY_WORDS;
+    words[c] = SCRATCH + pos * 4;
+    words[c + 2] = len;
+    owner[entry] = at[j];
+  }, (count) => {
+    if (found !== -1) return;
+    kernels.nonFinite(TABLE, count);
+    // Tiles go in gradient order, so the first flag is the first gradient's.
+    for (let i = 0; i < count; i++) if (words[(TABLE >>> 2) + i * CLIP_ENTRY_WORDS + 5] !== 0) { found = owner[i]; return; }
+  });
+  return found;
 }
 
 export const cpuFiniteCheck: FiniteCheck = {
@@ -42,24 +118,27 @@ export const cpuFiniteCheck: FiniteCheck = {
   accepts(grad) {
     return simdUnavailableReason() === null && cpuBackend() !== null && cpuValues(grad) !== null;
   },
-  firstNonFinite(grads: readonly tf.Tensor[]) {
-    const { kernels, words, scratch, owner } = workspace();
-    let found = -1;
-    let g: Float32Array = scratch;
-    walkTiles(grads.length, (k) => grads[k].size, TILE, TILE_ENTRIES, (k, off, len, at, entry) => {
-      if (found !== -1) return;
-      if (off === 0) g = cpuValues(grads[k]) as Float32Array;
-      scratch.set(len === g.length ? g : g.subarray(off, off + len), at);
-      const c = (TABLE >>> 2) + entry * CLIP_ENTRY_WORDS;
-      words[c] = SCRATCH + at * 4;
-      words[c + 2] = len;
-      owner[entry] = k;
-    }, (count) => {
-      if (found !== -1) return;
-      kernels.nonFinite(TABLE, count);
-      // Tiles go in gradient order, so the first flag is the first gradient's.
-      for (let i = 0; i < count; i++) if (words[(TABLE >>> 2) + i * CLIP_ENTRY_WORDS + 5] !== 0) { found = owner[i]; return; }
+  firstNonFinite(grads, targets) {
+    clearStages();
+    // A gradient whose variable has a stage of its size is copied there, once
+    // for the check and the update; the others into the check's scratch.
+    const staged: number[] = [];
+    const stages: Placement[] = [];
+    const copied: number[] = [];
+    grads.forEach((g, k) => {
+      const p = placementByRms((targets[k]?.slots as { rms?: unknown } | undefined)?.rms);
+      if (p !== undefined && p.stage !== null && p.n === g.size) {
+        staged.push(k);
+        stages.push(p);
+      } else {
+        copied.push(k);
+      }
     });
+    const a = staged.length === 0 ? -1 : checkStaged(grads, staged, stages);
+    const b = copied.length === 0 ? -1 : checkCopies(grads, copied);
+    const found = a === -1 ? b : b === -1 ? a : Math.min(a, b);
+    // A step that will not run leaves no copy marked for a later one.
+    if (found !== -1) clearStages();
     return found;
   },
 };

@@ -21,6 +21,7 @@ import { simdKernels, CLIP_ENTRY_BYTES, ENTRY_BYTES, type SimdKernels } from '..
 import { TILE_ELEMENTS, TILE_ENTRIES } from '../simd/tiles.js';
 import type { SlotSet, StateName } from '../types.js';
 import { helperThreadPossible, RING } from './helper_thread.js';
+import type { Stage } from './staging.js';
 import { createdCpuBackend, holdsView, markOwned, type CpuBackendInternals } from './storage.js';
 
 const PAGE = 65536;
@@ -64,6 +65,8 @@ export interface Placement {
   /** The variable's own region. */
   readonly w: SlotRegion;
   readonly slots: { readonly [K in StateName]?: SlotRegion };
+  /** Where the non-finite check leaves a copy of the gradient (staging.ts), or null. */
+  readonly stage: Stage | null;
 }
 
 const placements = new WeakMap<tf.Variable, Placement>();
@@ -87,6 +90,14 @@ export function slotsOf(u: Bindable): Array<[StateName, tf.Variable]> {
 
 export function footprint(u: Bindable): number {
   return (1 + slotsOf(u).length) * align16(u.variable.size * 4);
+}
+
+/**
+ * Whether a dense variable placed now gets a stage for its checked gradients:
+ * its optimizer checks them, and the stage fits in a chunk too.
+ */
+function wantsStage(u: Bindable, dense: boolean): boolean {
+  return dense && u.slots.checksGradients === true && footprint(u) + align16(u.variable.size * 4) + OVERHEAD <= MAX_CHUNK_BYTES;
 }
 
 /** Bytes of a ring slot: its two tables of `entries` entries and a scratch of `tile` elements (a multiple of 4). */
@@ -132,14 +143,22 @@ function bind(b: CpuBackendInternals, region: SlotRegion, t: tf.Variable): boole
   return true;
 }
 
-/** Builds chunks for updates that have no usable placement, then binds their slots. */
-export function place(b: CpuBackendInternals, fresh: readonly Bindable[]): void {
+/**
+ * Builds chunks for updates that have no usable placement, then binds their
+ * slots. `dense`: the updates are dense steps, whose checked gradients may be
+ * staged (a sparse step's gradient is rows, copied as they come).
+ */
+export function place(b: CpuBackendInternals, fresh: readonly Bindable[], dense: boolean): void {
+  // A stage costs an array the size of the variable, asked for only where the
+  // optimizer checks its gradients, and only on one thread: the helper thread's
+  // tiles already copy the gradient while the other core updates.
+  const bytesOf = (u: Bindable): number => footprint(u) + (wantsStage(u, dense) ? align16(u.variable.size * 4) : 0);
   let start = 0;
   while (start < fresh.length) {
     let end = start;
     let bytes = 0;
-    while (end < fresh.length && (end === start || bytes + footprint(fresh[end]) + OVERHEAD <= MAX_CHUNK_BYTES)) {
-      bytes += footprint(fresh[end]);
+    while (end < fresh.length && (end === start || bytes + bytesOf(fresh[end]) + OVERHEAD <= MAX_CHUNK_BYTES)) {
+      bytes += bytesOf(fresh[end]);
       end++;
     }
     const group = fresh.slice(start, end);
@@ -149,7 +168,9 @@ export function place(b: CpuBackendInternals, fresh: readonly Bindable[]): void 
     const tile = Math.min(TILE_ELEMENTS, elements);
     const wantShared = elements >= THREAD_MIN_ELEMENTS && helperThreadPossible();
     const slots = wantShared ? RING : 1;
-    const { memory, shared } = chunkMemory(entries * 8 + slots * slotBytes(entries, tile) + bytes, wantShared);
+    const staged = (u: Bindable): boolean => !wantShared && wantsStage(u, dense);
+    const stateBytes = group.reduce((sum, u) => sum + footprint(u) + (staged(u) ? align16(u.variable.size * 4) : 0), 0);
+    const { memory, shared } = chunkMemory(entries * 8 + slots * slotBytes(entries, tile) + stateBytes, wantShared);
     const kernels = simdKernels(memory) as SimdKernels;
     let at = 0;
     const sums = at;
@@ -177,7 +198,9 @@ export function place(b: CpuBackendInternals, fresh: readonly Bindable[]): void 
       kernels, words: new Uint32Array(buffer), floats: new Float32Array(buffer), doubles: new Float64Array(buffer),
       entries, sums, tile, ring,
     };
-    for (const u of group) {
+    // Stages with the other working areas, ahead of every tensor's region.
+    const stages = group.map((u): Stage | null => (staged(u) ? { ...region(u.variable.size), grad: null, check: -1, walk: 0 } : null));
+    group.forEach((u, i) => {
       const n = u.variable.size;
       const w = owned(n);
       bind(b, w, u.variable);
@@ -186,8 +209,8 @@ export function place(b: CpuBackendInternals, fresh: readonly Bindable[]): void 
         slots[name] = owned(n);
         bind(b, slots[name] as SlotRegion, slot);
       }
-      placements.set(u.slots.rms, { chunk, n, w, slots });
-    }
+      placements.set(u.slots.rms, { chunk, n, w, slots, stage: stages[i] });
+    });
     start = end;
   }
 }
@@ -201,6 +224,14 @@ export function boundPlacement(b: CpuBackendInternals, u: Bindable): Placement |
     if (r === undefined || !bind(b, r, slot)) return null;
   }
   return p;
+}
+
+/**
+ * The placement whose slots include `rms` (an optimizer's slot record tells
+ * which it is by its `rms`), without binding anything; for the non-finite check.
+ */
+export function placementByRms(rms: unknown): Placement | undefined {
+  return typeof rms === 'object' && rms !== null ? placements.get(rms as tf.Variable) : undefined;
 }
 
 /** Whether a variable of this footprint fits in a chunk at all. */

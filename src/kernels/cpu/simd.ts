@@ -4,8 +4,10 @@
  * tiles: a tile's worth is copied into a small scratch area and one call updates
  * every table entry of the tile. The scratch stays in the core's cache, so main
  * memory sees the gradient read once, as in a single fused pass; variables
- * smaller than a tile share one. Large steps take a helper thread
- * (helper_thread.ts). Sparse rows go through the same memory (`cpuSimdRows`).
+ * smaller than a tile share one. A gradient that the non-finite check already
+ * copied into the chunk (staging.ts) is read where it lies. Large steps take a
+ * helper thread (helper_thread.ts). Sparse rows go through the same memory
+ * (`cpuSimdRows`).
  */
 import { foldClip, hasClipping, type ClipOptions, type FoldedClip } from '../../clipping/scalar.js';
 import { clipGradients } from '../../clipping/tensor.js';
@@ -22,6 +24,7 @@ import {
   boundPlacement, fitsInChunk, place, releasePlacement, slotsOf, THREAD_MIN_ELEMENTS,
   type Chunk, type Placement, type RingSlot, type SlotRegion,
 } from './memory.js';
+import { nextWalk, stagedAt, takeStaged, type Stage } from './staging.js';
 import { cpuBackend, cpuValues, cpuWritableValues, type CpuBackendInternals } from './storage.js';
 
 interface Placed {
@@ -32,33 +35,44 @@ interface Placed {
 }
 
 /**
- * Copies each tile's gradients into a slot's scratch and writes their clipping
- * entries (in place). `acquire` gives the slot for each new tile: the first, or
- * the next free one of the ring when a helper thread runs the tiles.
+ * Copies each tile's gradients into a slot's scratch, unless the non-finite
+ * check left a copy of the gradient in the chunk (`staged` gives its byte
+ * offset, or −1), and writes their clipping entries (in place). `segment` gets
+ * the byte offset of the segment's gradient. `whole`: every gradient is staged,
+ * so none is cut into tiles. `acquire` gives the slot for each new tile: the
+ * first, or the next free one of the ring when a helper thread runs the tiles.
  */
 function walkGradients(
-  chunk: Chunk, batch: readonly Placed[], factors: ClipFactors | null,
-  segment: (e: Placed, off: number, len: number, at: number, entry: number, slot: RingSlot) => void,
+  chunk: Chunk, batch: readonly Placed[], factors: ClipFactors | null, staged: (e: Placed) => number, whole: boolean,
+  segment: (e: Placed, off: number, len: number, g: number, entry: number, slot: RingSlot) => void,
   flush: (segments: number, slot: RingSlot) => void,
   acquire: () => RingSlot = () => chunk.ring[0],
 ): void {
   const { words, floats } = chunk;
-  let g: Float32Array = chunk.ring[0].gScratch;
+  let values: Float32Array = chunk.ring[0].gScratch;
+  let stage = -1;
   let slot = chunk.ring[0];
-  walkTiles(batch.length, (i) => batch[i].p.n, chunk.tile, chunk.entries, (i, off, len, at, entry) => {
+  walkTiles(batch.length, (i) => batch[i].p.n, whole ? Number.MAX_SAFE_INTEGER : chunk.tile, chunk.entries, (i, off, len, at, entry) => {
     if (entry === 0) slot = acquire();
     const e = batch[i];
-    if (off === 0) g = cpuValues(e.u.grad) as Float32Array;
-    // The only allocation of a step: a view per partial tile, one per 32,768 gradient elements.
-    slot.gScratch.set(len === e.p.n ? g : g.subarray(off, off + len), at);
+    if (off === 0) {
+      stage = staged(e);
+      if (stage === -1) values = cpuValues(e.u.grad) as Float32Array;
+    }
+    let g = stage + off * 4;
+    if (stage === -1) {
+      // The only allocation of a step: a view per partial tile, one per 32,768 gradient elements.
+      slot.gScratch.set(len === e.p.n ? values : values.subarray(off, off + len), at);
+      g = slot.gOffset + at * 4;
+    }
     if (factors !== null) {
       const c = (slot.clipTable >>> 2) + entry * CLIP_ENTRY_WORDS;
-      words[c] = words[c + 1] = slot.gOffset + at * 4;
+      words[c] = words[c + 1] = g;
       words[c + 2] = len;
       floats[c + 3] = factors.cn[e.k];
       floats[c + 4] = factors.dn[e.k];
     }
-    segment(e, off, len, at, entry, slot);
+    segment(e, off, len, g, entry, slot);
   }, (segments) => flush(segments, slot));
 }
 
@@ -68,12 +82,30 @@ function sumSquares(chunks: readonly Chunk[], batch: readonly Placed[], c: Folde
   for (const chunk of chunks) {
     const of = batch.filter((e) => e.p.chunk === chunk);
     const owner: number[] = [];
-    walkGradients(chunk, of, f, (e, _off, _len, _at, entry) => { owner[entry] = e.k; }, (segments, slot) => {
+    // The staged copies stay marked: the update reads them after the norms.
+    const peek = (e: Placed): number => stagedAt(e.p.stage, e.u.grad);
+    walkGradients(chunk, of, f, peek, of.every((e) => peek(e) !== -1), (e, _off, _len, _g, entry) => { owner[entry] = e.k; }, (segments, slot) => {
       chunk.kernels.sumSquares(slot.clipTable, segments, c.lo, c.hi, chunk.sums);
       for (let i = 0; i < segments; i++) out[owner[i]] += chunk.doubles[(chunk.sums >>> 3) + i];
     });
   }
   return out;
+}
+
+/**
+ * Whether every update of `batch` will read a staged gradient: each has one,
+ * and no variable is listed twice (its second update copies the gradient in).
+ * Then the update streams through whole variables: with one variable of 1e6 on
+ * a 2-core AMD EPYC, steps took 5 to 7% less time than through 128 KiB tiles.
+ */
+function allStaged(batch: readonly Placed[]): boolean {
+  const walk = nextWalk();
+  for (const e of batch) {
+    const stage = e.p.stage;
+    if (stagedAt(stage, e.u.grad) === -1 || (stage as Stage).walk === walk) return false;
+    (stage as Stage).walk = walk;
+  }
+  return true;
 }
 
 /**
@@ -107,21 +139,24 @@ function tileCalls(form: UpdateForm, s: StepScalars, clip: FoldedClip | null, fa
  */
 function runChunk(chunk: Chunk, batch: readonly Placed[], calls: readonly KernelCall[], factors: ClipFactors | null): boolean {
   const { words, kernels } = chunk;
-  const entry = ({ p }: Placed, off: number, len: number, at: number, k: number, slot: RingSlot): void => {
+  const entry = ({ p }: Placed, off: number, len: number, g: number, k: number, slot: RingSlot): void => {
     const { rms, momentum, mg, ema, accumulator } = p.slots;
     writeEntry(
       words, slot.table, k, p.w.offset, (rms as SlotRegion).offset, momentum?.offset ?? 0, mg?.offset ?? 0,
-      off * 4, slot.gOffset + at * 4, len, ema?.offset ?? 0, accumulator?.offset ?? 0,
+      off * 4, g, len, ema?.offset ?? 0, accumulator?.offset ?? 0,
     );
   };
+  // Taken once: a variable listed twice with the same gradient copies it for its
+  // second update, as clipping and unscaling work on the copy in place.
+  const staged = (e: Placed): number => takeStaged(e.p.stage, e.u.grad);
   const helped = wantsHelper(chunk, batch) ? helperStep(kernels.memory, kernels, calls) : null;
   if (helped === null) {
-    walkGradients(chunk, batch, factors, entry, (segments, slot) => kernels.call(calls, slot.table, slot.clipTable, segments));
+    walkGradients(chunk, batch, factors, staged, allStaged(batch), entry, (segments, slot) => kernels.call(calls, slot.table, slot.clipTable, segments));
     return false;
   }
   try {
     walkGradients(
-      chunk, batch, factors, entry,
+      chunk, batch, factors, staged, false, entry,
       (segments, slot) => helped.publish(slot.table, slot.clipTable, segments),
       () => chunk.ring[helped.nextSlot()],
     );
@@ -172,7 +207,7 @@ export const cpuSimdKernel: DenseKernel = {
     const fresh = ready.filter((e) => e.p === null).map((e) => e.u);
     if (fresh.length > 0) {
       try {
-        place(b, fresh);
+        place(b, fresh, true);
       } catch {
         // The engine refused a memory this large: the whole step takes the
         // reference loops in place, which need none, after clipping as tensor ops
@@ -220,7 +255,7 @@ export const cpuSimdRows: RowKernel = {
     let p = boundPlacement(b, target);
     if (p === null) {
       try {
-        place(b, [target]);
+        place(b, [target], false);
       } catch {
         // An engine that refuses a memory this large: the reference loops need none.
         cpuInplaceRows.run(target, job);
