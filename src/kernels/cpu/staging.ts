@@ -7,8 +7,9 @@
  * optimizer gets one more region in its chunk, the size of its gradient (its
  * stage): the check copies the gradient there, checking each tile while it is
  * in the core's cache, and marks the stage with the gradient; the update reads
- * it there and copies nothing (docs/performance.md: the check's share of a step
- * at 1e6 fell from 15-21% to 11-15% on a 2-core AMD EPYC).
+ * it there and copies nothing (docs/performance.md: with one variable of 1e6 on
+ * a 2-core AMD EPYC, the check's share of a step fell from 15-20% to 11-13%;
+ * with many small variables it gains little).
  *
  * A mark is good until that step's update takes it or the next check begins,
  * so an update never reads a copy made for another call, and each copy is taken
