@@ -4,9 +4,9 @@
  * there instead of copying it in again. Every step must equal, bit for bit,
  * the same step of an optimizer that checks nothing ('propagate'), with every
  * option that works on the copy in place (clipping, loss scale, accumulation,
- * EMA), a variable listed twice, and a variable that is its own gradient; and
- * the staged path must be the one that ran. Only dense steps of checking
- * optimizers on one thread get a stage.
+ * EMA), a variable listed twice in a kernel call, and a variable that is its
+ * own gradient; and the staged path must be the one that ran. Only dense steps
+ * of checking optimizers on one thread get a stage.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -32,7 +32,6 @@ function make(sizes: readonly number[], options: RMSpropOptions, seed: number): 
   };
 }
 
-
 /**
  * Steps a checking and a non-checking optimizer through the same gradients and
  * compares their state after every step. Returns how many staged copies the
@@ -42,15 +41,14 @@ function compare(sizes: readonly number[], options: RMSpropOptions, steps: numbe
   const checked = make(sizes, { ...options, nonFinite: 'skip' }, 1);
   const plain = make(sizes, options, 1);
   const r = rng(2);
-  const entries = sizes.map((_, i) => [i, i] as const);
   let taken = 0;
   try {
     for (let s = 0; s < steps; s++) {
-      const grads = entries.map(([, v]) => randomGrad(sizes[v], r));
+      const grads = sizes.map((n) => randomGrad(n, r));
       const before = stagedTaken();
       for (const run of [checked, plain]) {
         const tensors = grads.map((g) => tf.tensor(g));
-        const pairs = entries.map(([g, v]) => [selfGradient ? run.vars[v] : tensors[g], run.vars[v]] as const);
+        const pairs = run.vars.map((v, i) => [selfGradient ? v : tensors[i], v] as const);
         run.opt.applyGradients(pairs);
         tf.dispose(tensors);
         assert.ok(run.opt.lastStepKernels().every((c) => c.kernel === 'cpu-simd'), JSON.stringify(run.opt.lastStepKernels()));
