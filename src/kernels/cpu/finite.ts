@@ -43,6 +43,17 @@ function workspace(): NonNullable<typeof memory> {
 }
 
 /**
+ * Runs the check over `count` entries of the clipping table at byte `table`;
+ * the gradient (by `owner`) of the first entry flagged, or −1. Entries go in
+ * gradient order, so the first flag is the first gradient's.
+ */
+function firstFlagged(kernels: SimdKernels, words: Uint32Array, table: number, count: number): number {
+  kernels.nonFinite(table, count);
+  for (let i = 0; i < count; i++) if (words[(table >>> 2) + i * CLIP_ENTRY_WORDS + 5] !== 0) return owner[i];
+  return -1;
+}
+
+/**
  * Checks the gradients `at` lists (indices into `grads`, in order) whose
  * variables have a stage: each is copied into its stage a tile at a time, and
  * every tile is checked right after its copy, in its chunk, through the
@@ -55,11 +66,9 @@ function checkStaged(grads: readonly tf.Tensor[], at: readonly number[], stages:
   const flagged = (): number => {
     if (count === 0) return -1;
     const c = chunk as Chunk;
-    const table = c.ring[0].clipTable;
-    c.kernels.nonFinite(table, count);
-    for (let i = 0; i < count; i++) if (c.words[(table >>> 2) + i * CLIP_ENTRY_WORDS + 5] !== 0) return owner[i];
+    const found = firstFlagged(c.kernels, c.words, c.ring[0].clipTable, count);
     count = elements = 0;
-    return -1;
+    return found;
   };
   for (let j = 0; j < at.length; j++) {
     const k = at[j];
@@ -105,10 +114,7 @@ function checkCopies(grads: readonly tf.Tensor[], at: readonly number[]): number
     words[c + 2] = len;
     owner[entry] = at[j];
   }, (count) => {
-    if (found !== -1) return;
-    kernels.nonFinite(TABLE, count);
-    // Tiles go in gradient order, so the first flag is the first gradient's.
-    for (let i = 0; i < count; i++) if (words[(TABLE >>> 2) + i * CLIP_ENTRY_WORDS + 5] !== 0) { found = owner[i]; return; }
+    if (found === -1) found = firstFlagged(kernels, words, TABLE, count);
   });
   return found;
 }

@@ -92,12 +92,15 @@ export function footprint(u: Bindable): number {
   return (1 + slotsOf(u).length) * align16(u.variable.size * 4);
 }
 
+/** Bytes of a stage (staging.ts): one array the size of the variable. */
+const stageBytes = (u: Bindable): number => align16(u.variable.size * 4);
+
 /**
  * Whether a dense variable placed now gets a stage for its checked gradients:
  * its optimizer checks them, and the stage fits in a chunk too.
  */
 function wantsStage(u: Bindable, dense: boolean): boolean {
-  return dense && u.slots.checksGradients === true && footprint(u) + align16(u.variable.size * 4) + OVERHEAD <= MAX_CHUNK_BYTES;
+  return dense && u.slots.checksGradients === true && footprint(u) + stageBytes(u) + OVERHEAD <= MAX_CHUNK_BYTES;
 }
 
 /** Bytes of a ring slot: its two tables of `entries` entries and a scratch of `tile` elements (a multiple of 4). */
@@ -152,13 +155,15 @@ export function place(b: CpuBackendInternals, fresh: readonly Bindable[], dense:
   // A stage costs an array the size of the variable, asked for only where the
   // optimizer checks its gradients, and only on one thread: the helper thread's
   // tiles already copy the gradient while the other core updates.
-  const bytesOf = (u: Bindable): number => footprint(u) + (wantsStage(u, dense) ? align16(u.variable.size * 4) : 0);
+  const bytesOf = (u: Bindable, staged: boolean): number => footprint(u) + (staged ? stageBytes(u) : 0);
+  const asked = (u: Bindable): number => bytesOf(u, wantsStage(u, dense));
   let start = 0;
   while (start < fresh.length) {
     let end = start;
     let bytes = 0;
-    while (end < fresh.length && (end === start || bytes + bytesOf(fresh[end]) + OVERHEAD <= MAX_CHUNK_BYTES)) {
-      bytes += bytesOf(fresh[end]);
+    // Grouped as if every stage asked for were made: a shared chunk makes none.
+    while (end < fresh.length && (end === start || bytes + asked(fresh[end]) + OVERHEAD <= MAX_CHUNK_BYTES)) {
+      bytes += asked(fresh[end]);
       end++;
     }
     const group = fresh.slice(start, end);
@@ -169,7 +174,7 @@ export function place(b: CpuBackendInternals, fresh: readonly Bindable[], dense:
     const wantShared = elements >= THREAD_MIN_ELEMENTS && helperThreadPossible();
     const slots = wantShared ? RING : 1;
     const staged = (u: Bindable): boolean => !wantShared && wantsStage(u, dense);
-    const stateBytes = group.reduce((sum, u) => sum + footprint(u) + (staged(u) ? align16(u.variable.size * 4) : 0), 0);
+    const stateBytes = group.reduce((sum, u) => sum + bytesOf(u, staged(u)), 0);
     const { memory, shared } = chunkMemory(entries * 8 + slots * slotBytes(entries, tile) + stateBytes, wantShared);
     const kernels = simdKernels(memory) as SimdKernels;
     let at = 0;
